@@ -1,0 +1,35 @@
+# convkata — the two commands a fresh clone needs are `make grade` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: grade test exercises check-exercises clean help
+
+help:
+	@echo "make grade      score your exercises/ kata by kata (creates .venv on first use)"
+	@echo "make test       the whole test suite, against the reference solutions"
+	@echo "make exercises  regenerate exercises/ from solutions/ (keeps a backup of changed files)"
+
+# The virtual environment, with the project installed (editable) and its test tools.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "convkata needs Python 3.11 (d2l 1.0.3 pins packages that do not install on 3.12+): set PYTHON=/path/to/python3.11")'
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+grade: $(STAMP)
+	$(BIN)/kata grade exercises
+
+test: $(STAMP)
+	$(BIN)/python -m pytest --impl=solutions
+
+exercises: $(STAMP)
+	$(BIN)/python -m grader.stubgen
+
+check-exercises: $(STAMP)
+	$(BIN)/python -m grader.stubgen --check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

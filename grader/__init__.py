@@ -1,0 +1,1 @@
+"""convkata's grader: manifest, implementation loading, checks (probe + judge), runner, CLI."""

@@ -1,0 +1,111 @@
+"""What a check is: a probe that runs the code under test and returns plain data, and a judge that
+compares that data with the reference's and explains any difference to the learner.
+
+Probe data is built only from None, bool, int, float, str, lists, tuples, dicts with str keys and
+plain CPU ``torch.Tensor``s, so that it can cross a process boundary without running code
+(the sandboxed grader relies on this). ``plain`` enforces it.
+"""
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Callable
+
+import torch
+
+#: Kinds of checks, in the order a kata's report lists them.
+KINDS = ("example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "gpu")
+
+Probe = Callable[[ModuleType, int], Any]
+Judge = Callable[[Any, Any, int], None]
+
+
+class Mismatch(AssertionError):
+    """Raised by a judge: the message tells the learner what differs from the reference and why."""
+
+
+class NotPlainData(TypeError):
+    """A probe returned something that is not plain data (a bug in the probe, not in the learner's code)."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of one kata: ``probe(module, seed)`` runs the learner's module, ``judge(got, want,
+    seed)`` compares with the reference probe's data and raises Mismatch on a difference."""
+
+    kata: str
+    name: str
+    kind: str
+    probe: Probe = field(repr=False)
+    judge: Judge = field(repr=False)
+    needs_cuda: bool = False
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"check {self.kata}::{self.name}: unknown kind {self.kind!r}")
+
+    @property
+    def id(self) -> str:
+        return f"{self.kata}::{self.name}"
+
+    def seed_for(self, run_seed: int) -> int:
+        """The check's own seed, derived from the run's seed so that checks draw independent inputs."""
+        return zlib.crc32(f"{run_seed}:{self.id}".encode()) & 0x7FFFFFFF
+
+
+def plain(value: Any) -> Any:
+    """A detached, CPU, exact-``torch.Tensor`` copy of probe data; NotPlainData for anything else."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, torch.Tensor):
+        if value.device.type == "meta":
+            raise NotPlainData("a meta tensor has no values: describe it with tensor_info() instead")
+        return _cpu_copy(value)
+    if isinstance(value, (list, tuple)):
+        return type(value)(plain(v) for v in value)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {k: plain(v) for k, v in value.items()}
+    raise NotPlainData(f"probe data may not hold {type(value).__qualname__}")
+
+
+def _cpu_copy(tensor: torch.Tensor) -> torch.Tensor:
+    """A detached CPU copy that is an exact torch.Tensor (no subclass behaviour survives)."""
+    return tensor.detach().to("cpu").clone().as_subclass(torch.Tensor)
+
+
+def outcome(value: Any) -> Any:
+    """What the learner's code returned, as plain data: a tensor stays a tensor, anything else is
+    recorded as ``{"not_a_tensor": type name, "repr": short repr}`` for the judge to explain."""
+    if isinstance(value, torch.Tensor):
+        return tensor_info(value) if value.device.type == "meta" else _cpu_copy(value)
+    return {"not_a_tensor": type(value).__module__ + "." + type(value).__qualname__, "repr": repr(value)[:200]}
+
+
+def tensor_info(value: Any) -> dict:
+    """Shape, dtype and device of a result (no values), or what it was if not a tensor."""
+    if not isinstance(value, torch.Tensor):
+        return outcome(value)
+    return {"shape": list(value.shape), "dtype": str(value.dtype), "device": value.device.type,
+            "requires_grad": bool(value.requires_grad)}
+
+
+def raised(call: Callable[[], Any], *expected: type[BaseException]) -> dict:
+    """Run ``call`` expecting one of ``expected`` exceptions; record what happened as plain data.
+
+    NotImplementedError (a stub) is never recorded: it propagates, so the check shows as pending.
+    """
+    try:
+        value = call()
+    except NotImplementedError:
+        raise
+    except expected as exc:
+        return {"raised": type(exc).__name__, "message": str(exc)}
+    return {"raised": None, "returned": repr(value)[:200]}
+
+
+def kata_checks(kata: str) -> Callable[..., Check]:
+    """A Check constructor with the kata filled in: ``check = kata_checks("corr2d"); check(name, ...)``."""
+    def make(name: str, kind: str, probe: Probe, judge: Judge, *, needs_cuda: bool = False) -> Check:
+        return Check(kata, name, kind, probe, judge, needs_cuda)
+    return make

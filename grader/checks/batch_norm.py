@@ -1,0 +1,198 @@
+"""Checks for d2l 8.5 (batch_norm): the batch_norm function and the BatchNorm layer."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .base import Mismatch, kata_checks, outcome, tensor_info
+from .functions import in_case
+from .generators import make_rng, normal, with_dtype_device
+from .judges import judge_cases, judge_close, judge_info, shape_text
+
+EPS, MOMENTUM = 1e-5, 0.1
+SHAPES = [(8, 5), (4, 3, 5, 6), (1, 2, 3, 3), (16, 1), (3, 4, 1, 7)]
+
+
+def stat_shape(x_shape) -> tuple[int, ...]:
+    """gamma, beta and the moving statistics broadcast as (1, c) or (1, c, 1, 1)."""
+    return (1, x_shape[1]) if len(x_shape) == 2 else (1, x_shape[1], 1, 1)
+
+
+def bn_cases(seed: int) -> list[tuple]:
+    """(X, gamma, beta, moving_mean, moving_var), X away from zero mean and unit variance."""
+    rng = make_rng(seed)
+    cases = []
+    for shape in SHAPES:
+        s = stat_shape(shape)
+        X = 3.0 + 2.0 * normal(rng, *shape)
+        gamma, beta = 1.0 + normal(rng, *s).abs(), normal(rng, *s)
+        moving_mean, moving_var = normal(rng, *s), 0.5 + normal(rng, *s).abs()
+        cases.append((X, gamma, beta, moving_mean, moving_var))
+    return cases
+
+
+def _label(case) -> str:
+    return f"X {shape_text(case[0].shape)}"
+
+
+def _call(module, case, grad_enabled: bool):
+    with torch.set_grad_enabled(grad_enabled):
+        return module.batch_norm(*case, eps=EPS, momentum=MOMENTUM)
+
+
+def _oracle(case, training: bool) -> torch.Tensor:
+    X, gamma, beta, moving_mean, moving_var = case
+    c = X.shape[1]  # F.batch_norm takes (c,) statistics; it normalizes (n, c) per feature, as batch_norm does
+    return F.batch_norm(X, moving_mean.reshape(c).clone(), moving_var.reshape(c).clone(), gamma.reshape(c),
+                        beta.reshape(c), training=training, momentum=MOMENTUM, eps=EPS)
+
+
+def _results(values) -> list:
+    if not isinstance(values, (tuple, list)) or len(values) != 3:
+        return [outcome(values)]
+    return [outcome(v) for v in values]
+
+
+def _mode_check(mode: str, training: bool):
+    what = "batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum)"
+    context = "with gradients enabled (training)" if training else "under torch.no_grad() (inference)"
+
+    def probe(module, seed):
+        return [in_case(f"{what} on {_label(c)} {context}", lambda c=c: _results(_call(module, c, training)))
+                for c in bn_cases(seed)]
+
+    def judge(got, want, seed):
+        cases = bn_cases(seed)
+        for case, g in zip(cases, got):
+            if len(g) != 3:
+                raise Mismatch(f"batch_norm should return (Y, moving_mean, moving_var), got {g[0]}")
+        labels = [f"{_label(c)} {context}" for c in cases]
+        for index, name in enumerate(("Y", "moving_mean", "moving_var")):
+            judge_cases([g[index] for g in got], [w[index] for w in want], labels,
+                        what=f"batch_norm's {name}", rtol=1e-4, atol=1e-5)
+        judge_cases([g[0] for g in got], [_oracle(c, training) for c in cases], labels,
+                    what="batch_norm's Y (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
+    return kata_checks("batch_norm")(mode, "numeric", probe, judge)
+
+
+def _probe_bn_gradient(module, seed):
+    results = []
+    for index, case in enumerate(bn_cases(seed)[:3]):
+        X, gamma, beta, mm, mv = (t.to(torch.float64) for t in case)
+        for t in (X, gamma, beta):
+            t.requires_grad_(True)
+        Y = in_case(f"batch_norm on {_label(case)}", lambda: module.batch_norm(X, gamma, beta, mm, mv, EPS, MOMENTUM))[0]
+        (Y * normal(make_rng(seed + index), *Y.shape, dtype=torch.float64)).sum().backward()
+        results.append([outcome(t.grad) for t in (X, gamma, beta)])
+    return results
+
+
+def _judge_bn_gradient(got, want, seed):
+    for case, g, w in zip(bn_cases(seed)[:3], got, want):
+        for name, g_grad, w_grad in zip(("X", "gamma", "beta"), g, w):
+            if isinstance(g_grad, dict):
+                raise Mismatch(f"batch_norm on {_label(case)}: no gradient reaches {name}")
+            judge_close(g_grad, w_grad, what=f"batch_norm on {_label(case)}: the gradient w.r.t. {name}",
+                        rtol=1e-6, atol=1e-8)
+
+
+def _probe_bn_dtype_device(module, seed):
+    results = {}
+    for name, variant in (("float64", dict(dtype=torch.float64)), ("meta", dict(device="meta"))):
+        for training in (True, False):
+            for case in bn_cases(seed)[:2]:
+                moved = with_dtype_device(case, **variant)
+                Y = in_case(f"batch_norm on {_label(case)} with {name} inputs",
+                            lambda m=moved, t=training: _call(module, m, t))[0]
+                results.setdefault(name, []).append(tensor_info(Y))
+    return results
+
+
+def _judge_bn_dtype_device(got, want, seed):
+    for name in want:
+        for g, w in zip(got[name], want[name]):
+            judge_info(g, w, what=f"batch_norm's Y with {name} inputs")
+
+
+check = kata_checks("batch_norm")
+FUNCTION_CHECKS = [
+    _mode_check("training", training=True),
+    _mode_check("inference", training=False),
+    check("gradient", "gradient", _probe_bn_gradient, _judge_bn_gradient),
+    check("dtype_and_device", "dtype_device", _probe_bn_dtype_device, _judge_bn_dtype_device),
+]
+
+LAYER_CASES = [(5, 4, (6, 5, 4, 3)), (7, 2, (10, 7)), (1, 4, (3, 1, 2, 2))]
+
+
+def _probe_layer_parameters(module, seed):
+    results = []
+    for features, dims, _ in LAYER_CASES:
+        layer = module.BatchNorm(features, dims)
+        results.append({"is_module": isinstance(layer, torch.nn.Module),
+                        "parameters": sorted(list(p.shape) for p in layer.parameters())})
+    return results
+
+
+def _judge_layer_parameters(got, want, seed):
+    for (features, dims, _), g, w in zip(LAYER_CASES, got, want):
+        what = f"BatchNorm({features}, {dims})"
+        if not g["is_module"]:
+            raise Mismatch(f"{what} should be an nn.Module")
+        if g["parameters"] != w["parameters"]:
+            raise Mismatch(f"{what}: expected parameter shapes {w['parameters']} (gamma and beta only — the "
+                           f"moving statistics are not learned), got {g['parameters']}")
+
+
+def _layer_batches(seed: int, shape) -> list[torch.Tensor]:
+    rng = make_rng(seed)
+    return [2.0 + 3.0 * normal(rng, *shape) for _ in range(4)]
+
+
+def _probe_layer_run(module, seed):
+    """Three training steps (gradients on), then inference (no_grad) on a fourth batch."""
+    results = []
+    for features, dims, shape in LAYER_CASES:
+        layer = module.BatchNorm(features, dims)
+        *train, test = _layer_batches(seed, shape)
+        run = [in_case(f"BatchNorm({features}, {dims}) in training", lambda x=x: outcome(layer(x))) for x in train]
+        with torch.no_grad():
+            run.append(in_case(f"BatchNorm({features}, {dims}) under torch.no_grad()", lambda: outcome(layer(test))))
+        results.append(run)
+    return results
+
+
+def _judge_layer_run(got, want, seed):
+    for (features, dims, shape), g, w in zip(LAYER_CASES, got, want):
+        what = f"BatchNorm({features}, {dims}) on batches {shape_text(shape)}"
+        labels = ["training step 1", "training step 2", "training step 3",
+                  "inference (no_grad), which must use the moving statistics"]
+        judge_cases(g, w, labels, what=what, rtol=1e-4, atol=1e-5)
+        reference = torch.nn.BatchNorm2d(features) if dims == 4 else torch.nn.BatchNorm1d(features)
+        train = _layer_batches(seed, shape)[:3]
+        judge_cases(g[:3], [reference(x).detach() for x in train], labels[:3],
+                    what=f"{what} (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
+
+
+def _probe_layer_dtype(module, seed):
+    features, dims, shape = LAYER_CASES[0]
+    layer = module.BatchNorm(features, dims).to(torch.float64)
+    x = _layer_batches(seed, shape)[0].to(torch.float64)
+    training = tensor_info(layer(x))
+    with torch.no_grad():
+        return [training, tensor_info(layer(x))]
+
+
+def _judge_layer_dtype(got, want, seed):
+    for mode, g, w in zip(("training", "inference"), got, want):
+        judge_info(g, w, what=f"BatchNorm(...).double() in {mode} on a float64 input")
+
+
+check = kata_checks("batch_norm_module")
+LAYER_CHECKS = [
+    check("parameters", "structure", _probe_layer_parameters, _judge_layer_parameters),
+    check("train_then_infer", "numeric", _probe_layer_run, _judge_layer_run),
+    check("dtype", "dtype_device", _probe_layer_dtype, _judge_layer_dtype),
+]
+
+CHECKS = [*FUNCTION_CHECKS, *LAYER_CHECKS]

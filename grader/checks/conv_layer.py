@@ -1,0 +1,179 @@
+"""Checks for d2l 7.2 (conv_layer): corr2d, Conv2D, detect_vertical_edges, learn_kernel."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .base import Mismatch, kata_checks, outcome, tensor_info
+from .functions import TensorFunction, example_check, in_case, standard_checks
+from .generators import edge_image, make_rng, normal, spatial_cases
+from .judges import judge_cases, judge_close, judge_equal, judge_info, shape_text
+
+SEED_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+SEED_K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+EDGE_KERNEL = torch.tensor([[1.0, -1.0]])
+
+
+def conv2d_oracle(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """torch's own cross-correlation of one (h, w) image with one (kh, kw) kernel."""
+    return F.conv2d(X[None, None], K[None, None])[0, 0]
+
+
+def _hw_label(args) -> str:
+    X, K = args[:2]
+    return f"X {shape_text(X.shape)}, K {shape_text(K.shape)}"
+
+
+def _corr2d_shape_rule(args) -> str:
+    (h, w), (kh, kw) = args[0].shape, args[1].shape
+    return f"(h - kh + 1, w - kw + 1) = ({h} - {kh} + 1, {w} - {kw} + 1) = ({h - kh + 1}, {w - kw + 1})"
+
+
+CORR2D = TensorFunction("corr2d", "corr2d", lambda seed: spatial_cases(seed, 14), _hw_label,
+                        _corr2d_shape_rule, oracle=conv2d_oracle)
+
+EDGES = TensorFunction(
+    "edge_detection", "detect_vertical_edges",
+    lambda seed: [(X,) for X, _ in spatial_cases(seed, 10) if X.shape[1] >= 2],
+    lambda args: f"X {shape_text(args[0].shape)}",
+    lambda args: f"(h, w - 1) = ({args[0].shape[0]}, {args[0].shape[1] - 1})",
+    oracle=lambda X: conv2d_oracle(X, EDGE_KERNEL), grad_args=(0,))
+
+check = kata_checks("conv2d_module")
+
+
+def _conv2d_layer_cases(seed: int):
+    """(kernel_size, weight, bias, X) for the Conv2D layer checks."""
+    rng = make_rng(seed)
+    cases = []
+    for X, K in spatial_cases(seed, 8):
+        cases.append((tuple(K.shape), K, normal(rng, 1), X))
+    return cases
+
+
+def _probe_conv2d_parameters(module, seed):
+    layer = getattr(module, "Conv2D")((2, 3))
+    return {"parameters": sorted([name, list(p.shape)] for name, p in layer.named_parameters()),
+            "is_module": isinstance(layer, torch.nn.Module)}
+
+
+def _judge_conv2d_parameters(got, want, seed):
+    judge_equal(got["is_module"], True, what="Conv2D((2, 3)) is an nn.Module")
+    judge_equal(got["parameters"], want["parameters"],
+                what="Conv2D((2, 3)).named_parameters() as [name, shape]")
+
+
+def _conv2d_forward(module, case, *, dtype=torch.float32, grad=False):
+    kernel_size, K, b, X = case
+    layer = getattr(module, "Conv2D")(kernel_size).to(dtype)
+    with torch.no_grad():
+        layer.weight.copy_(K)
+        layer.bias.copy_(b)
+    X = X.to(dtype)
+    out = layer(X)
+    if not grad:
+        return outcome(out)
+    weights = normal(make_rng(0), *out.shape, dtype=dtype)
+    (out * weights).sum().backward()
+    return [outcome(layer.weight.grad), outcome(layer.bias.grad)]
+
+
+def _probe_conv2d_forward(module, seed):
+    return [in_case(f"Conv2D({c[0]}) on X {shape_text(c[3].shape)}", lambda c=c: _conv2d_forward(module, c))
+            for c in _conv2d_layer_cases(seed)]
+
+
+def _judge_conv2d_forward(got, want, seed):
+    cases = _conv2d_layer_cases(seed)
+    labels = [f"Conv2D({c[0]}) on X {shape_text(c[3].shape)}" for c in cases]
+    judge_cases(got, want, labels, what="Conv2D(...)(X)", rtol=1e-4, atol=1e-5)
+    oracle = [conv2d_oracle(X, K) + b for _, K, b, X in cases]
+    judge_cases(got, oracle, labels, what="Conv2D(...)(X) (checked against torch)", rtol=1e-4, atol=1e-5)
+
+
+def _probe_conv2d_gradient(module, seed):
+    return [_conv2d_forward(module, c, dtype=torch.float64, grad=True) for c in _conv2d_layer_cases(seed)[:3]]
+
+
+def _judge_conv2d_gradient(got, want, seed):
+    for index, (g, w) in enumerate(zip(got, want), start=1):
+        for name, g_grad, w_grad in zip(("weight", "bias"), g, w):
+            if isinstance(g_grad, dict):
+                raise Mismatch(f"no gradient reaches Conv2D.{name}: forward must use self.{name} "
+                               "in torch operations (not .data or .item())")
+            judge_close(g_grad, w_grad, what=f"case {index}: the gradient of Conv2D.{name}", rtol=1e-7, atol=1e-9)
+
+
+def _probe_conv2d_dtype(module, seed):
+    kernel_size, _, _, X = _conv2d_layer_cases(seed)[0]
+    layer = getattr(module, "Conv2D")(kernel_size).to(torch.float64)
+    return tensor_info(layer(X.to(torch.float64)))
+
+
+def _judge_conv2d_dtype(got, want, seed):
+    judge_info(got, want, what="Conv2D(...).double() on a float64 X")
+
+
+CONV2D_CHECKS = [
+    check("parameters", "structure", _probe_conv2d_parameters, _judge_conv2d_parameters),
+    check("forward", "numeric", _probe_conv2d_forward, _judge_conv2d_forward),
+    check("gradient", "gradient", _probe_conv2d_gradient, _judge_conv2d_gradient),
+    check("dtype", "dtype_device", _probe_conv2d_dtype, _judge_conv2d_dtype),
+]
+
+check = kata_checks("learn_kernel")
+
+
+def _learn_kernel_cases(seed: int):
+    """(label, X, Y, kwargs): the seed's edge image, and a random image with a random 2×2 kernel."""
+    X = edge_image()
+    rng = make_rng(seed)
+    X2, K2 = normal(rng, 7, 9), normal(rng, 2, 2)
+    return [("the seed's edge image, 10 steps", X, conv2d_oracle(X, EDGE_KERNEL), {}),
+            ("a random 7×9 image and 2×2 kernel, 25 steps", X2, conv2d_oracle(X2, K2),
+             dict(kernel_size=(2, 2), lr=1e-2, num_steps=25))]
+
+
+def _probe_learn_kernel(module, seed):
+    results = []
+    for label, X, Y, kwargs in _learn_kernel_cases(seed):
+        torch.manual_seed(seed)
+        kernel, losses = in_case(f"learn_kernel on {label}", lambda: module.learn_kernel(X, Y, **kwargs))
+        results.append({"kernel": outcome(kernel),
+                        "losses": [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(losses)})
+    return results
+
+
+def _judge_learn_kernel(got, want, seed):
+    for (label, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
+        if not isinstance(g["losses"], list):
+            raise Mismatch(f"learn_kernel on {label}: the losses should be a list of floats, got {g['losses']}")
+        if len(g["losses"]) != len(w["losses"]):
+            raise Mismatch(f"learn_kernel on {label}: expected {len(w['losses'])} losses (one per step), "
+                           f"got {len(g['losses'])}")
+        judge_close(torch.tensor(g["losses"]), torch.tensor(w["losses"]), rtol=1e-3, atol=1e-4,
+                    what=f"learn_kernel on {label}: the per-step losses (summed squared error, before each update)")
+        judge_close(g["kernel"], w["kernel"], rtol=1e-3, atol=1e-4,
+                    what=f"learn_kernel on {label}: the learned kernel")
+        if not g["losses"][-1] < g["losses"][0]:
+            raise Mismatch(f"learn_kernel on {label}: the loss did not fall ({g['losses'][0]:.4g} → "
+                           f"{g['losses'][-1]:.4g})")
+
+
+LEARN_KERNEL_CHECKS = [check("training_run", "numeric", _probe_learn_kernel, _judge_learn_kernel)]
+
+EDGE_EXAMPLES = [
+    ("the seed's 6×8 image with zero columns 2…5", (edge_image(),),
+     torch.tensor([[0.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0]]).repeat(6, 1)),
+    ("its transpose, which has no vertical edges", (edge_image().t(),), torch.zeros(8, 5)),
+]
+
+CHECKS = [
+    example_check("corr2d", "corr2d", [("the seed's X and K", (SEED_X, SEED_K),
+                                        torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
+    *standard_checks(CORR2D, rules=True),
+    *CONV2D_CHECKS,
+    example_check("edge_detection", "detect_vertical_edges", EDGE_EXAMPLES),
+    *standard_checks(EDGES, rules=False),
+    *LEARN_KERNEL_CHECKS,
+]

@@ -1,0 +1,199 @@
+"""Checks for katas that are tensor functions (corr2d and its family, pooling, edges), made from a
+TensorFunction spec: one set of generators and judges serves every such kata."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Callable, Sequence
+
+import torch
+
+from .base import Check, Mismatch, outcome, tensor_info
+from .generators import make_rng, normal, with_dtype_device
+from .judges import judge_cases, judge_info, shape_text
+from .tracing import forbidden_calls, torch_calls
+
+Args = tuple
+
+
+@dataclass(frozen=True)
+class TensorFunction:
+    """A kata whose public symbol ``function`` maps tensors to a tensor.
+
+    ``cases(seed)`` gives argument tuples (float32 CPU tensors and plain values); ``oracle`` is an
+    independent implementation (torch's own) used by the judges besides the reference;
+    ``grad_args`` are the positions of the arguments the result is differentiable in;
+    ``shape_rule(args)`` explains the expected output shape on the learner's numbers.
+    """
+
+    kata: str
+    function: str
+    cases: Callable[[int], list[Args]]
+    label: Callable[[Args], str]
+    shape_rule: Callable[[Args], str]
+    oracle: Callable[..., torch.Tensor] | None = None
+    grad_args: tuple[int, ...] = (0, 1)
+    rtol: float = 1e-4
+    atol: float = 1e-5
+
+    def call(self, module: ModuleType, args: Args, **kwargs) -> Any:
+        return getattr(module, self.function)(*args, **kwargs)
+
+    def what(self, args: Args) -> str:
+        return f"{self.function}({self.label(args)})"
+
+
+def in_case(label: str, run: Callable[[], Any]) -> Any:
+    """Run one case; an exception from the learner's code carries a note naming the case."""
+    try:
+        return run()
+    except Exception as exc:
+        exc.add_note(f"while running {label}")
+        raise
+
+
+def _labels(spec: TensorFunction, cases: Sequence[Args]) -> list[str]:
+    return [spec.label(args) for args in cases]
+
+
+def shape_check(spec: TensorFunction) -> Check:
+    """Output shapes over the seeded sweep, explained with the shape rule on the failing case."""
+    def probe(module, seed):
+        return [in_case(spec.what(a), lambda a=a: tensor_info(spec.call(module, a))) for a in spec.cases(seed)]
+
+    def judge(got, want, seed):
+        for args, g, w in zip(spec.cases(seed), got, want):
+            if "not_a_tensor" in g:
+                judge_info(g, w, what=spec.what(args))
+            if g["shape"] != w["shape"]:
+                raise Mismatch(f"{spec.what(args)}: expected shape {shape_text(w['shape'])}, got "
+                               f"{shape_text(g['shape'])}\n  {spec.shape_rule(args)}")
+    return Check(spec.kata, "shape_sweep", "shape", probe, judge)
+
+
+def numeric_check(spec: TensorFunction) -> Check:
+    """Values over the seeded sweep, against the reference and the oracle."""
+    def probe(module, seed):
+        return [in_case(spec.what(a), lambda a=a: outcome(spec.call(module, a))) for a in spec.cases(seed)]
+
+    def judge(got, want, seed):
+        cases = spec.cases(seed)
+        labels = _labels(spec, cases)
+        judge_cases(got, want, labels, what=spec.function, rtol=spec.rtol, atol=spec.atol)
+        if spec.oracle is not None:
+            expected = [spec.oracle(*args) for args in cases]
+            judge_cases(got, expected, labels, what=f"{spec.function} (checked against torch)",
+                        rtol=spec.rtol, atol=spec.atol)
+    return Check(spec.kata, "numeric_sweep", "numeric", probe, judge)
+
+
+def gradient_check(spec: TensorFunction, count: int = 4) -> Check:
+    """Gradients of a seeded weighted sum of the output, in float64, w.r.t. the differentiable inputs."""
+    def probe(module, seed):
+        results = []
+        for index, args in enumerate(spec.cases(seed)[:count]):
+            args = tuple(a.to(torch.float64).requires_grad_(i in spec.grad_args) if isinstance(a, torch.Tensor)
+                         else a for i, a in enumerate(args))
+            out = in_case(spec.what(args), lambda args=args: spec.call(module, args))
+            if not isinstance(out, torch.Tensor) or not out.requires_grad:
+                results.append({"flows": False, "result": tensor_info(out)})
+                continue
+            weights = normal(make_rng(seed + index), *out.shape, dtype=torch.float64)
+            (out * weights).sum().backward()
+            results.append({"flows": True, "grads": [outcome(args[i].grad) for i in spec.grad_args]})
+        return results
+
+    def judge(got, want, seed):
+        cases = spec.cases(seed)[:count]
+        for args, g, w in zip(cases, got, want):
+            if not g["flows"]:
+                raise Mismatch(f"{spec.what(args)}: the result does not track gradients — build it from the "
+                               "inputs with torch operations (no .data, .detach(), .item() or torch.tensor(...) "
+                               "of the inputs' values)")
+            for position, g_grad, w_grad in zip(spec.grad_args, g["grads"], w["grads"]):
+                if isinstance(g_grad, dict):
+                    raise Mismatch(f"{spec.what(args)}: no gradient reaches argument {position + 1}")
+                judge_cases([g_grad], [w_grad], [spec.label(args)],
+                            what=f"the gradient of {spec.function} w.r.t. argument {position + 1}",
+                            rtol=1e-7, atol=1e-9)
+    return Check(spec.kata, "gradient", "gradient", probe, judge)
+
+
+def dtype_device_check(spec: TensorFunction, count: int = 3) -> Check:
+    """float64 in → float64 out, and inputs on the ``meta`` device → result on ``meta``: a tensor
+    created on the CPU (torch.zeros without device=) fails here as it would on a GPU."""
+    variants = {"float64": dict(dtype=torch.float64), "meta": dict(device="meta")}
+
+    def probe(module, seed):
+        return {name: [in_case(f"{spec.what(a)} with {name} inputs",
+                               lambda a=a, v=v: tensor_info(spec.call(module, with_dtype_device(a, **v))))
+                       for a in spec.cases(seed)[:count]]
+                for name, v in variants.items()}
+
+    def judge(got, want, seed):
+        for name in variants:
+            for args, g, w in zip(spec.cases(seed)[:count], got[name], want[name]):
+                judge_info(g, w, what=f"{spec.what(args)} with {name} inputs")
+    return Check(spec.kata, "dtype_and_device", "dtype_device", probe, judge)
+
+
+def rules_check(spec: TensorFunction, count: int = 3) -> Check:
+    """The kata is the windowing itself: no torch convolution, no unfold."""
+    def probe(module, seed):
+        names: list[str] = []
+        for args in spec.cases(seed)[:count]:
+            names += in_case(spec.what(args), lambda a=args: torch_calls(lambda: spec.call(module, a)))
+        return sorted(set(names))
+
+    def judge(got, want, seed):
+        found = forbidden_calls(got)
+        if found:
+            reasons = "; ".join(f"{name}: {reason}" for name, reason in found.items())
+            raise Mismatch(f"{spec.function} calls {', '.join(found)} — not allowed in this kata ({reasons}). "
+                           "Write the sliding window with slicing and arithmetic.")
+    return Check(spec.kata, "no_builtin_convolution", "rules", probe, judge)
+
+
+def gpu_check(spec: TensorFunction, count: int = 4) -> Check:
+    """The numeric sweep again with CUDA inputs; the result must stay on the GPU."""
+    def probe(module, seed):
+        results = []
+        for args in spec.cases(seed)[:count]:
+            out = in_case(spec.what(args), lambda a=args: spec.call(module, with_dtype_device(a, device="cuda")))
+            results.append({"device": out.device.type if isinstance(out, torch.Tensor) else None,
+                            "value": outcome(out)})
+        return results
+
+    def judge(got, want, seed):
+        cases = spec.cases(seed)[:count]
+        for args, g in zip(cases, got):
+            if g["device"] != "cuda":
+                raise Mismatch(f"{spec.what(args)} with CUDA inputs returned a result on {g['device']!r}")
+        judge_cases([g["value"] for g in got], [w["value"] for w in want], _labels(spec, cases),
+                    what=f"{spec.function} on CUDA", rtol=spec.rtol, atol=spec.atol)
+    return Check(spec.kata, "cuda", "gpu", probe, judge, needs_cuda=True)
+
+
+def standard_checks(spec: TensorFunction, *, rules: bool) -> list[Check]:
+    """The sweep checks every tensor-function kata gets: shape, numeric, gradient, dtype/device,
+    GPU, and — for the corr2d family — the no-convolution rule."""
+    checks = [shape_check(spec), numeric_check(spec)]
+    if spec.grad_args:
+        checks.append(gradient_check(spec))
+    checks.append(dtype_device_check(spec))
+    if rules:
+        checks.append(rules_check(spec))
+    checks.append(gpu_check(spec))
+    return checks
+
+
+def example_check(kata: str, function: str, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:
+    """The seed's own printed examples: exact values, which the reference reproduces too."""
+    def probe(module, seed):
+        return [in_case(f"{function}({label})", lambda a=args: outcome(getattr(module, function)(*a)))
+                for label, args, _ in examples]
+
+    def judge(got, want, seed):
+        labels = [label for label, _, _ in examples]
+        judge_cases(got, [expected for _, _, expected in examples], labels, what=function, rtol=1e-6, atol=1e-6)
+    return Check(kata, "seed_example", "example", probe, judge)

@@ -1,0 +1,87 @@
+"""Seeded input generators shared by the checks. Every generator is a pure function of its seed,
+so a judge can regenerate the inputs a probe saw (for an independent oracle), and a failure
+reproduces from the seed it prints."""
+from __future__ import annotations
+
+import torch
+
+
+def make_rng(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def randint(rng: torch.Generator, low: int, high: int) -> int:
+    """A uniform int in [low, high]."""
+    return int(torch.randint(low, high + 1, (1,), generator=rng))
+
+
+def normal(rng: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return torch.randn(shape, generator=rng, dtype=torch.float64).to(dtype)
+
+
+def small_ints(rng: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    """Integers in [-4, 4] as floats: sums of their products are exact, so results compare exactly."""
+    return torch.randint(-4, 5, shape, generator=rng).to(dtype)
+
+
+def image_and_kernel_sizes(seed: int, count: int, *, max_size: int = 12) -> list[tuple[int, int, int, int]]:
+    """``count`` (h, w, kh, kw) with 1 <= kh <= h, 1 <= kw <= w, led by the edge cases: a 1×1
+    kernel, a kernel as large as the input, a single row and a single column, a non-square input."""
+    rng = make_rng(seed)
+    sizes = [(5, 7, 1, 1), (4, 6, 4, 6), (1, 9, 1, 3), (9, 1, 3, 1), (6, 11, 3, 2)]
+    while len(sizes) < count:
+        h, w = randint(rng, 1, max_size), randint(rng, 1, max_size)
+        sizes.append((h, w, randint(rng, 1, h), randint(rng, 1, w)))
+    return sizes[:count]
+
+
+def spatial_cases(seed: int, count: int, *, max_size: int = 12) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(X (h, w), K (kh, kw)) pairs of normal values over image_and_kernel_sizes."""
+    rng = make_rng(seed + 1)
+    return [(normal(rng, h, w), normal(rng, kh, kw)) for h, w, kh, kw in image_and_kernel_sizes(seed, count,
+                                                                                               max_size=max_size)]
+
+
+def channel_cases(seed: int, count: int, *, out_channels: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(X (ci, h, w), K (ci, kh, kw)) pairs — or K (co, ci, kh, kw) with ``out_channels``."""
+    rng = make_rng(seed + 2)
+    cases = []
+    for index, (h, w, kh, kw) in enumerate(image_and_kernel_sizes(seed, count, max_size=9)):
+        ci = 1 if index == 0 else randint(rng, 1, 4)
+        co = randint(rng, 1, 4)
+        kernel_shape = (co, ci, kh, kw) if out_channels else (ci, kh, kw)
+        cases.append((normal(rng, ci, h, w), normal(rng, *kernel_shape)))
+    return cases
+
+
+def one_by_one_cases(seed: int, count: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(X (ci, h, w), K (co, ci, 1, 1)) pairs for the 1×1 convolution."""
+    rng = make_rng(seed + 3)
+    cases = []
+    for h, w, _, _ in image_and_kernel_sizes(seed, count, max_size=9):
+        ci, co = randint(rng, 1, 5), randint(rng, 1, 5)
+        cases.append((normal(rng, ci, h, w), normal(rng, co, ci, 1, 1)))
+    return cases
+
+
+def pool_cases(seed: int, count: int) -> list[tuple[torch.Tensor, tuple[int, int]]]:
+    """(X (h, w), (ph, pw)) pairs; X's values are distinct, so the max of a window is unique."""
+    rng = make_rng(seed + 4)
+    cases = []
+    for h, w, ph, pw in image_and_kernel_sizes(seed, count):
+        values = torch.randperm(h * w, generator=rng).to(torch.float32).reshape(h, w) / (h * w)
+        cases.append((values, (ph, pw)))
+    return cases
+
+
+def edge_image(height: int = 6, width: int = 8, dark_columns: slice = slice(2, 6)) -> torch.Tensor:
+    """The seed's image: ones with a band of zero columns, which makes two vertical edges."""
+    X = torch.ones((height, width))
+    X[:, dark_columns] = 0
+    return X
+
+
+def with_dtype_device(args: tuple, *, dtype: torch.dtype | None = None, device: str | None = None) -> tuple:
+    """``args`` with every floating tensor moved to ``dtype`` and/or ``device``."""
+    return tuple(a.to(dtype=dtype or a.dtype, device=device or a.device)
+                 if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args)

@@ -1,0 +1,20 @@
+"""Checks for d2l 8.4 (googlenet): Inception and googlenet."""
+import torch
+
+from .modules import NetworkCase, NetworkKata, network_checks
+
+INCEPTION = NetworkKata(
+    "inception", "Inception",
+    structure_cases=[NetworkCase((192, 64, (96, 128), (16, 32), 32), (1, 192, 12, 12)),
+                     NetworkCase((832, 384, (192, 384), (48, 128), 128), (1, 832, 3, 3))],
+    numeric_cases=[NetworkCase((3, 2, (4, 5), (2, 3), 1), (2, 3, 7, 6)),
+                   NetworkCase((5, 3, (2, 4), (3, 2), 2), (1, 5, 5, 5))])
+
+GOOGLENET = NetworkKata(
+    "googlenet", "googlenet",
+    structure_cases=[NetworkCase((), (1, 1, 96, 96)),
+                     NetworkCase((), (2, 3, 96, 96), dict(in_channels=3, num_classes=4))],
+    numeric_cases=[NetworkCase((), (1, 2, 96, 96), dict(in_channels=2, num_classes=6))],
+    returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
+
+CHECKS = [*network_checks(INCEPTION), *network_checks(GOOGLENET, gradient=False, dtype=False)]

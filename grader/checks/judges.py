@@ -1,0 +1,118 @@
+"""Judges shared by the katas: compare probe data with the reference's, explain differences."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import torch
+
+from .base import Mismatch
+
+#: Tensors up to this many elements are printed in full, side by side.
+SMALL_TENSOR = 64
+
+
+def is_tensor(value: Any) -> bool:
+    return isinstance(value, torch.Tensor)
+
+
+def expect_tensor(got: Any, what: str) -> torch.Tensor:
+    """``got`` itself, or Mismatch saying what the learner returned instead of a tensor."""
+    if isinstance(got, dict) and "not_a_tensor" in got:
+        raise Mismatch(f"{what} should return a torch.Tensor, but returned a {got['not_a_tensor']}: {got['repr']}")
+    if isinstance(got, dict) and "shape" in got:
+        raise Mismatch(f"{what} returned a tensor on the {got['device']!r} device; expected it on the input's device")
+    return got
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(int(s)) for s in shape) + ")"
+
+
+def side_by_side(got: torch.Tensor, want: torch.Tensor) -> str:
+    """Both tensors printed next to each other, row by row, when they are small."""
+    if got.numel() > SMALL_TENSOR or want.numel() > SMALL_TENSOR:
+        return ""
+    left = _rows(got)
+    right = _rows(want)
+    width = max(len(line) for line in left + ["yours"])
+    lines = [f"  {'yours'.ljust(width)}   expected"]
+    for index in range(max(len(left), len(right))):
+        a = left[index] if index < len(left) else ""
+        b = right[index] if index < len(right) else ""
+        lines.append(f"  {a.ljust(width)}   {b}")
+    return "\n".join(lines)
+
+
+def _rows(tensor: torch.Tensor) -> list[str]:
+    t = tensor.detach().to(torch.float64)
+    if t.dim() == 0:
+        return [f"{float(t):.4g}"]
+    t = t.reshape(-1, t.shape[-1]) if t.dim() > 1 else t.reshape(1, -1)
+    return ["[" + ", ".join(f"{float(v):8.4g}" for v in row) + "]" for row in t]
+
+
+def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, atol: float = 1e-5,
+                check_dtype: bool = False) -> None:
+    """``got`` is a tensor of ``want``'s shape whose values match within rtol/atol (scaled by the
+    size of ``want``'s values). On a difference: first mismatching index, largest errors, and
+    small tensors side by side."""
+    got = expect_tensor(got, what)
+    if tuple(got.shape) != tuple(want.shape):
+        raise Mismatch(f"{what}: expected shape {shape_text(want.shape)}, got {shape_text(got.shape)}")
+    if check_dtype and got.dtype != want.dtype:
+        raise Mismatch(f"{what}: expected dtype {want.dtype}, got {got.dtype}")
+    if not got.dtype.is_floating_point and not got.dtype.is_complex and want.dtype.is_floating_point:
+        got = got.to(want.dtype)
+    g, w = got.detach().to(torch.float64), want.detach().to(torch.float64)
+    scale = float(w.abs().max()) if w.numel() else 0.0
+    tolerance = atol * max(scale, 1.0) + rtol * w.abs()
+    bad = ~((g - w).abs() <= tolerance) | (torch.isnan(g) != torch.isnan(w))
+    if not bool(bad.any()):
+        return
+    first = tuple(int(i) for i in bad.nonzero()[0])
+    abs_err = (g - w).abs()
+    abs_err = torch.where(torch.isnan(abs_err), torch.full_like(abs_err, float("inf")), abs_err)
+    rel_err = abs_err / w.abs().clamp_min(1e-12)
+    lines = [f"{what}: values differ at {int(bad.sum())} of {w.numel()} positions; "
+             f"first at index {first}: got {float(g[first]):.6g}, expected {float(w[first]):.6g}",
+             f"  largest absolute error {float(abs_err.max()):.3g}, largest relative error {float(rel_err.max()):.3g}"]
+    table = side_by_side(got, want)
+    if table:
+        lines.append(table)
+    raise Mismatch("\n".join(lines))
+
+
+def judge_cases(got: Sequence[Any], want: Sequence[Any], labels: Sequence[str], *, what: str,
+                **tolerance) -> None:
+    """judge_close on each case, naming the failing case by its label."""
+    for index, (g, w, label) in enumerate(zip(got, want, labels), start=1):
+        try:
+            judge_close(g, w, what=what, **tolerance)
+        except Mismatch as exc:
+            raise Mismatch(f"case {index} of {len(labels)} ({label}):\n{exc}") from None
+
+
+def judge_equal(got: Any, want: Any, *, what: str) -> None:
+    """Plain data equal to the reference's (shapes, dtypes, devices, names)."""
+    if got != want:
+        raise Mismatch(f"{what}: expected {want!r}, got {got!r}")
+
+
+def judge_info(got: dict, want: dict, *, what: str) -> None:
+    """A result's shape, dtype and device (from tensor_info) match the reference's."""
+    if "not_a_tensor" in got:
+        expect_tensor(got, what)
+    for key, rule in (("device", "on the input's device"), ("dtype", "the input's dtype"), ("shape", None)):
+        if got[key] != want[key]:
+            reason = f" — the result must have {rule}: create new tensors with dtype=X.dtype, device=X.device " \
+                     "(or X.new_zeros), or build the result from X" if rule else ""
+            raise Mismatch(f"{what}: expected {key} {want[key]}, got {got[key]}{reason}")
+
+
+def judge_raised(got: dict, want: dict, *, what: str) -> None:
+    """Both raised the same exception type (or both returned)."""
+    if got["raised"] != want["raised"]:
+        if want["raised"] is None:
+            raise Mismatch(f"{what} should not raise, but raised {got['raised']}: {got['message']}")
+        actual = f"raised {got['raised']}: {got['message']}" if got["raised"] else f"returned {got['returned']}"
+        raise Mismatch(f"{what} should raise {want['raised']}, but {actual}")

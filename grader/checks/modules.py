@@ -1,0 +1,184 @@
+"""Checks for katas that build networks or layers (VGG, NiN, Inception, BatchNorm, ResNet), made
+from a NetworkKata spec. They look at what a network computes and how it is laid out — layer
+kinds, configurations, output shapes, parameter counts, and outputs under a deterministic
+initialisation — never at the learner's attribute names."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from types import ModuleType
+import torch
+from torch import nn
+
+from .base import Check, Mismatch, outcome, tensor_info
+from .functions import in_case
+from .generators import make_rng, normal
+from .judges import judge_close, judge_info, shape_text
+from .structure import (block_layout, called_layers, deterministic_init, parameter_count, parameter_layers,
+                        set_dropout_eval)
+
+
+@dataclass(frozen=True)
+class NetworkCase:
+    """One way to build the kata's network: ``symbol(*args, **kwargs)`` on input ``input_shape``."""
+
+    args: tuple
+    input_shape: tuple[int, ...]
+    kwargs: dict = field(default_factory=dict)
+
+    def label(self, symbol: str) -> str:
+        words = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
+        return f"{symbol}({', '.join(words)}) on input {shape_text(self.input_shape)}"
+
+
+@dataclass(frozen=True)
+class NetworkKata:
+    """``structure_cases`` are built on the meta device (full size costs nothing there);
+    ``numeric_cases`` on the CPU in ``dtype`` with deterministic weights. ``returns`` is the type
+    the API fixes (``nn.Sequential``, ``list``, or any ``nn.Module``); the children of a sequence
+    are compared in order, block by block, like the seed's shape printouts."""
+
+    kata: str
+    symbol: str
+    structure_cases: list[NetworkCase]
+    numeric_cases: list[NetworkCase]
+    returns: str = "module"
+    dtype: torch.dtype = torch.float64
+    rtol: float = 1e-6
+    atol: float = 1e-7
+
+    def build(self, module: ModuleType, case: NetworkCase) -> tuple[nn.Module, str]:
+        """The network as a runnable module, and the name of the type the learner returned."""
+        built = getattr(module, self.symbol)(*case.args, **case.kwargs)
+        returned = type(built).__name__
+        if isinstance(built, (list, tuple)) and all(isinstance(b, nn.Module) for b in built):
+            return nn.Sequential(*built), returned
+        if not isinstance(built, nn.Module):
+            raise TypeError(f"{case.label(self.symbol)} returned a {returned}, not an nn.Module")
+        return built, returned
+
+
+def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict:
+    with torch.device("meta"):
+        net, returned = spec.build(module, case)
+    x = torch.empty(case.input_shape, device="meta")
+    layers = called_layers(net, x)
+    with torch.no_grad():
+        out = net(x)
+        layout = block_layout(net.children(), x) if spec.returns in ("Sequential", "list") else None
+    return {"returned": returned, "out": tensor_info(out), "param_count": parameter_count(net),
+            "param_layers": parameter_layers(layers), "layout": layout}
+
+
+def _layout_table(got: list, want: list) -> str:
+    rows = [f"  {'#':>2}  {'yours':<58} expected"]
+    for index in range(max(len(got), len(want))):
+        g = f"{got[index][0]} → {shape_text(got[index][1])}" if index < len(got) else "—"
+        w = f"{want[index][0]} → {shape_text(want[index][1])}" if index < len(want) else "—"
+        mark = "  " if g == w else "✗ "
+        rows.append(f"{mark}{index:>2}  {g:<58} {w}")
+    return "\n".join(rows)
+
+
+def _judge_structure_case(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
+    label = case.label(spec.symbol)
+    if spec.returns in ("Sequential", "list") and got["returned"] != want["returned"]:
+        raise Mismatch(f"{label}: should return {'an nn.Sequential' if spec.returns == 'Sequential' else 'a list'}"
+                       f" of modules, got {got['returned']}")
+    if got["layout"] is not None and got["layout"] != want["layout"]:
+        raise Mismatch(f"{label}: the layers or their output shapes differ from the expected layout "
+                       f"(✗ marks the differences):\n{_layout_table(got['layout'], want['layout'])}")
+    judge_info(got["out"], want["out"], what=f"{label}: the output")
+    if Counter(got["param_layers"]) != Counter(want["param_layers"]):
+        missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
+        extra = Counter(got["param_layers"]) - Counter(want["param_layers"])
+        lines = [f"{label}: the layers with parameters differ"]
+        lines += [f"  missing: {layer}" + (f" (×{n})" if n > 1 else "") for layer, n in missing.items()]
+        lines += [f"  unexpected: {layer}" + (f" (×{n})" if n > 1 else "") for layer, n in extra.items()]
+        raise Mismatch("\n".join(lines))
+    if got["param_count"] != want["param_count"]:
+        raise Mismatch(f"{label}: expected {want['param_count']:,} parameters, got {got['param_count']:,}")
+
+
+def structure_check(spec: NetworkKata) -> Check:
+    def probe(module, seed):
+        return [in_case(case.label(spec.symbol), lambda c=case: _structure(spec, module, c))
+                for case in spec.structure_cases]
+
+    def judge(got, want, seed):
+        for case, g, w in zip(spec.structure_cases, got, want):
+            _judge_structure_case(spec, case, g, w)
+    return Check(spec.kata, "structure", "structure", probe, judge)
+
+
+def _prepared(spec: NetworkKata, module: ModuleType, case: NetworkCase, seed: int):
+    """The network in ``spec.dtype`` with deterministic weights, training mode with dropout off,
+    and its seeded input."""
+    net, _ = spec.build(module, case)
+    net = net.to(spec.dtype).train()
+    x = normal(make_rng(seed), *case.input_shape, dtype=spec.dtype)
+    deterministic_init(net, x, seed=seed)
+    set_dropout_eval(net)
+    return net, x
+
+
+def numeric_check(spec: NetworkKata) -> Check:
+    """Outputs under the deterministic initialisation match the reference's."""
+    def probe(module, seed):
+        def run(case):
+            net, x = _prepared(spec, module, case, seed)
+            return outcome(net(x))
+        return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in spec.numeric_cases]
+
+    def judge(got, want, seed):
+        for case, g, w in zip(spec.numeric_cases, got, want):
+            judge_close(g, w, what=f"{case.label(spec.symbol)}, with every layer given the same deterministic "
+                                   "weights as the reference,", rtol=spec.rtol, atol=spec.atol)
+    return Check(spec.kata, "forward", "numeric", probe, judge)
+
+
+def gradient_check(spec: NetworkKata) -> Check:
+    """The input's gradient matches, and every parameter receives one."""
+    def probe(module, seed):
+        def run(case):
+            net, x = _prepared(spec, module, case, seed)
+            x.requires_grad_(True)
+            out = net(x)
+            (out * normal(make_rng(seed + 1), *out.shape, dtype=spec.dtype)).sum().backward()
+            unused = sorted(name for name, p in net.named_parameters() if p.grad is None)
+            return {"input_grad": outcome(x.grad), "unused": len(unused), "unused_names": unused[:5]}
+        return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in spec.numeric_cases]
+
+    def judge(got, want, seed):
+        for case, g, w in zip(spec.numeric_cases, got, want):
+            label = case.label(spec.symbol)
+            if g["unused"] > w["unused"]:
+                raise Mismatch(f"{label}: {g['unused']} parameter tensors get no gradient (e.g. "
+                               f"{', '.join(g['unused_names'])}): a layer is built but never used in forward")
+            judge_close(g["input_grad"], w["input_grad"], what=f"{label}: the gradient w.r.t. the input",
+                        rtol=spec.rtol * 10, atol=spec.atol * 10)
+    return Check(spec.kata, "gradient", "gradient", probe, judge)
+
+
+def dtype_check(spec: NetworkKata) -> Check:
+    """``.double()`` then a float64 input gives a float64 output."""
+    def probe(module, seed):
+        case = spec.numeric_cases[0]
+
+        def run():
+            net, _ = spec.build(module, case)
+            return tensor_info(net.to(torch.float64)(normal(make_rng(seed), *case.input_shape, dtype=torch.float64)))
+        return in_case(case.label(spec.symbol) + " in float64", run)
+
+    def judge(got, want, seed):
+        judge_info(got, want, what=f"{spec.numeric_cases[0].label(spec.symbol)} after .double()")
+    return Check(spec.kata, "dtype", "dtype_device", probe, judge)
+
+
+def network_checks(spec: NetworkKata, *, gradient: bool = True, dtype: bool = True) -> list[Check]:
+    checks = [structure_check(spec), numeric_check(spec)]
+    if gradient:
+        checks.append(gradient_check(spec))
+    if dtype:
+        checks.append(dtype_check(spec))
+    return checks

@@ -1,0 +1,20 @@
+"""Checks for d2l 8.3 (nin): nin_block and nin."""
+import torch
+
+from .modules import NetworkCase, NetworkKata, network_checks
+
+NIN_BLOCK = NetworkKata(
+    "nin_block", "nin_block",
+    structure_cases=[NetworkCase((1, 96, 11, 4, 0), (1, 1, 224, 224)), NetworkCase((3, 8, 5, 2, 1), (2, 3, 17, 17)),
+                     NetworkCase((2, 5, (3, 1), 1, (1, 0)), (1, 2, 6, 7))],
+    numeric_cases=[NetworkCase((3, 4, 5, 2, 1), (2, 3, 13, 11)), NetworkCase((1, 3, 3, 1, 1), (1, 1, 6, 7))],
+    returns="Sequential")
+
+NIN = NetworkKata(
+    "nin", "nin",
+    structure_cases=[NetworkCase((), (1, 1, 224, 224)),
+                     NetworkCase((), (2, 3, 224, 224), dict(in_channels=3, num_classes=5))],
+    numeric_cases=[NetworkCase((), (1, 2, 96, 96), dict(in_channels=2, num_classes=4))],
+    returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
+
+CHECKS = [*network_checks(NIN_BLOCK), *network_checks(NIN, gradient=False, dtype=False)]

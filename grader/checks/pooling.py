@@ -1,0 +1,57 @@
+"""Checks for d2l 7.5 (pooling): pool2d."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from .base import kata_checks, raised
+from .functions import TensorFunction, example_check, standard_checks
+from .generators import pool_cases
+from .judges import judge_raised, shape_text
+
+D2L_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
+
+
+def _label(args) -> str:
+    return f"X {shape_text(args[0].shape)}, pool_size={args[1]}, mode={args[2]!r}"
+
+
+def _rule(args) -> str:
+    (h, w), (ph, pw) = args[0].shape, args[1]
+    return f"stride 1, no padding: (h - ph + 1, w - pw + 1) = ({h - ph + 1}, {w - pw + 1})"
+
+
+def _oracle(X, pool_size, mode):
+    pool = F.max_pool2d if mode == "max" else F.avg_pool2d
+    return pool(X[None, None], pool_size, stride=1)[0, 0]
+
+
+def _cases(seed: int):
+    """The seeded windows, each in max and in avg mode."""
+    return [(X, size, mode) for X, size in pool_cases(seed, 8) for mode in ("max", "avg")]
+
+
+POOL2D = TensorFunction("pool2d", "pool2d", _cases, _label, _rule, oracle=_oracle, grad_args=(0,))
+
+BAD_MODES = ["min", "sum", "MAX"]
+
+
+def _probe_bad_modes(module, seed):
+    return [raised(lambda m=m: module.pool2d(D2L_X, 2, m), ValueError) for m in BAD_MODES]
+
+
+def _judge_bad_modes(got, want, seed):
+    for mode, g, w in zip(BAD_MODES, got, want):
+        judge_raised(g, w, what=f"pool2d(X, 2, mode={mode!r}) (only 'max' and 'avg' exist)")
+
+
+check = kata_checks("pool2d")
+
+CHECKS = [
+    example_check("pool2d", "pool2d", [
+        ("d2l's 3×3 X, 2×2 max pooling", (D2L_X, (2, 2)), torch.tensor([[4.0, 5.0], [7.0, 8.0]])),
+        ("d2l's 3×3 X, 2×2 average pooling", (D2L_X, (2, 2), "avg"), torch.tensor([[2.0, 3.0], [5.0, 6.0]])),
+    ]),
+    *standard_checks(POOL2D, rules=False),
+    check("unknown_mode", "errors", _probe_bad_modes, _judge_bad_modes),
+]

@@ -1,0 +1,122 @@
+"""Network summaries that don't depend on the learner's attribute names, and a deterministic
+initialisation that lets two independently written networks be compared number for number.
+
+Layers are identified by what they are and when they run — their class, configuration and
+parameter shapes, in the order the forward pass calls them — never by attribute names.
+"""
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from typing import Iterable
+
+import torch
+from torch import nn
+
+#: Configuration shown for torch's standard layers (attributes that define what the layer computes).
+LAYER_CONFIG = {
+    nn.Conv2d: ("in_channels", "out_channels", "kernel_size", "stride", "padding"),
+    nn.Linear: ("in_features", "out_features"),
+    nn.BatchNorm2d: ("num_features",),
+    nn.BatchNorm1d: ("num_features",),
+    nn.MaxPool2d: ("kernel_size", "stride", "padding"),
+    nn.AvgPool2d: ("kernel_size", "stride", "padding"),
+    nn.AdaptiveAvgPool2d: ("output_size",),
+    nn.AdaptiveMaxPool2d: ("output_size",),
+    nn.Dropout: ("p",),
+}
+
+
+def _normalised(value):
+    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+        return value[0]
+    return value
+
+
+def describe_layer(module: nn.Module) -> str:
+    """``Conv2d(in_channels=3, out_channels=6, kernel_size=3, stride=2, padding=1)``, ``ReLU``, or
+    for a layer of the learner's own: its class name and parameter shapes."""
+    name = type(module).__name__
+    for kind, attributes in LAYER_CONFIG.items():
+        if isinstance(module, kind):
+            return name + "(" + ", ".join(f"{a}={_normalised(getattr(module, a))}" for a in attributes) + ")"
+    shapes = [tuple(p.shape) for _, p in sorted(module.named_parameters(recurse=False))]
+    return f"{name}{shapes}" if shapes else name
+
+
+def owns_parameters(module: nn.Module) -> bool:
+    return any(True for _ in module.parameters(recurse=False))
+
+
+def called_layers(module: nn.Module, *inputs: torch.Tensor) -> list[nn.Module]:
+    """The leaf layers and parameter-owning modules of ``module``, in the order a forward pass on
+    ``inputs`` first calls them; those never called follow in registration order."""
+    candidates = [m for m in module.modules() if not any(True for _ in m.children()) or owns_parameters(m)]
+    order: list[nn.Module] = []
+    seen: set[int] = set()
+
+    def record(layer, _args, _output):
+        if id(layer) not in seen:
+            seen.add(id(layer))
+            order.append(layer)
+
+    handles = [m.register_forward_hook(record) for m in candidates]
+    try:
+        with torch.no_grad():
+            module(*inputs)
+    finally:
+        for handle in handles:
+            handle.remove()
+    return order + [m for m in candidates if id(m) not in seen]
+
+
+def parameter_layers(layers: Iterable[nn.Module]) -> list[str]:
+    """Descriptions of the layers that own parameters."""
+    return [describe_layer(m) for m in layers if owns_parameters(m)]
+
+
+def parameter_count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@torch.no_grad()
+def deterministic_init(module: nn.Module, *inputs: torch.Tensor, seed: int) -> None:
+    """Give every parameter values drawn from ``seed`` and the parameter's identity — its shape
+    and its rank among same-shaped layers in call order — so that two networks with the same
+    layers get the same weights, whatever the learner named them."""
+    rank: Counter = Counter()
+    for layer in called_layers(module, *inputs):
+        parameters = [p for _, p in sorted(layer.named_parameters(recurse=False))]
+        if not parameters:
+            continue
+        signature = tuple(tuple(p.shape) for p in parameters)
+        key = f"{seed}:{signature}:{rank[signature]}"
+        rank[signature] += 1
+        generator = torch.Generator().manual_seed(zlib.crc32(key.encode()))
+        for parameter in parameters:
+            values = torch.rand(parameter.shape, generator=generator, dtype=torch.float64)
+            if parameter.dim() >= 2 and parameter.shape[0] > 1:
+                bound = 1.0 / math.sqrt(parameter[0].numel())
+                values = (2 * values - 1) * bound * math.sqrt(3)
+            else:  # scales, shifts and biases: positive and of order one, so no signal dies
+                values = 0.5 + values
+            parameter.copy_(values.to(parameter.dtype))
+
+
+def set_dropout_eval(module: nn.Module) -> None:
+    """Switch off dropout (and only dropout) so that a training-mode forward is deterministic."""
+    for layer in module.modules():
+        if isinstance(layer, nn.modules.dropout._DropoutNd):
+            layer.eval()
+
+
+def block_layout(children: Iterable[nn.Module], x: torch.Tensor) -> list[list]:
+    """[describe_layer(child) or class name, output shape] for each child applied in turn, like the
+    seed's ``for layer in net: X = layer(X); print(...)``."""
+    layout = []
+    for child in children:
+        x = child(x)
+        label = describe_layer(child) if not any(True for _ in child.children()) else type(child).__name__
+        layout.append([label, list(x.shape)])
+    return layout

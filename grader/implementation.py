@@ -1,0 +1,88 @@
+"""Load an implementation — a folder laid out like ``exercises/`` — as an isolated package.
+
+Each folder is imported under its own package name, so the reference and a learner's code can be
+loaded side by side, and modules inside it can import each other relatively. Modules are imported
+lazily, one at a time: a module that fails to import fails only the katas that live in it.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import importlib.util
+import sys
+import traceback
+from pathlib import Path
+from types import ModuleType
+
+
+class ImplementationImportError(Exception):
+    """A module of the implementation could not be imported; the message shows where and why."""
+
+
+class Implementation:
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise FileNotFoundError(f"implementation folder {self.root} does not exist")
+        digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:10]
+        self.package = f"convkata_impl_{self.root.name}_{digest}"
+        self._modules: dict[str, ModuleType | ImplementationImportError] = {}
+
+    def __repr__(self):
+        return f"Implementation({str(self.root)!r})"
+
+    def _ensure_package(self) -> None:
+        if self.package in sys.modules:
+            return
+        init = self.root / "__init__.py"
+        spec = importlib.util.spec_from_file_location(
+            self.package, init if init.exists() else None, submodule_search_locations=[str(self.root)])
+        package = importlib.util.module_from_spec(spec)
+        sys.modules[self.package] = package
+        if init.exists():
+            spec.loader.exec_module(package)
+
+    def module(self, name: str) -> ModuleType:
+        """Import ``<root>/<name>.py`` (once); raise ImplementationImportError with the learner's traceback."""
+        if name not in self._modules:
+            self._modules[name] = self._import(name)
+        result = self._modules[name]
+        if isinstance(result, ImplementationImportError):
+            raise result
+        return result
+
+    def _import(self, name: str) -> ModuleType | ImplementationImportError:
+        path = self.root / f"{name}.py"
+        if not path.is_file():
+            return ImplementationImportError(f"{path} is missing: the kata module {name}.py must be in {self.root}")
+        try:
+            self._ensure_package()
+            return importlib.import_module(f"{self.package}.{name}")
+        except Exception as exc:  # the learner's module raised while importing: report, don't crash
+            sys.modules.pop(f"{self.package}.{name}", None)
+            return ImplementationImportError(f"{name}.py could not be imported:\n{self.format_exception(exc)}")
+
+    def owns(self, filename: str) -> bool:
+        """Whether a traceback frame's file belongs to this implementation."""
+        try:
+            return Path(filename).resolve().is_relative_to(self.root)
+        except (OSError, ValueError):
+            return False
+
+    def format_exception(self, exc: BaseException) -> str:
+        """The exception with only the frames in the implementation's own files (all if none)."""
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if self.owns(f.filename)]
+        lines = traceback.format_list(frames) if frames else []
+        detail = traceback.format_exception_only(type(exc), exc)
+        return "".join(lines + detail).rstrip()
+
+
+_CACHE: dict[Path, Implementation] = {}
+
+
+def load_implementation(root: str | Path) -> Implementation:
+    """One Implementation per folder and process."""
+    root = Path(root).resolve()
+    if root not in _CACHE:
+        _CACHE[root] = Implementation(root)
+    return _CACHE[root]

@@ -1,0 +1,123 @@
+"""``katas.toml``: the ordered manifest of katas, validated on load."""
+from __future__ import annotations
+
+import ast
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from .paths import MANIFEST_PATH, SOLUTIONS_DIR
+
+REQUIRED_FIELDS = {"id": str, "title": str, "section": str, "module": str, "symbols": list,
+                   "points": int, "requires": list, "hints": list}
+
+
+class ManifestError(ValueError):
+    """katas.toml is malformed; the message names the kata and the fix."""
+
+
+@dataclass(frozen=True)
+class Kata:
+    id: str
+    title: str
+    section: str
+    module: str
+    symbols: tuple[str, ...]
+    points: int
+    requires: tuple[str, ...]
+    hints: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    katas: tuple[Kata, ...]
+
+    def __iter__(self):
+        return iter(self.katas)
+
+    def __len__(self):
+        return len(self.katas)
+
+    def get(self, kata_id: str) -> Kata:
+        for kata in self.katas:
+            if kata.id == kata_id:
+                return kata
+        raise KeyError(f"no kata {kata_id!r}; known katas: {', '.join(k.id for k in self.katas)}")
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        """The kata modules, in the order they first appear."""
+        return tuple(dict.fromkeys(k.module for k in self.katas))
+
+    def kata_of_symbol(self, module: str, symbol: str) -> Kata | None:
+        return next((k for k in self.katas if k.module == module and symbol in k.symbols), None)
+
+    @property
+    def total_points(self) -> int:
+        return sum(k.points for k in self.katas)
+
+
+def _public_names(module_path: Path) -> set[str]:
+    """Top-level function, class and variable names defined in a module (read with ast, not imported)."""
+    tree = ast.parse(module_path.read_text(encoding="utf-8"), filename=str(module_path))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return names
+
+
+def parse_manifest(text: str, *, source: str = "katas.toml", solutions_dir: Path = SOLUTIONS_DIR) -> Manifest:
+    """Parse and validate a manifest; raise ManifestError naming the faulty kata."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{source}: not valid TOML: {exc}") from None
+    entries = data.get("kata")
+    if not isinstance(entries, list) or not entries:
+        raise ManifestError(f"{source}: no [[kata]] tables")
+    katas: list[Kata] = []
+    seen: set[str] = set()
+    names_by_module: dict[str, set[str]] = {}
+    for number, entry in enumerate(entries, start=1):
+        where = f"{source}: kata #{number} ({entry.get('id', '?')!r})"
+        unknown = set(entry) - set(REQUIRED_FIELDS)
+        if unknown:
+            raise ManifestError(f"{where}: unknown field(s) {sorted(unknown)}; allowed: {sorted(REQUIRED_FIELDS)}")
+        for field, kind in REQUIRED_FIELDS.items():
+            if field not in entry:
+                raise ManifestError(f"{where}: missing field {field!r}")
+            if not isinstance(entry[field], kind) or isinstance(entry[field], bool):
+                raise ManifestError(f"{where}: {field!r} must be a {kind.__name__}, got {entry[field]!r}")
+        kata = Kata(entry["id"], entry["title"], entry["section"], entry["module"], tuple(entry["symbols"]),
+                    entry["points"], tuple(entry["requires"]), tuple(entry["hints"]))
+        if kata.id in seen:
+            raise ManifestError(f"{where}: duplicate id {kata.id!r}; every kata needs its own id")
+        if kata.points < 1:
+            raise ManifestError(f"{where}: points must be a positive int, got {kata.points}")
+        if not kata.symbols:
+            raise ManifestError(f"{where}: symbols is empty; name the public names the kata asks for")
+        if len(kata.hints) < 2:
+            raise ManifestError(f"{where}: give at least two hints, from gentle to explicit")
+        module_path = solutions_dir / f"{kata.module}.py"
+        if not module_path.is_file():
+            raise ManifestError(f"{where}: unknown module {kata.module!r}: no {module_path.name} in {solutions_dir}")
+        defined = names_by_module.setdefault(kata.module, _public_names(module_path))
+        missing = [s for s in kata.symbols if s not in defined]
+        if missing:
+            raise ManifestError(f"{where}: {kata.module}.py does not define {missing}")
+        for required in kata.requires:
+            if required not in seen:
+                raise ManifestError(f"{where}: requires {required!r}, which is not a kata listed before it")
+        seen.add(kata.id)
+        katas.append(kata)
+    return Manifest(tuple(katas))
+
+
+@cache
+def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
+    """The project's manifest (cached)."""
+    return parse_manifest(path.read_text(encoding="utf-8"), source=path.name)

@@ -1,0 +1,19 @@
+"""Where the project's files are: everything is relative to the repository root."""
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+MANIFEST_PATH = REPO_ROOT / "katas.toml"
+SOLUTIONS_DIR = REPO_ROOT / "solutions"
+EXERCISES_DIR = REPO_ROOT / "exercises"
+#: Learner state that is not code: backups of replaced files (and, later, hint levels).
+STATE_DIR = REPO_ROOT / ".kata"
+BACKUP_DIR = STATE_DIR / "backups"
+
+#: Names that ``--impl`` accepts besides a path.
+NAMED_IMPLEMENTATIONS = {"solutions": SOLUTIONS_DIR, "exercises": EXERCISES_DIR}
+
+
+def resolve_impl(spec: str | Path) -> Path:
+    """``exercises``, ``solutions`` or a path to a folder laid out like ``exercises/``."""
+    path = NAMED_IMPLEMENTATIONS.get(str(spec), Path(spec))
+    return Path(path).expanduser().resolve()

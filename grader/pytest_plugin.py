@@ -1,0 +1,97 @@
+"""The convkata pytest plugin: ``--impl`` picks the implementation under test, ``--kata-seed``
+the run's seed; the ``run_check`` fixture runs one check and turns its result into a pytest
+outcome (pending → skipped with the stub's message, failed → a failure with the diagnosis).
+
+    pytest --impl=exercises|solutions|PATH [--kata-seed=N]
+
+``--impl`` defaults to $KATA_IMPL, else ``exercises``; ``--kata-seed`` to $KATA_SEED, else a fresh
+random seed that the header and every failure print.
+"""
+from __future__ import annotations
+
+import os
+import random
+from collections import Counter
+
+import pytest
+
+from .checks.base import Check
+from .implementation import load_implementation
+from .manifest import load_manifest
+from .paths import resolve_impl
+from .runner import Runner, Status
+
+RUNNER = pytest.StashKey[Runner]()
+OUTCOMES = pytest.StashKey[Counter]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("convkata")
+    group.addoption("--impl", default=os.environ.get("KATA_IMPL", "exercises"),
+                    help="implementation under test: exercises, solutions, or a folder laid out like exercises/")
+    group.addoption("--kata-seed", type=int, default=None,
+                    help="seed for the checks' generated inputs (default: $KATA_SEED, else random)")
+
+
+def _seed(config) -> int:
+    option = config.getoption("--kata-seed")
+    if option is not None:
+        return option
+    if os.environ.get("KATA_SEED"):
+        return int(os.environ["KATA_SEED"])
+    return random.SystemRandom().randrange(2**31)
+
+
+def pytest_configure(config):
+    config.stash[OUTCOMES] = Counter()
+    config.addinivalue_line("markers", "kata(id): the kata a check belongs to")
+
+
+def runner_for(config) -> Runner:
+    if RUNNER not in config.stash:
+        root = resolve_impl(config.getoption("--impl"))
+        if not root.is_dir():
+            raise pytest.UsageError(f"--impl: {root} is not a folder; give exercises, solutions, or a folder "
+                                    "laid out like exercises/")
+        config.stash[RUNNER] = Runner(load_implementation(root), _seed(config))
+    return config.stash[RUNNER]
+
+
+def pytest_report_header(config):
+    runner = runner_for(config)
+    return f"convkata: impl={runner.impl.root} seed={runner.seed}"
+
+
+def kata_params(checks: list[Check]):
+    """Parametrize a test over checks: ids ``kata::name``, a ``kata`` marker, ``gpu`` where CUDA is needed."""
+    params = [pytest.param(c, id=c.id, marks=[pytest.mark.kata(c.kata)] + ([pytest.mark.gpu] if c.needs_cuda else []))
+              for c in checks]
+    return pytest.mark.parametrize("check", params)
+
+
+@pytest.fixture
+def run_check(request):
+    """``run_check(check)``: run it against --impl and turn the result into pass / skip / fail."""
+    runner = runner_for(request.config)
+    modules = {k.id: k.module for k in load_manifest()}
+
+    def run(check: Check):
+        result = runner.run(check, modules[check.kata])
+        request.config.stash[OUTCOMES][result.status] += 1
+        if result.status is Status.PENDING:
+            pytest.skip(f"pending: {result.message}")
+        if result.status is Status.SKIPPED:
+            pytest.skip(result.message)
+        if result.status is Status.FAILED:
+            pytest.fail(f"{check.id} [{check.kind}]\n{result.message}", pytrace=False)
+    return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    outcomes = config.stash.get(OUTCOMES, Counter())
+    if not outcomes:
+        return
+    runner = runner_for(config)
+    counts = ", ".join(f"{outcomes[s]} {s.value}" for s in Status if outcomes[s])
+    terminalreporter.write_sep("-", "convkata")
+    terminalreporter.write_line(f"kata checks: {counts} (impl {runner.impl.root.name}, seed {runner.seed})")

@@ -1,0 +1,136 @@
+"""Run checks against an implementation: probe the implementation, probe the reference, judge.
+
+Each check ends in one of four statuses: passed; failed (a judge's Mismatch, an exception from the
+learner's code, or a module that does not import); pending (the learner's code still raises the
+stub's NotImplementedError); skipped (the check does not apply here, e.g. no CUDA device).
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import torch
+
+from .checks import checks_of_kata
+from .checks.base import Check, Mismatch, plain
+from .implementation import Implementation, ImplementationImportError, load_implementation
+from .manifest import Kata, Manifest
+from .paths import SOLUTIONS_DIR
+
+
+class Status(str, Enum):
+    PASSED = "passed"
+    FAILED = "failed"
+    PENDING = "pending"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    check: Check
+    status: Status
+    message: str = ""
+
+
+@dataclass
+class KataResult:
+    kata: Kata
+    results: list[CheckResult] = field(default_factory=list)
+
+    def count(self, status: Status) -> int:
+        return sum(r.status is status for r in self.results)
+
+    @property
+    def applicable(self) -> int:
+        return len(self.results) - self.count(Status.SKIPPED)
+
+    @property
+    def status(self) -> Status:
+        """done (passed) only when every applicable check passes; pending while any stub remains and
+        nothing fails; failed otherwise."""
+        if self.count(Status.FAILED):
+            return Status.FAILED
+        if self.count(Status.PENDING):
+            return Status.PENDING
+        return Status.PASSED
+
+    @property
+    def score(self) -> float:
+        """The kata's points, in proportion to the applicable checks passed."""
+        if not self.applicable:
+            return 0.0
+        return self.kata.points * self.count(Status.PASSED) / self.applicable
+
+
+class ReferenceFailure(RuntimeError):
+    """The reference itself failed a probe: a bug in convkata, not in the learner's code."""
+
+
+def stub_message(exc: BaseException, impl: Implementation) -> str | None:
+    """The stub's message when ``exc`` is the NotImplementedError a stub raises — raised by a
+    ``raise NotImplementedError`` statement in the implementation's own files — else None.
+    (torch raises NotImplementedError too, e.g. when copying out of a meta tensor: that is a
+    failure of the learner's code, not a pending kata.)"""
+    if not isinstance(exc, NotImplementedError):
+        return None
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or not impl.owns(frames[-1].filename):
+        return None
+    if not (frames[-1].line or "").lstrip().startswith("raise NotImplementedError"):
+        return None
+    return str(exc) or f"{Path(frames[-1].filename).name}: not implemented yet"
+
+
+class Runner:
+    """Runs checks for one implementation against the reference, with one seed for the run."""
+
+    def __init__(self, impl: Implementation, seed: int, reference: Implementation | None = None):
+        self.impl = impl
+        self.seed = seed
+        self.reference = reference or load_implementation(SOLUTIONS_DIR)
+        self._reference_data: dict[tuple[str, int], object] = {}
+
+    def reproduce_hint(self) -> str:
+        return f"(seed {self.seed}: rerun with --kata-seed={self.seed} to reproduce)"
+
+    def reference_data(self, check: Check, module_name: str, seed: int):
+        key = (check.id, seed)
+        if key not in self._reference_data:
+            try:
+                self._reference_data[key] = plain(check.probe(self.reference.module(module_name), seed))
+            except Exception as exc:
+                raise ReferenceFailure(f"the reference failed {check.id}: {exc!r}") from exc
+        return self._reference_data[key]
+
+    def run(self, check: Check, module_name: str) -> CheckResult:
+        if check.needs_cuda and not torch.cuda.is_available():
+            return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
+        seed = check.seed_for(self.seed)
+        try:
+            module = self.impl.module(module_name)
+        except ImplementationImportError as exc:
+            return CheckResult(check, Status.FAILED, str(exc))
+        try:
+            got = plain(check.probe(module, seed))
+        except Mismatch as exc:
+            return CheckResult(check, Status.FAILED, f"{exc}\n{self.reproduce_hint()}")
+        except Exception as exc:
+            pending = stub_message(exc, self.impl)
+            if pending is not None:
+                return CheckResult(check, Status.PENDING, pending)
+            return CheckResult(check, Status.FAILED, f"your code raised an exception:\n"
+                                                     f"{self.impl.format_exception(exc)}\n{self.reproduce_hint()}")
+        want = self.reference_data(check, module_name, seed)
+        try:
+            check.judge(got, want, seed)
+        except Mismatch as exc:
+            return CheckResult(check, Status.FAILED, f"{exc}\n{self.reproduce_hint()}")
+        return CheckResult(check, Status.PASSED)
+
+    def run_kata(self, kata: Kata) -> KataResult:
+        return KataResult(kata, [self.run(check, kata.module) for check in checks_of_kata(kata.id)])
+
+    def run_all(self, manifest: Manifest) -> list[KataResult]:
+        return [self.run_kata(kata) for kata in manifest]

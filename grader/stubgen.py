@@ -1,0 +1,124 @@
+"""Generate the learner's ``exercises/`` from ``solutions/`` and the manifest.
+
+Every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region (nbgrader's markers) becomes a
+``raise NotImplementedError("<kata>: …")`` at the region's indentation; everything else — imports,
+signatures, docstrings, given helpers — is kept as it is.
+
+    python -m grader.stubgen            # rewrite exercises/
+    python -m grader.stubgen --check    # exit 1 if exercises/ is out of date
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .manifest import Manifest, load_manifest
+from .paths import BACKUP_DIR, EXERCISES_DIR, SOLUTIONS_DIR
+
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+HEADER = ("# Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;\n"
+          "# `make grade` shows your progress. Generated from solutions/{name} by `make exercises`.\n")
+
+
+class StubError(ValueError):
+    """The solution markers are malformed; the message names the file and line."""
+
+
+def _enclosing(tree: ast.Module, line: int) -> tuple[str, str]:
+    """(top-level symbol, qualified name of the innermost function) around a 1-based line."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.lineno <= line <= node.end_lineno:
+            if isinstance(node, ast.ClassDef):
+                for item in node.body:
+                    if isinstance(item, ast.FunctionDef) and item.lineno <= line <= item.end_lineno:
+                        return node.name, f"{node.name}.{item.name}"
+            return node.name, node.name
+    return "", ""
+
+
+def stub_source(source: str, module: str, manifest: Manifest, *, name: str = "") -> str:
+    """The exercise text for one solution module."""
+    lines = source.splitlines(keepends=True)
+    if not any(line.strip() == BEGIN for line in lines):
+        return source
+    tree = ast.parse(source)
+    out = [HEADER.format(name=name or f"{module}.py")]
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if line.strip() == END:
+            raise StubError(f"{module}.py:{index + 1}: {END} without {BEGIN}")
+        if line.strip() != BEGIN:
+            out.append(line)
+            index += 1
+            continue
+        symbol, qualname = _enclosing(tree, index + 1)
+        kata = manifest.kata_of_symbol(module, symbol)
+        if kata is None:
+            raise StubError(f"{module}.py:{index + 1}: solution region in {qualname or 'module level'}, which no "
+                            f"kata in katas.toml lists among its symbols")
+        end = next((j for j in range(index + 1, len(lines)) if lines[j].strip() in (BEGIN, END)), None)
+        if end is None or lines[end].strip() != END:
+            raise StubError(f"{module}.py:{index + 1}: {BEGIN} without a matching {END}")
+        indent = line[: len(line) - len(line.lstrip())]
+        out.append(f'{indent}raise NotImplementedError("{kata.id}: implement {qualname} (d2l {kata.section})")\n')
+        index = end + 1
+    return "".join(out)
+
+
+def generate(solutions_dir: Path = SOLUTIONS_DIR, manifest: Manifest | None = None) -> dict[str, str]:
+    """File name → exercise text, for every .py file in ``solutions_dir``."""
+    manifest = manifest or load_manifest()
+    return {path.name: stub_source(path.read_text(encoding="utf-8"), path.stem, manifest, name=path.name)
+            for path in sorted(solutions_dir.glob("*.py"))}
+
+
+def out_of_sync(exercises_dir: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR) -> list[str]:
+    """The exercise files that differ from a fresh generation (missing, stale, or extra)."""
+    expected = generate(solutions_dir)
+    present = {p.name for p in exercises_dir.glob("*.py")}
+    stale = [name for name, text in expected.items()
+             if name not in present or (exercises_dir / name).read_text(encoding="utf-8") != text]
+    return sorted(stale + [name for name in present - set(expected)])
+
+
+def write(target: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR,
+          backup_dir: Path = BACKUP_DIR) -> list[str]:
+    """Write a fresh generation into ``target``; return the names written. A file whose text
+    would change is first copied to ``backup_dir/<timestamp>/``, so no learner's work is lost."""
+    target.mkdir(parents=True, exist_ok=True)
+    files = generate(solutions_dir)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for name, text in files.items():
+        path = target / name
+        if path.exists() and path.read_text(encoding="utf-8") != text:
+            saved = backup_dir / stamp / name
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, saved)
+            print(f"kept your previous {name} as {saved}")
+        path.write_text(text, encoding="utf-8")
+    return sorted(files)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.stubgen", description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report whether exercises/ is up to date")
+    args = parser.parse_args(argv)
+    if args.check:
+        stale = out_of_sync()
+        if stale:
+            print(f"exercises/ is out of sync with solutions/: {', '.join(stale)}. Run `make exercises`.")
+            return 1
+        print("exercises/ is in sync with solutions/")
+        return 0
+    names = write()
+    print(f"wrote {len(names)} files to {EXERCISES_DIR}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
