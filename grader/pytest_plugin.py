@@ -70,6 +70,12 @@ def kata_params(checks: list[Check]):
 
 
 @pytest.fixture
+def kata_seed(request) -> int:
+    """The run's seed (--kata-seed, $KATA_SEED, or random), for tests that run checks themselves."""
+    return runner_for(request.config).seed
+
+
+@pytest.fixture
 def run_check(request):
     """``run_check(check)``: run it against --impl and turn the result into pass / skip / fail."""
     runner = runner_for(request.config)

@@ -83,6 +83,9 @@ def stub_message(exc: BaseException, impl: Implementation) -> str | None:
     return str(exc) or f"{Path(frames[-1].filename).name}: not implemented yet"
 
 
+_REFERENCE_DATA: dict[tuple, object] = {}
+
+
 class Runner:
     """Runs checks for one implementation against the reference, with one seed for the run."""
 
@@ -90,19 +93,19 @@ class Runner:
         self.impl = impl
         self.seed = seed
         self.reference = reference or load_implementation(SOLUTIONS_DIR)
-        self._reference_data: dict[tuple[str, int], object] = {}
 
     def reproduce_hint(self) -> str:
         return f"(seed {self.seed}: rerun with --kata-seed={self.seed} to reproduce)"
 
     def reference_data(self, check: Check, module_name: str, seed: int):
-        key = (check.id, seed)
-        if key not in self._reference_data:
+        """The reference's probe data, computed once per process for a check and seed."""
+        key = (self.reference.root, check.id, seed)
+        if key not in _REFERENCE_DATA:
             try:
-                self._reference_data[key] = plain(check.probe(self.reference.module(module_name), seed))
+                _REFERENCE_DATA[key] = plain(check.probe(self.reference.module(module_name), seed))
             except Exception as exc:
                 raise ReferenceFailure(f"the reference failed {check.id}: {exc!r}") from exc
-        return self._reference_data[key]
+        return _REFERENCE_DATA[key]
 
     def run(self, check: Check, module_name: str) -> CheckResult:
         if check.needs_cuda and not torch.cuda.is_available():

@@ -90,6 +90,22 @@ def tensor_info(value: Any) -> dict:
             "requires_grad": bool(value.requires_grad)}
 
 
+def info_of(call: Callable[[], Any]) -> dict:
+    """tensor_info of ``call()``."""
+    return tensor_info(call())
+
+
+def meta_info(call: Callable[[], Any]) -> dict:
+    """tensor_info of ``call()`` run on meta inputs. An error about meta tensors — what mixing in a
+    tensor created on the CPU gives — is recorded as ``{"meta_error": ...}`` for the judge to explain."""
+    try:
+        return tensor_info(call())
+    except (NotImplementedError, RuntimeError) as exc:
+        if "meta" not in str(exc).lower():
+            raise
+        return {"meta_error": f"{type(exc).__name__}: {exc}"}
+
+
 def raised(call: Callable[[], Any], *expected: type[BaseException]) -> dict:
     """Run ``call`` expecting one of ``expected`` exceptions; record what happened as plain data.
 

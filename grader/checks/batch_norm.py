@@ -4,8 +4,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mismatch, kata_checks, outcome, tensor_info
-from .functions import in_case
+from .base import Mismatch, kata_checks, info_of, meta_info, outcome, tensor_info
+from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device
 from .judges import judge_cases, judge_close, judge_info, shape_text
 
@@ -93,18 +93,19 @@ def _judge_bn_gradient(got, want, seed):
             if isinstance(g_grad, dict):
                 raise Mismatch(f"batch_norm on {_label(case)}: no gradient reaches {name}")
             judge_close(g_grad, w_grad, what=f"batch_norm on {_label(case)}: the gradient w.r.t. {name}",
-                        rtol=1e-6, atol=1e-8)
+                        rtol=GRAD_RTOL, atol=GRAD_ATOL)
 
 
 def _probe_bn_dtype_device(module, seed):
     results = {}
-    for name, variant in (("float64", dict(dtype=torch.float64)), ("meta", dict(device="meta"))):
+    for name, variant, info in (("float64", dict(dtype=torch.float64), info_of),
+                                ("meta", dict(device="meta"), meta_info)):
         for training in (True, False):
             for case in bn_cases(seed)[:2]:
                 moved = with_dtype_device(case, **variant)
-                Y = in_case(f"batch_norm on {_label(case)} with {name} inputs",
-                            lambda m=moved, t=training: _call(module, m, t))[0]
-                results.setdefault(name, []).append(tensor_info(Y))
+                results.setdefault(name, []).append(in_case(
+                    f"batch_norm on {_label(case)} with {name} inputs",
+                    lambda m=moved, t=training, info=info: info(lambda: _call(module, m, t)[0])))
     return results
 
 

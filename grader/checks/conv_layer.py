@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import Mismatch, kata_checks, outcome, tensor_info
-from .functions import TensorFunction, example_check, in_case, standard_checks
+from .functions import GRAD_RTOL, GRAD_ATOL, TensorFunction, example_check, in_case, standard_checks
 from .generators import edge_image, make_rng, normal, spatial_cases
 from .judges import judge_cases, judge_close, judge_equal, judge_info, shape_text
 
@@ -101,7 +101,7 @@ def _judge_conv2d_gradient(got, want, seed):
             if isinstance(g_grad, dict):
                 raise Mismatch(f"no gradient reaches Conv2D.{name}: forward must use self.{name} "
                                "in torch operations (not .data or .item())")
-            judge_close(g_grad, w_grad, what=f"case {index}: the gradient of Conv2D.{name}", rtol=1e-7, atol=1e-9)
+            judge_close(g_grad, w_grad, what=f"case {index}: the gradient of Conv2D.{name}", rtol=GRAD_RTOL, atol=GRAD_ATOL)
 
 
 def _probe_conv2d_dtype(module, seed):

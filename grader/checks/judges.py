@@ -7,8 +7,9 @@ import torch
 
 from .base import Mismatch
 
-#: Tensors up to this many elements are printed in full, side by side.
+#: Tensors up to this many elements, in at most this many rows, are printed in full, side by side.
 SMALL_TENSOR = 64
+SMALL_ROWS = 8
 
 
 def is_tensor(value: Any) -> bool:
@@ -34,6 +35,8 @@ def side_by_side(got: torch.Tensor, want: torch.Tensor) -> str:
         return ""
     left = _rows(got)
     right = _rows(want)
+    if max(len(left), len(right)) > SMALL_ROWS:
+        return ""
     width = max(len(line) for line in left + ["yours"])
     lines = [f"  {'yours'.ljust(width)}   expected"]
     for index in range(max(len(left), len(right))):
@@ -72,7 +75,7 @@ def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, 
     first = tuple(int(i) for i in bad.nonzero()[0])
     abs_err = (g - w).abs()
     abs_err = torch.where(torch.isnan(abs_err), torch.full_like(abs_err, float("inf")), abs_err)
-    rel_err = abs_err / w.abs().clamp_min(1e-12)
+    rel_err = abs_err / w.abs().clamp_min(max(scale, 1e-12) * 1e-3)  # near-zero expectations don't dominate
     lines = [f"{what}: values differ at {int(bad.sum())} of {w.numel()} positions; "
              f"first at index {first}: got {float(g[first]):.6g}, expected {float(w[first]):.6g}",
              f"  largest absolute error {float(abs_err.max()):.3g}, largest relative error {float(rel_err.max()):.3g}"]
@@ -102,6 +105,10 @@ def judge_info(got: dict, want: dict, *, what: str) -> None:
     """A result's shape, dtype and device (from tensor_info) match the reference's."""
     if "not_a_tensor" in got:
         expect_tensor(got, what)
+    if "meta_error" in got:
+        raise Mismatch(f"{what} raised {got['meta_error']}\n  a tensor in your code lives on the CPU while the "
+                       "inputs are elsewhere: create new tensors with device=X.device (and dtype=X.dtype), or "
+                       "build the result from X itself")
     for key, rule in (("device", "on the input's device"), ("dtype", "the input's dtype"), ("shape", None)):
         if got[key] != want[key]:
             reason = f" — the result must have {rule}: create new tensors with dtype=X.dtype, device=X.device " \

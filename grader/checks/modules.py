@@ -132,8 +132,8 @@ def numeric_check(spec: NetworkKata) -> Check:
 
     def judge(got, want, seed):
         for case, g, w in zip(spec.numeric_cases, got, want):
-            judge_close(g, w, what=f"{case.label(spec.symbol)}, with every layer given the same deterministic "
-                                   "weights as the reference,", rtol=spec.rtol, atol=spec.atol)
+            judge_close(g, w, what=f"{case.label(spec.symbol)} (every layer given the same deterministic "
+                                   "weights as the reference)", rtol=spec.rtol, atol=spec.atol)
     return Check(spec.kata, "forward", "numeric", probe, judge)
 
 

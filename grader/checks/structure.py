@@ -14,33 +14,35 @@ from typing import Iterable
 import torch
 from torch import nn
 
-#: Configuration shown for torch's standard layers (attributes that define what the layer computes).
-LAYER_CONFIG = {
-    nn.Conv2d: ("in_channels", "out_channels", "kernel_size", "stride", "padding"),
-    nn.Linear: ("in_features", "out_features"),
-    nn.BatchNorm2d: ("num_features",),
-    nn.BatchNorm1d: ("num_features",),
-    nn.MaxPool2d: ("kernel_size", "stride", "padding"),
-    nn.AvgPool2d: ("kernel_size", "stride", "padding"),
-    nn.AdaptiveAvgPool2d: ("output_size",),
-    nn.AdaptiveMaxPool2d: ("output_size",),
-    nn.Dropout: ("p",),
-}
-
-
-def _normalised(value):
-    if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
+def _size(value):
+    """3 for (3, 3), (3, 5) stays a pair."""
+    if isinstance(value, tuple) and len(set(value)) == 1:
         return value[0]
     return value
 
 
+#: How torch's standard layers are shown: what defines what they compute, compactly.
+LAYER_CONFIG = {
+    nn.Conv2d: lambda m: f"{m.in_channels}, {m.out_channels}, k={_size(m.kernel_size)}, s={_size(m.stride)}, "
+                         f"p={_size(m.padding)}",
+    nn.Linear: lambda m: f"{m.in_features}, {m.out_features}",
+    nn.BatchNorm2d: lambda m: f"{m.num_features}",
+    nn.BatchNorm1d: lambda m: f"{m.num_features}",
+    nn.MaxPool2d: lambda m: f"k={_size(m.kernel_size)}, s={_size(m.stride)}, p={_size(m.padding)}",
+    nn.AvgPool2d: lambda m: f"k={_size(m.kernel_size)}, s={_size(m.stride)}, p={_size(m.padding)}",
+    nn.AdaptiveAvgPool2d: lambda m: f"{_size(m.output_size)}",
+    nn.AdaptiveMaxPool2d: lambda m: f"{_size(m.output_size)}",
+    nn.Dropout: lambda m: f"p={m.p}",
+}
+
+
 def describe_layer(module: nn.Module) -> str:
-    """``Conv2d(in_channels=3, out_channels=6, kernel_size=3, stride=2, padding=1)``, ``ReLU``, or
-    for a layer of the learner's own: its class name and parameter shapes."""
+    """``Conv2d(3, 6, k=3, s=2, p=1)``, ``ReLU``, or for a layer of the learner's own: its class
+    name and parameter shapes."""
     name = type(module).__name__
-    for kind, attributes in LAYER_CONFIG.items():
+    for kind, config in LAYER_CONFIG.items():
         if isinstance(module, kind):
-            return name + "(" + ", ".join(f"{a}={_normalised(getattr(module, a))}" for a in attributes) + ")"
+            return f"{name}({config(module)})"
     shapes = [tuple(p.shape) for _, p in sorted(module.named_parameters(recurse=False))]
     return f"{name}{shapes}" if shapes else name
 

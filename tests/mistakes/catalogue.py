@@ -1,0 +1,37 @@
+"""The catalogue of learner mistakes (catalogue.toml), and how to turn one into an implementation."""
+from __future__ import annotations
+
+import shutil
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.paths import SOLUTIONS_DIR
+
+CATALOGUE = Path(__file__).with_name("catalogue.toml")
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    kata: str
+    description: str
+    module: str
+    replace: str
+    with_: str
+
+    def apply(self, target: Path) -> Path:
+        """Write the reference with this mistake into ``target`` (a new implementation folder)."""
+        shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
+        path = target / f"{self.module}.py"
+        source = path.read_text(encoding="utf-8")
+        if source.count(self.replace) != 1:
+            raise ValueError(f"mistake {self.id}: the text to replace occurs {source.count(self.replace)} "
+                             f"times in {self.module}.py, not once")
+        path.write_text(source.replace(self.replace, self.with_), encoding="utf-8")
+        return target
+
+
+def load_mistakes() -> list[Mistake]:
+    entries = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))["mistake"]
+    return [Mistake(e["id"], e["kata"], e["description"], e["module"], e["replace"], e["with"]) for e in entries]
