@@ -45,6 +45,7 @@ def _seed(config) -> int:
 def pytest_configure(config):
     config.stash[OUTCOMES] = Counter()
     config.addinivalue_line("markers", "kata(id): the kata a check belongs to")
+    runner_for(config)  # a bad --impl is a usage error before anything runs
 
 
 def runner_for(config) -> Runner:

@@ -45,15 +45,15 @@ def next_step(results: list[KataResult]) -> str:
     return "every kata is done."
 
 
-def render_plain(results: list[KataResult], out=sys.stdout) -> None:
+def render_plain(results: list[KataResult]) -> None:
     table = [HEADINGS] + rows(results)
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADINGS))]
     for index, row in enumerate(table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip(), file=out)
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
-            print("  ".join("-" * width for width in widths), file=out)
-    print(summary_line(results), file=out)
-    print(next_step(results), file=out)
+            print("  ".join("-" * width for width in widths))
+    print(summary_line(results))
+    print(next_step(results))
 
 
 def render_rich(results: list[KataResult]) -> None:

@@ -43,7 +43,7 @@ def _enclosing(tree: ast.Module, line: int) -> tuple[str, str]:
 def stub_source(source: str, module: str, manifest: Manifest, *, name: str = "") -> str:
     """The exercise text for one solution module."""
     lines = source.splitlines(keepends=True)
-    if not any(line.strip() == BEGIN for line in lines):
+    if not any(line.strip() in (BEGIN, END) for line in lines):
         return source
     tree = ast.parse(source)
     out = [HEADER.format(name=name or f"{module}.py")]

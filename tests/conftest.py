@@ -1,0 +1,22 @@
+"""Fixtures shared by the project's own tests (the kata tests need only grader.pytest_plugin)."""
+import shutil
+
+import pytest
+
+from grader.implementation import load_implementation
+from grader.paths import SOLUTIONS_DIR
+
+
+@pytest.fixture
+def make_impl(tmp_path):
+    """``make_impl(name, **{module: source or edit})``: a copy of the reference with some modules
+    replaced — by new source text, or by a function applied to the reference's text."""
+    def make(name: str = "impl", **modules):
+        root = tmp_path / name
+        shutil.copytree(SOLUTIONS_DIR, root, ignore=shutil.ignore_patterns("__pycache__"))
+        for module, change in modules.items():
+            path = root / f"{module}.py"
+            path.write_text(change(path.read_text(encoding="utf-8")) if callable(change) else change,
+                            encoding="utf-8")
+        return load_implementation(root)
+    return make

@@ -1,0 +1,1 @@
+"""Alternative implementation of the convkata katas, written the way the d2l book writes them."""

@@ -1,0 +1,1 @@
+"""Alternative implementation of the convkata katas with deliberately different internals."""
