@@ -37,12 +37,12 @@ BAD_MODES = ["min", "sum", "MAX"]
 
 
 def _probe_bad_modes(module, seed):
-    return [raised(lambda m=m: module.pool2d(D2L_X, 2, m), ValueError) for m in BAD_MODES]
+    return [raised(lambda m=m: module.pool2d(D2L_X, (2, 2), m), ValueError) for m in BAD_MODES]
 
 
 def _judge_bad_modes(got, want, seed):
     for mode, g, w in zip(BAD_MODES, got, want):
-        judge_raised(g, w, what=f"pool2d(X, 2, mode={mode!r}) (only 'max' and 'avg' exist)")
+        judge_raised(g, w, what=f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)")
 
 
 check = kata_checks("pool2d")

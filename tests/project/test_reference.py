@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from grader.checks.tracing import torch_calls
-from solutions import batch_norm, channels, conv_layer, padding_strides, pooling
+from solutions import batch_norm, channels, conv_layer, googlenet, nin, padding_strides, pooling, resnet, vgg
 
 FAST = settings(max_examples=40, deadline=None)
 
@@ -85,3 +85,62 @@ def test_batch_norm_equals_torch_in_training(n, c, dims, seed):
 def test_reference_does_not_loop_over_output_pixels(call):
     """The number of torch operations does not grow with the image size."""
     assert len(torch_calls(lambda: call(torch.ones(4, 4)))) == len(torch_calls(lambda: call(torch.ones(64, 64))))
+
+
+# Shapes as the seed notes (and d2l) print them: `for layer in net: X = layer(X); print(...)`.
+SEED_LAYOUTS = {
+    "vgg": (lambda: vgg.vgg(vgg.VGG11_ARCH), 224, [
+        ("Sequential", (1, 64, 112, 112)), ("Sequential", (1, 128, 56, 56)), ("Sequential", (1, 256, 28, 28)),
+        ("Sequential", (1, 512, 14, 14)), ("Sequential", (1, 512, 7, 7)), ("Flatten", (1, 25088)),
+        ("Linear", (1, 4096)), ("ReLU", (1, 4096)), ("Dropout", (1, 4096)), ("Linear", (1, 4096)),
+        ("ReLU", (1, 4096)), ("Dropout", (1, 4096)), ("Linear", (1, 10))]),
+    "nin": (nin.nin, 224, [
+        ("Sequential", (1, 96, 54, 54)), ("MaxPool2d", (1, 96, 26, 26)), ("Sequential", (1, 256, 26, 26)),
+        ("MaxPool2d", (1, 256, 12, 12)), ("Sequential", (1, 384, 12, 12)), ("MaxPool2d", (1, 384, 5, 5)),
+        ("Dropout", (1, 384, 5, 5)), ("Sequential", (1, 10, 5, 5)), ("AdaptiveAvgPool2d", (1, 10, 1, 1)),
+        ("Flatten", (1, 10))]),
+    "googlenet": (googlenet.googlenet, 96, [
+        ("Sequential", (1, 64, 24, 24)), ("Sequential", (1, 192, 12, 12)), ("Sequential", (1, 480, 6, 6)),
+        ("Sequential", (1, 832, 3, 3)), ("Sequential", (1, 1024)), ("Linear", (1, 10))]),
+    "resnet18": (resnet.resnet18, 224, [
+        ("Sequential", (1, 64, 56, 56)), ("Sequential", (1, 64, 56, 56)), ("Sequential", (1, 128, 28, 28)),
+        ("Sequential", (1, 256, 14, 14)), ("Sequential", (1, 512, 7, 7)), ("AdaptiveAvgPool2d", (1, 512, 1, 1)),
+        ("Flatten", (1, 512)), ("Linear", (1, 10))]),
+}
+
+
+@pytest.mark.parametrize("name", SEED_LAYOUTS)
+def test_reference_networks_print_the_seeds_shapes(name):
+    build, size, expected = SEED_LAYOUTS[name]
+    with torch.device("meta"):
+        net = build()
+        X = torch.empty(1, 1, size, size)
+        layout = []
+        for layer in net:
+            X = layer(X)
+            layout.append((type(layer).__name__, tuple(X.shape)))
+    assert layout == expected
+
+
+def test_reference_residual_prints_the_seeds_shapes():
+    X = torch.rand(4, 3, 6, 6)
+    assert resnet.Residual(3, 3)(X).shape == (4, 3, 6, 6)
+    assert resnet.Residual(3, 6, use_1x1conv=True, strides=2)(X).shape == (4, 6, 3, 3)
+
+
+def test_reference_functions_pass_gradcheck():
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(5, 6, generator=g, dtype=torch.float64, requires_grad=True)
+    K = torch.randn(2, 3, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(conv_layer.corr2d, (X, K))
+    Xc = torch.randn(3, 5, 4, generator=g, dtype=torch.float64, requires_grad=True)
+    Kc = torch.randn(2, 3, 2, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(channels.corr2d_multi_in_out, (Xc, Kc))
+    assert torch.autograd.gradcheck(lambda x: pooling.pool2d(x, (2, 3), "avg"), (X,))
+    assert torch.autograd.gradcheck(lambda x: pooling.pool2d(x, (2, 3), "max"), (X,))
+    Xb = torch.randn(4, 3, 2, 2, generator=g, dtype=torch.float64, requires_grad=True)
+    gamma = torch.rand(1, 3, 1, 1, generator=g, dtype=torch.float64, requires_grad=True)
+    beta = torch.rand(1, 3, 1, 1, generator=g, dtype=torch.float64, requires_grad=True)
+    stats = torch.zeros(1, 3, 1, 1, dtype=torch.float64), torch.ones(1, 3, 1, 1, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda x, a, b: batch_norm.batch_norm(x, a, b, *stats, 1e-5, 0.1)[0],
+                                    (Xb, gamma, beta))
