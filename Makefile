@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: grade test exercises check-exercises clean help
+.PHONY: grade test mutation-score exercises check-exercises clean help
 
 help:
 	@echo "make grade      score your exercises/ kata by kata (creates .venv on first use)"
 	@echo "make test       the whole test suite, against the reference solutions"
 	@echo "make exercises  regenerate exercises/ from solutions/ (keeps a backup of changed files)"
+	@echo "make mutation-score  how many catalogued learner mistakes the checks catch and name"
 
 # The virtual environment, with the project installed (editable) and its test tools.
 $(STAMP): pyproject.toml
@@ -22,7 +23,11 @@ grade: $(STAMP)
 	$(BIN)/kata grade exercises
 
 test: $(STAMP)
+	$(BIN)/python -m tests.mistakes.score
 	$(BIN)/python -m pytest --impl=solutions
+
+mutation-score: $(STAMP)
+	$(BIN)/python -m tests.mistakes.score
 
 exercises: $(STAMP)
 	$(BIN)/python -m grader.stubgen

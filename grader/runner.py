@@ -15,6 +15,7 @@ import torch
 
 from .checks import checks_of_kata
 from .checks.base import Check, Mismatch, plain
+from .diagnosis import explain, match_exception
 from .implementation import Implementation, ImplementationImportError, load_implementation
 from .manifest import Kata, Manifest
 from .paths import SOLUTIONS_DIR
@@ -32,6 +33,7 @@ class CheckResult:
     check: Check
     status: Status
     message: str = ""
+    mistakes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -117,20 +119,24 @@ class Runner:
             return CheckResult(check, Status.FAILED, str(exc))
         try:
             got = plain(check.probe(module, seed))
-        except Mismatch as exc:
-            return CheckResult(check, Status.FAILED, f"{exc}\n{self.reproduce_hint()}")
         except Exception as exc:
             pending = stub_message(exc, self.impl)
             if pending is not None:
                 return CheckResult(check, Status.PENDING, pending)
-            return CheckResult(check, Status.FAILED, f"your code raised an exception:\n"
-                                                     f"{self.impl.format_exception(exc)}\n{self.reproduce_hint()}")
+            error = self.impl.format_exception(exc)
+            return self.failure(check, f"your code raised an exception:\n{error}", match_exception(check.kata, error))
         want = self.reference_data(check, module_name, seed)
         try:
             check.judge(got, want, seed)
         except Mismatch as exc:
-            return CheckResult(check, Status.FAILED, f"{exc}\n{self.reproduce_hint()}")
+            return self.failure(check, str(exc), exc.mistakes)
         return CheckResult(check, Status.PASSED)
+
+    def failure(self, check: Check, message: str, mistakes) -> CheckResult:
+        """A failed check: the message, the known mistakes it matches explained, the seed."""
+        mistakes = tuple(dict.fromkeys(mistakes))
+        parts = [message, explain(mistakes), self.reproduce_hint()]
+        return CheckResult(check, Status.FAILED, "\n".join(p for p in parts if p), mistakes)
 
     def run_kata(self, kata: Kata) -> KataResult:
         return KataResult(kata, [self.run(check, kata.module) for check in checks_of_kata(kata.id)])

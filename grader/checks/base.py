@@ -22,7 +22,16 @@ Judge = Callable[[Any, Any, int], None]
 
 
 class Mismatch(AssertionError):
-    """Raised by a judge: the message tells the learner what differs from the reference and why."""
+    """Raised by a judge: the message tells the learner what differs from the reference, and
+    ``mistakes`` names the known mistakes (grader/mistakes.toml) the data matches, if any."""
+
+    def __init__(self, message: str, *mistakes: str):
+        super().__init__(message)
+        self.mistakes = mistakes
+
+    def naming(self, *mistakes: str) -> "Mismatch":
+        """The same mismatch, also naming ``mistakes``."""
+        return Mismatch(str(self), *self.mistakes, *mistakes)
 
 
 class NotPlainData(TypeError):

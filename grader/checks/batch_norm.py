@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from .base import Mismatch, kata_checks, info_of, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device
-from .judges import judge_cases, judge_close, judge_info, shape_text
+from .judges import close_enough, judge_cases, judge_close, judge_info, shape_text
 
 EPS, MOMENTUM = 1e-5, 0.1
 SHAPES = [(8, 5), (4, 3, 5, 6), (1, 2, 3, 3), (16, 1), (3, 4, 1, 7)]
@@ -40,6 +40,45 @@ def _call(module, case, grad_enabled: bool):
         return module.batch_norm(*case, eps=EPS, momentum=MOMENTUM)
 
 
+def batch_norm_variant(X, gamma, beta, moving_mean, moving_var, *, training: bool, unbiased=False,
+                       flipped_momentum=False, batch_stats_at_inference=False, dims=None):
+    """batch_norm as a learner might write it, one known mistake switched on: (Y, mean, var).
+    ``dims`` (the reduction axes) applies to conv inputs only."""
+    if training or batch_stats_at_inference:
+        if dims is None or X.dim() == 2:
+            dims = (0,) if X.dim() == 2 else (0, 2, 3)
+        mean = X.mean(dim=dims, keepdim=True)
+        var = X.var(dim=dims, keepdim=True, unbiased=unbiased)
+        X_hat = (X - mean) / torch.sqrt(var + EPS)
+        if training:
+            keep, new = (MOMENTUM, 1 - MOMENTUM) if flipped_momentum else (1 - MOMENTUM, MOMENTUM)
+            moving_mean, moving_var = keep * moving_mean + new * mean, keep * moving_var + new * var
+    else:
+        X_hat = (X - moving_mean) / torch.sqrt(moving_var + EPS)
+    return gamma * X_hat + beta, moving_mean, moving_var
+
+
+#: Each known mistake as the variants of batch_norm_variant that make it.
+BN_MISTAKES = {
+    "unbiased_variance": [dict(unbiased=True)],
+    "flipped_momentum": [dict(flipped_momentum=True)],
+    "batch_stats_at_inference": [dict(batch_stats_at_inference=True)],
+    "wrong_reduction_axes": [dict(dims=d) for d in ((0, 1), (0,), (2, 3), (1, 2, 3), (0, 1, 2, 3))],
+}
+
+
+def _recognise_bn(got, cases, training: bool) -> list[str]:
+    """Known mistakes that reproduce ``got``: Y and, in training, the moving statistics too (at
+    inference a mistaken learner may or may not update them, so Y alone tells)."""
+    compared = 3 if training else 1
+
+    def matches(variant):
+        expected = [batch_norm_variant(*case, training=training, **variant) for case in cases]
+        return all(len(g) == 3 and all(close_enough(gv, ev) for gv, ev in zip(g[:compared], e[:compared]))
+                   for g, e in zip(got, expected))
+    return [mistake for mistake, variants in BN_MISTAKES.items() if any(matches(v) for v in variants)]
+
+
 def _oracle(case, training: bool) -> torch.Tensor:
     X, gamma, beta, moving_mean, moving_var = case
     c = X.shape[1]  # F.batch_norm takes (c,) statistics; it normalizes (n, c) per feature, as batch_norm does
@@ -67,11 +106,14 @@ def _mode_check(mode: str, training: bool):
             if len(g) != 3:
                 raise Mismatch(f"batch_norm should return (Y, moving_mean, moving_var), got {g[0]}")
         labels = [f"{_label(c)} {context}" for c in cases]
-        for index, name in enumerate(("Y", "moving_mean", "moving_var")):
-            judge_cases([g[index] for g in got], [w[index] for w in want], labels,
-                        what=f"batch_norm's {name}", rtol=1e-4, atol=1e-5)
-        judge_cases([g[0] for g in got], [_oracle(c, training) for c in cases], labels,
-                    what="batch_norm's Y (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
+        try:
+            for index, name in enumerate(("Y", "moving_mean", "moving_var")):
+                judge_cases([g[index] for g in got], [w[index] for w in want], labels,
+                            what=f"batch_norm's {name}", rtol=1e-4, atol=1e-5)
+            judge_cases([g[0] for g in got], [_oracle(c, training) for c in cases], labels,
+                        what="batch_norm's Y (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
+        except Mismatch as exc:
+            raise exc.naming(*_recognise_bn(got, cases, training)) from None
     return kata_checks("batch_norm")(mode, "numeric", probe, judge)
 
 
@@ -142,7 +184,8 @@ def _judge_layer_parameters(got, want, seed):
             raise Mismatch(f"{what} should be an nn.Module")
         if g["parameters"] != w["parameters"]:
             raise Mismatch(f"{what}: expected parameter shapes {w['parameters']} (gamma and beta only — the "
-                           f"moving statistics are not learned), got {g['parameters']}")
+                           f"moving statistics are not learned), got {g['parameters']}",
+                           *(["tensor_not_parameter"] if len(g["parameters"]) < len(w["parameters"]) else []))
 
 
 def _layer_batches(seed: int, shape) -> list[torch.Tensor]:
@@ -163,7 +206,42 @@ def _probe_layer_run(module, seed):
     return results
 
 
+def simulate_layer(batches, features: int, num_dims: int, **variant) -> list[torch.Tensor]:
+    """Training steps on all batches but the last, then inference on it; ``keep_stats=False``
+    drops the moving statistics, other keywords as in batch_norm_variant."""
+    keep_stats = variant.pop("keep_stats", True)
+    shape = stat_shape((1, features) if num_dims == 2 else (1, features, 1, 1))
+    gamma, beta = torch.ones(shape), torch.zeros(shape)
+    mean, var = torch.zeros(shape), torch.ones(shape)
+    outputs = []
+    for index, x in enumerate(batches):
+        training = index < len(batches) - 1
+        Y, new_mean, new_var = batch_norm_variant(x, gamma, beta, mean, var, training=training, **variant)
+        if keep_stats:
+            mean, var = new_mean, new_var
+        outputs.append(Y)
+    return outputs
+
+
+LAYER_MISTAKES = {**BN_MISTAKES, "moving_stats_not_kept": [dict(keep_stats=False)]}
+
+
+def _recognise_layer(got, seed) -> list[str]:
+    def matches(variant):
+        return all(all(close_enough(g, e) for g, e in zip(run, simulate_layer(
+            _layer_batches(seed, shape), features, dims, **dict(variant)))) for (features, dims, shape), run in
+            zip(LAYER_CASES, got))
+    return [mistake for mistake, variants in LAYER_MISTAKES.items() if any(matches(v) for v in variants)]
+
+
 def _judge_layer_run(got, want, seed):
+    try:
+        _compare_layer_run(got, want, seed)
+    except Mismatch as exc:
+        raise exc.naming(*_recognise_layer(got, seed)) from None
+
+
+def _compare_layer_run(got, want, seed):
     for (features, dims, shape), g, w in zip(LAYER_CASES, got, want):
         what = f"BatchNorm({features}, {dims}) on batches {shape_text(shape)}"
         labels = ["training step 1", "training step 2", "training step 3",

@@ -32,18 +32,35 @@ def _multi_out_rule(args) -> str:
     return f"one map per output channel: (co, h - kh + 1, w - kw + 1) = ({co}, {h - kh + 1}, {w - kw + 1})"
 
 
+def _multi_in(X, K):
+    return F.conv2d(X[None], K[None])[0, 0]
+
+
+def _multi_in_out(X, K):
+    return F.conv2d(X[None], K)[0]
+
+
 MULTI_IN = TensorFunction(
     "corr2d_multi_in", "corr2d_multi_in", lambda seed: channel_cases(seed, 10, out_channels=False), _label,
-    _multi_in_rule, oracle=lambda X, K: F.conv2d(X[None], K[None])[0, 0])
+    _multi_in_rule, oracle=_multi_in,
+    mistakes=(("channels_averaged", lambda X, K: _multi_in(X, K) / X.shape[0]),
+              ("flipped_kernel", lambda X, K: _multi_in(X, K.flip(-2, -1))),
+              ("output_off_by_one", lambda X, K: _multi_in(X, K)[:-1, :-1])))
 
 MULTI_IN_OUT = TensorFunction(
     "corr2d_multi_in_out", "corr2d_multi_in_out", lambda seed: channel_cases(seed, 10, out_channels=True),
-    _label, _multi_out_rule, oracle=lambda X, K: F.conv2d(X[None], K)[0])
+    _label, _multi_out_rule, oracle=_multi_in_out,
+    mistakes=(("stacked_wrong_axis", lambda X, K: _multi_in_out(X, K).permute(1, 2, 0)),
+              ("channels_averaged", lambda X, K: _multi_in_out(X, K) / X.shape[0]),
+              ("flipped_kernel", lambda X, K: _multi_in_out(X, K.flip(-2, -1))),
+              ("output_off_by_one", lambda X, K: _multi_in_out(X, K)[:, :-1, :-1])))
 
 ONE_BY_ONE = TensorFunction(
     "corr2d_1x1", "corr2d_multi_in_out_1x1", lambda seed: one_by_one_cases(seed, 10), _label,
     lambda args: f"(co, h, w) = ({args[1].shape[0]}, {args[0].shape[1]}, {args[0].shape[2]})",
-    oracle=lambda X, K: F.conv2d(X[None], K)[0])
+    oracle=_multi_in_out,
+    mistakes=(("transposed_kernel_reshape",
+               lambda X, K: _multi_in_out(X, K.reshape(K.shape[1], K.shape[0]).t().reshape(K.shape))),))
 
 
 def _probe_call_growth(module, seed):
@@ -62,7 +79,8 @@ def _judge_call_growth(got, want, seed):
     found = forbidden_calls(got["1x1"]["names"] + got["6x7"]["names"])
     if found:
         raise Mismatch(f"corr2d_multi_in_out_1x1 calls {', '.join(found)}: this kata is the 1×1 convolution "
-                       "written as one matrix product, without torch's convolution or unfold")
+                       "written as one matrix product, without torch's convolution or unfold",
+                       "uses_builtin_convolution")
     few, many = got["1x1"]["count"], got["6x7"]["count"]
     if many > few:
         raise Mismatch(f"corr2d_multi_in_out_1x1 runs {few} torch operations for 1 channel but {many} for 6 "
@@ -73,10 +91,10 @@ def _judge_call_growth(got, want, seed):
 check = kata_checks("corr2d_1x1")
 
 CHECKS = [
-    example_check("corr2d_multi_in", "corr2d_multi_in",
-                  [("the seed's 2-channel X and K", (SEED_X, SEED_K), torch.tensor([[56.0, 72.0], [104.0, 120.0]]))]),
+    example_check(MULTI_IN, [("the seed's 2-channel X and K", (SEED_X, SEED_K),
+                              torch.tensor([[56.0, 72.0], [104.0, 120.0]]))]),
     *standard_checks(MULTI_IN, rules=True),
-    example_check("corr2d_multi_in_out", "corr2d_multi_in_out",
+    example_check(MULTI_IN_OUT,
                   [("the seed's X and K stacked as (K, K + 1, K + 2)", (SEED_X, SEED_K3),
                     torch.tensor([[[56.0, 72.0], [104.0, 120.0]], [[76.0, 100.0], [148.0, 172.0]],
                                   [[96.0, 128.0], [192.0, 224.0]]]))]),

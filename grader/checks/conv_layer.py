@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from .base import Mismatch, kata_checks, outcome, tensor_info
 from .functions import GRAD_RTOL, GRAD_ATOL, TensorFunction, example_check, in_case, standard_checks
 from .generators import edge_image, make_rng, normal, spatial_cases
-from .judges import judge_cases, judge_close, judge_equal, judge_info, shape_text
+from .judges import close_enough, judge_cases, judge_close, judge_equal, judge_info, shape_text
 
 SEED_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
 SEED_K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
@@ -29,15 +29,24 @@ def _corr2d_shape_rule(args) -> str:
     return f"(h - kh + 1, w - kw + 1) = ({h} - {kh} + 1, {w} - {kw} + 1) = ({h - kh + 1}, {w - kw + 1})"
 
 
-CORR2D = TensorFunction("corr2d", "corr2d", lambda seed: spatial_cases(seed, 14), _hw_label,
-                        _corr2d_shape_rule, oracle=conv2d_oracle)
+def _off_by_one(output: torch.Tensor) -> torch.Tensor:
+    """What an output one row and one column short holds."""
+    return output[..., :-1, :-1]
+
+
+CORR2D = TensorFunction(
+    "corr2d", "corr2d", lambda seed: spatial_cases(seed, 14), _hw_label, _corr2d_shape_rule, oracle=conv2d_oracle,
+    mistakes=(("flipped_kernel", lambda X, K: conv2d_oracle(X, K.flip(0, 1))),
+              ("output_off_by_one", lambda X, K: _off_by_one(conv2d_oracle(X, K)))))
 
 EDGES = TensorFunction(
     "edge_detection", "detect_vertical_edges",
     lambda seed: [(X,) for X, _ in spatial_cases(seed, 10) if X.shape[1] >= 2],
     lambda args: f"X {shape_text(args[0].shape)}",
     lambda args: f"(h, w - 1) = ({args[0].shape[0]}, {args[0].shape[1] - 1})",
-    oracle=lambda X: conv2d_oracle(X, EDGE_KERNEL), grad_args=(0,))
+    oracle=lambda X: conv2d_oracle(X, EDGE_KERNEL), grad_args=(0,),
+    mistakes=(("edge_kernel_sign", lambda X: -conv2d_oracle(X, EDGE_KERNEL)),
+              ("output_off_by_one", lambda X: _off_by_one(conv2d_oracle(X, EDGE_KERNEL)))))
 
 check = kata_checks("conv2d_module")
 
@@ -59,8 +68,11 @@ def _probe_conv2d_parameters(module, seed):
 
 def _judge_conv2d_parameters(got, want, seed):
     judge_equal(got["is_module"], True, what="Conv2D((2, 3)) is an nn.Module")
-    judge_equal(got["parameters"], want["parameters"],
-                what="Conv2D((2, 3)).named_parameters() as [name, shape]")
+    try:
+        judge_equal(got["parameters"], want["parameters"], what="Conv2D((2, 3)).named_parameters() as [name, shape]")
+    except Mismatch as exc:
+        names = {name for name, _ in got["parameters"]}
+        raise exc.naming(*(["tensor_not_parameter"] if names < {name for name, _ in want["parameters"]} else []))
 
 
 def _conv2d_forward(module, case, *, dtype=torch.float32, grad=False):
@@ -86,9 +98,13 @@ def _probe_conv2d_forward(module, seed):
 def _judge_conv2d_forward(got, want, seed):
     cases = _conv2d_layer_cases(seed)
     labels = [f"Conv2D({c[0]}) on X {shape_text(c[3].shape)}" for c in cases]
-    judge_cases(got, want, labels, what="Conv2D(...)(X)", rtol=1e-4, atol=1e-5)
-    oracle = [conv2d_oracle(X, K) + b for _, K, b, X in cases]
-    judge_cases(got, oracle, labels, what="Conv2D(...)(X) (checked against torch)", rtol=1e-4, atol=1e-5)
+    try:
+        judge_cases(got, want, labels, what="Conv2D(...)(X)", rtol=1e-4, atol=1e-5)
+        oracle = [conv2d_oracle(X, K) + b for _, K, b, X in cases]
+        judge_cases(got, oracle, labels, what="Conv2D(...)(X) (checked against torch)", rtol=1e-4, atol=1e-5)
+    except Mismatch as exc:
+        flipped = all(close_enough(g, conv2d_oracle(X, K.flip(0, 1)) + b) for g, (_, K, b, X) in zip(got, cases))
+        raise exc.naming(*(["flipped_kernel"] if flipped else []))
 
 
 def _probe_conv2d_gradient(module, seed):
@@ -134,6 +150,37 @@ def _learn_kernel_cases(seed: int):
              dict(kernel_size=(2, 2), lr=1e-2, num_steps=25))]
 
 
+def simulate_learn_kernel(X, Y, seed: int, *, kernel_size=(1, 2), lr=3e-2, num_steps=10, mean_loss=False,
+                          record_after=False) -> list[float]:
+    """The seed's training loop, as a learner might write it (mean loss, losses after the update)."""
+    torch.manual_seed(seed)
+    conv = torch.nn.Conv2d(1, 1, kernel_size, bias=False)
+    X, Y = X.reshape((1, 1) + X.shape), Y.reshape((1, 1) + Y.shape)
+    losses = []
+    for _ in range(num_steps):
+        error = (conv(X) - Y) ** 2
+        loss = error.mean() if mean_loss else error.sum()
+        conv.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            conv.weight -= lr * conv.weight.grad
+            losses.append(float(((conv(X) - Y) ** 2).sum() if record_after else loss))
+    return losses
+
+
+LEARN_KERNEL_MISTAKES = {"loss_mean_not_sum": dict(mean_loss=True), "loss_recorded_after_update": dict(record_after=True)}
+
+
+def _recognise_learn_kernel(got, seed) -> list[str]:
+    found = []
+    for mistake, variant in LEARN_KERNEL_MISTAKES.items():
+        if all(isinstance(g["losses"], list) and close_enough(torch.tensor(g["losses"]), torch.tensor(
+                simulate_learn_kernel(X, Y, seed, **kwargs, **variant)), rtol=1e-3, atol=1e-4)
+               for (_, X, Y, kwargs), g in zip(_learn_kernel_cases(seed), got)):
+            found.append(mistake)
+    return found
+
+
 def _probe_learn_kernel(module, seed):
     results = []
     for label, X, Y, kwargs in _learn_kernel_cases(seed):
@@ -145,6 +192,13 @@ def _probe_learn_kernel(module, seed):
 
 
 def _judge_learn_kernel(got, want, seed):
+    try:
+        _compare_learn_kernel(got, want, seed)
+    except Mismatch as exc:
+        raise exc.naming(*_recognise_learn_kernel(got, seed)) from None
+
+
+def _compare_learn_kernel(got, want, seed):
     for (label, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
         if not isinstance(g["losses"], list):
             raise Mismatch(f"learn_kernel on {label}: the losses should be a list of floats, got {g['losses']}")
@@ -169,11 +223,10 @@ EDGE_EXAMPLES = [
 ]
 
 CHECKS = [
-    example_check("corr2d", "corr2d", [("the seed's X and K", (SEED_X, SEED_K),
-                                        torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
+    example_check(CORR2D, [("the seed's X and K", (SEED_X, SEED_K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
     *standard_checks(CORR2D, rules=True),
     *CONV2D_CHECKS,
-    example_check("edge_detection", "detect_vertical_edges", EDGE_EXAMPLES),
+    example_check(EDGES, EDGE_EXAMPLES),
     *standard_checks(EDGES, rules=False),
     *LEARN_KERNEL_CHECKS,
 ]

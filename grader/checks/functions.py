@@ -2,7 +2,7 @@
 TensorFunction spec: one set of generators and judges serves every such kata."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Any, Callable, Sequence
 
@@ -10,7 +10,7 @@ import torch
 
 from .base import Check, Mismatch, info_of, meta_info, outcome, tensor_info
 from .generators import make_rng, normal, with_dtype_device
-from .judges import judge_cases, judge_info, shape_text
+from .judges import close_enough, is_tensor, judge_cases, judge_close, judge_info, shape_text
 from .tracing import forbidden_calls, torch_calls
 
 Args = tuple
@@ -27,7 +27,9 @@ class TensorFunction:
     ``cases(seed)`` gives argument tuples (float32 CPU tensors and plain values); ``oracle`` is an
     independent implementation (torch's own) used by the judges besides the reference;
     ``grad_args`` are the positions of the arguments the result is differentiable in;
-    ``shape_rule(args)`` explains the expected output shape on the learner's numbers.
+    ``shape_rule(args)`` explains the expected output shape on the learner's numbers;
+    ``mistakes`` are (known mistake id, what that mistake computes) pairs: a failing output that
+    matches one on every case is named after it.
     """
 
     kata: str
@@ -39,6 +41,7 @@ class TensorFunction:
     grad_args: tuple[int, ...] = (0, 1)
     rtol: float = 1e-4
     atol: float = 1e-5
+    mistakes: tuple[tuple[str, Callable[..., torch.Tensor]], ...] = ()
 
     def call(self, module: ModuleType, args: Args, **kwargs) -> Any:
         return getattr(module, self.function)(*args, **kwargs)
@@ -60,18 +63,51 @@ def _labels(spec: TensorFunction, cases: Sequence[Args]) -> list[str]:
     return [spec.label(args) for args in cases]
 
 
+def recognise(spec: TensorFunction, got: Sequence[Any], cases: Sequence[Args], *, shapes_only: bool = False) -> list[str]:
+    """The known mistakes whose output matches ``got`` on every case (on shapes alone if asked)."""
+    found = []
+    for mistake, computes in spec.mistakes:
+        expected = [computes(*args) for args in cases]
+        if shapes_only:
+            matches = all(g.get("shape") == list(e.shape) for g, e in zip(got, expected))
+        else:
+            matches = all(close_enough(g, e, rtol=spec.rtol, atol=spec.atol) for g, e in zip(got, expected))
+        if matches:
+            found.append(mistake)
+    return found
+
+
+def judge_outputs(spec: TensorFunction, got: Sequence[Any], want: Sequence[Any], cases: Sequence[Args], *,
+                  labels: Sequence[str] | None = None) -> None:
+    """Outputs against the reference's, then the oracle's; on a difference, the shape rule worked out
+    on the failing case and any known mistake the outputs match."""
+    labels = labels or _labels(spec, cases)
+    expected = [("", want)]
+    if spec.oracle is not None:
+        expected.append((" (checked against torch)", [spec.oracle(*args) for args in cases]))
+    for suffix, values in expected:
+        for args, g, w, label in zip(cases, got, values, labels):
+            try:
+                judge_close(g, w, what=f"{spec.function}({label}){suffix}", rtol=spec.rtol, atol=spec.atol)
+            except Mismatch as exc:
+                rule = f"\n  {spec.shape_rule(args)}" if is_tensor(g) and tuple(g.shape) != tuple(w.shape) else ""
+                raise Mismatch(f"{exc}{rule}", *recognise(spec, got, cases)) from None
+
+
 def shape_check(spec: TensorFunction) -> Check:
     """Output shapes over the seeded sweep, explained with the shape rule on the failing case."""
     def probe(module, seed):
         return [in_case(spec.what(a), lambda a=a: tensor_info(spec.call(module, a))) for a in spec.cases(seed)]
 
     def judge(got, want, seed):
-        for args, g, w in zip(spec.cases(seed), got, want):
+        cases = spec.cases(seed)
+        for args, g, w in zip(cases, got, want):
             if "not_a_tensor" in g:
                 judge_info(g, w, what=spec.what(args))
             if g["shape"] != w["shape"]:
                 raise Mismatch(f"{spec.what(args)}: expected shape {shape_text(w['shape'])}, got "
-                               f"{shape_text(g['shape'])}\n  {spec.shape_rule(args)}")
+                               f"{shape_text(g['shape'])}\n  {spec.shape_rule(args)}",
+                               *recognise(spec, got, cases, shapes_only=True))
     return Check(spec.kata, "shape_sweep", "shape", probe, judge)
 
 
@@ -81,13 +117,7 @@ def numeric_check(spec: TensorFunction) -> Check:
         return [in_case(spec.what(a), lambda a=a: outcome(spec.call(module, a))) for a in spec.cases(seed)]
 
     def judge(got, want, seed):
-        cases = spec.cases(seed)
-        labels = _labels(spec, cases)
-        judge_cases(got, want, labels, what=spec.function, rtol=spec.rtol, atol=spec.atol)
-        if spec.oracle is not None:
-            expected = [spec.oracle(*args) for args in cases]
-            judge_cases(got, expected, labels, what=f"{spec.function} (checked against torch)",
-                        rtol=spec.rtol, atol=spec.atol)
+        judge_outputs(spec, got, want, spec.cases(seed))
     return Check(spec.kata, "numeric_sweep", "numeric", probe, judge)
 
 
@@ -153,8 +183,8 @@ def rules_check(spec: TensorFunction, count: int = 3) -> Check:
         found = forbidden_calls(got)
         if found:
             reasons = "; ".join(f"{name}: {reason}" for name, reason in found.items())
-            raise Mismatch(f"{spec.function} calls {', '.join(found)} — not allowed in this kata ({reasons}). "
-                           "Write the sliding window with slicing and arithmetic.")
+            raise Mismatch(f"{spec.function} calls {', '.join(found)} — not allowed in this kata ({reasons}).",
+                           "uses_builtin_convolution")
     return Check(spec.kata, "no_builtin_convolution", "rules", probe, judge)
 
 
@@ -191,13 +221,15 @@ def standard_checks(spec: TensorFunction, *, rules: bool) -> list[Check]:
     return checks
 
 
-def example_check(kata: str, function: str, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:
+def example_check(spec: TensorFunction, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:
     """The seed's own printed examples: exact values, which the reference reproduces too."""
     def probe(module, seed):
-        return [in_case(f"{function}({label})", lambda a=args: outcome(getattr(module, function)(*a)))
+        return [in_case(f"{spec.function}({label})", lambda a=args: outcome(spec.call(module, a)))
                 for label, args, _ in examples]
 
     def judge(got, want, seed):
-        labels = [label for label, _, _ in examples]
-        judge_cases(got, [expected for _, _, expected in examples], labels, what=function, rtol=1e-6, atol=1e-6)
-    return Check(kata, "seed_example", "example", probe, judge)
+        cases = [args for _, args, _ in examples]
+        exact = replace(spec, oracle=None, rtol=1e-6, atol=1e-6)
+        judge_outputs(exact, got, [expected for _, _, expected in examples], cases,
+                      labels=[label for label, _, _ in examples])
+    return Check(spec.kata, "seed_example", "example", probe, judge)

@@ -10,7 +10,8 @@ INCEPTION = NetworkKata(
     # Every convolution of these blocks has its own weight shape, so the deterministic weights do
     # not depend on the order in which the learner's forward runs the branches.
     numeric_cases=[NetworkCase((3, 6, (4, 5), (2, 3), 1), (2, 3, 7, 6)),
-                   NetworkCase((5, 3, (2, 4), (6, 2), 1), (1, 5, 5, 5))])
+                   NetworkCase((5, 3, (2, 4), (6, 2), 1), (1, 5, 5, 5))],
+    negative_output_mistake="missing_relu")
 
 GOOGLENET = NetworkKata(
     "googlenet", "googlenet",

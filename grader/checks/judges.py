@@ -106,20 +106,31 @@ def judge_info(got: dict, want: dict, *, what: str) -> None:
     if "not_a_tensor" in got:
         expect_tensor(got, what)
     if "meta_error" in got:
-        raise Mismatch(f"{what} raised {got['meta_error']}\n  a tensor in your code lives on the CPU while the "
-                       "inputs are elsewhere: create new tensors with device=X.device (and dtype=X.dtype), or "
-                       "build the result from X itself")
-    for key, rule in (("device", "on the input's device"), ("dtype", "the input's dtype"), ("shape", None)):
-        if got[key] != want[key]:
-            reason = f" — the result must have {rule}: create new tensors with dtype=X.dtype, device=X.device " \
-                     "(or X.new_zeros), or build the result from X" if rule else ""
-            raise Mismatch(f"{what}: expected {key} {want[key]}, got {got[key]}{reason}")
+        raise Mismatch(f"{what} raised {got['meta_error']}", "output_on_cpu")
+    if got["device"] != want["device"]:
+        raise Mismatch(f"{what}: expected the result on the {want['device']!r} device, got {got['device']!r}",
+                       "output_on_cpu")
+    if got["dtype"] != want["dtype"]:
+        raise Mismatch(f"{what}: expected dtype {want['dtype']}, got {got['dtype']}", "output_ignores_dtype")
+    if got["shape"] != want["shape"]:
+        raise Mismatch(f"{what}: expected shape {shape_text(want['shape'])}, got {shape_text(got['shape'])}")
 
 
-def judge_raised(got: dict, want: dict, *, what: str) -> None:
-    """Both raised the same exception type (or both returned)."""
+def judge_raised(got: dict, want: dict, *, what: str, mistake: str | None = None) -> None:
+    """Both raised the same exception type (or both returned); ``mistake`` names returning where
+    the reference raises."""
     if got["raised"] != want["raised"]:
         if want["raised"] is None:
             raise Mismatch(f"{what} should not raise, but raised {got['raised']}: {got['message']}")
         actual = f"raised {got['raised']}: {got['message']}" if got["raised"] else f"returned {got['returned']}"
-        raise Mismatch(f"{what} should raise {want['raised']}, but {actual}")
+        raise Mismatch(f"{what} should raise {want['raised']}, but {actual}",
+                       *([mistake] if mistake and not got["raised"] else []))
+
+
+def close_enough(got: Any, want: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """Whether ``got`` is a tensor that judge_close would accept as ``want``."""
+    try:
+        judge_close(got, want, what="", rtol=rtol, atol=atol)
+    except Mismatch:
+        return False
+    return True

@@ -10,6 +10,7 @@ from types import ModuleType
 import torch
 from torch import nn
 
+from ..diagnosis import known
 from .base import Check, Mismatch, outcome, tensor_info
 from .functions import in_case
 from .generators import make_rng, normal
@@ -46,6 +47,8 @@ class NetworkKata:
     dtype: torch.dtype = torch.float64
     rtol: float = 1e-6
     atol: float = 1e-7
+    #: The known mistake that negative outputs reveal, when the expected output has none (it ends in a ReLU).
+    negative_output_mistake: str | None = None
 
     def build(self, module: ModuleType, case: NetworkCase) -> tuple[nn.Module, str]:
         """The network as a runnable module, and the name of the type the learner returned."""
@@ -67,7 +70,32 @@ def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict
         out = net(x)
         layout = block_layout(net.children(), x) if spec.returns in ("Sequential", "list") else None
     return {"returned": returned, "out": tensor_info(out), "param_count": parameter_count(net),
-            "param_layers": parameter_layers(layers), "layout": layout}
+            "param_layers": parameter_layers(layers), "layout": layout,
+            "kinds": dict(Counter(type(layer).__name__ for layer in layers))}
+
+
+#: Layer kinds whose absence is a known mistake.
+MISSING_KIND = {"ReLU": "missing_relu", "MaxPool2d": "missing_pooling", "AvgPool2d": "missing_pooling",
+                "AdaptiveAvgPool2d": "missing_pooling", "BatchNorm2d": "missing_batch_norm"}
+
+
+def _recognise_structure(case: NetworkCase, got: dict, want: dict) -> list[str]:
+    """Known mistakes that explain a structural difference."""
+    found = [mistake for kind, mistake in MISSING_KIND.items()
+             if got["kinds"].get(kind, 0) < want["kinds"].get(kind, 0)]
+    missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
+    extra = Counter(got["param_layers"]) - Counter(want["param_layers"])
+    one_by_one = [layer for layer in missing if layer.startswith("Conv2d") and ", k=1, " in layer]
+    if one_by_one and any(layer.startswith("Conv2d") and ", k=1, " not in layer for layer in extra):
+        found.append("nin_1x1_kernel_size")
+    if any(layer.replace(", s=2,", ", s=1,") in extra for layer in one_by_one if ", s=2," in layer):
+        found.append("shortcut_without_stride")
+    if not missing and any(layer.startswith("Conv2d") and ", k=1, " in layer for layer in extra):
+        found.append("shortcut_always_built")
+    if case.kwargs.get("first_block") and got["layout"] and any(
+            g[1][2:] == [s // 2 for s in w[1][2:]] and w[1][2] > 1 for g, w in zip(got["layout"], want["layout"])):
+        found.append("first_stage_halved")
+    return found
 
 
 def _layout_table(got: list, want: list) -> str:
@@ -81,6 +109,14 @@ def _layout_table(got: list, want: list) -> str:
 
 
 def _judge_structure_case(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
+    try:
+        _compare_structure(spec, case, got, want)
+    except Mismatch as exc:
+        mistakes = [m for m in _recognise_structure(case, got, want) if known(m).applies_to(spec.kata)]
+        raise exc.naming(*mistakes) from None
+
+
+def _compare_structure(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
     label = case.label(spec.symbol)
     if spec.returns in ("Sequential", "list") and got["returned"] != want["returned"]:
         raise Mismatch(f"{label}: should return {'an nn.Sequential' if spec.returns == 'Sequential' else 'a list'}"
@@ -132,8 +168,12 @@ def numeric_check(spec: NetworkKata) -> Check:
 
     def judge(got, want, seed):
         for case, g, w in zip(spec.numeric_cases, got, want):
-            judge_close(g, w, what=f"{case.label(spec.symbol)} (every layer given the same deterministic "
-                                   "weights as the reference)", rtol=spec.rtol, atol=spec.atol)
+            try:
+                judge_close(g, w, what=f"{case.label(spec.symbol)} (every layer given the same deterministic "
+                                       "weights as the reference)", rtol=spec.rtol, atol=spec.atol)
+            except Mismatch as exc:
+                negative = spec.negative_output_mistake and float(w.min()) >= 0 and float(g.min()) < 0
+                raise exc.naming(*([spec.negative_output_mistake] if negative else [])) from None
     return Check(spec.kata, "forward", "numeric", probe, judge)
 
 

@@ -8,7 +8,7 @@ NIN_BLOCK = NetworkKata(
     structure_cases=[NetworkCase((1, 96, 11, 4, 0), (1, 1, 224, 224)), NetworkCase((3, 8, 5, 2, 1), (2, 3, 17, 17)),
                      NetworkCase((2, 5, (3, 1), 1, (1, 0)), (1, 2, 6, 7))],
     numeric_cases=[NetworkCase((3, 4, 5, 2, 1), (2, 3, 13, 11)), NetworkCase((1, 3, 3, 1, 1), (1, 1, 6, 7))],
-    returns="Sequential")
+    returns="Sequential", negative_output_mistake="missing_relu")
 
 NIN = NetworkKata(
     "nin", "nin",

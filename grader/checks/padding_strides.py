@@ -8,7 +8,7 @@ from torch import nn
 from .base import Mismatch, kata_checks, outcome, raised
 from .functions import in_case
 from .generators import make_rng, normal, randint
-from .judges import judge_cases, judge_raised, shape_text
+from .judges import close_enough, judge_cases, judge_raised, shape_text
 
 #: The seed's printed shapes: (input, kernel, padding, stride) → output, for an 8×8 input.
 SEED_SHAPES = [
@@ -68,14 +68,27 @@ def _probe_output_shapes(module, seed):
                     lambda c=c: _as_shape(module.conv_output_shape(*c))) for c in conv_configs(seed)]
 
 
+#: What a known mistake computes along one axis, from (n, k, p, s).
+SHAPE_MISTAKES = {
+    "padding_counted_once": lambda n, k, p, s: (n + p - k) // s + 1,
+    "stride_rounds_up": lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1,
+}
+
+
+def _recognise_shapes(configs, got) -> list[str]:
+    return [mistake for mistake, axis in SHAPE_MISTAKES.items()
+            if all(g == [axis(*values) for values in zip(*map(_pair, config))] for config, g in zip(configs, got))]
+
+
 def _judge_output_shapes(got, want, seed):
-    for config, g, w in zip(conv_configs(seed), got, want):
+    configs = conv_configs(seed)
+    for config, g, w in zip(configs, got, want):
         expected = list(oracle_shape(*config))
         if not isinstance(g, list):
             raise Mismatch(f"conv_output_shape({_config_text(*config)}) should return (h, w), got {g}")
         if g != w or g != expected:
             raise Mismatch(f"conv_output_shape({_config_text(*config)}): expected {tuple(expected)}, got "
-                           f"{tuple(g)}\n  {_shape_formula(*config)}")
+                           f"{tuple(g)}\n  {_shape_formula(*config)}", *_recognise_shapes(configs, got))
 
 
 def _seed_shape_probe(module, seed):
@@ -86,7 +99,8 @@ def _seed_shape_judge(got, want, seed):
     for config, g in zip(SEED_SHAPES, got):
         if g != list(config[4]):
             raise Mismatch(f"conv_output_shape({_config_text(*config[:4])}): the seed prints {config[4]}, "
-                           f"got {g}\n  {_shape_formula(*config[:4])}")
+                           f"got {g}\n  {_shape_formula(*config[:4])}",
+                           *_recognise_shapes([c[:4] for c in SEED_SHAPES], got))
 
 
 check = kata_checks("conv_output_shape")
@@ -122,9 +136,14 @@ def _probe_comp_conv2d(module, seed):
 def _judge_comp_conv2d(got, want, seed):
     cases = _comp_cases(seed)
     labels = [f"nn.Conv2d(1, 1, {label}) on X {shape_text(X.shape)}" for label, _, X in cases]
-    judge_cases(got, want, labels, what="comp_conv2d(conv2d, X)", rtol=1e-5, atol=1e-6)
-    oracle = [_comp_layer(seed, i, kw)(X[None, None])[0, 0].detach() for i, (_, kw, X) in enumerate(cases)]
-    judge_cases(got, oracle, labels, what="comp_conv2d(conv2d, X) (checked against torch)", rtol=1e-5, atol=1e-6)
+    oracle = [_comp_layer(seed, i, kw)(X[None, None]).detach() for i, (_, kw, X) in enumerate(cases)]
+    try:
+        judge_cases(got, want, labels, what="comp_conv2d(conv2d, X)", rtol=1e-5, atol=1e-6)
+        judge_cases(got, [o[0, 0] for o in oracle], labels, what="comp_conv2d(conv2d, X) (checked against torch)",
+                    rtol=1e-5, atol=1e-6)
+    except Mismatch as exc:
+        kept = all(close_enough(g, o, rtol=1e-5, atol=1e-6) for g, o in zip(got, oracle))
+        raise exc.naming(*(["extra_dimensions_kept"] if kept else [])) from None
 
 
 check = kata_checks("comp_conv2d")
@@ -164,7 +183,8 @@ def _probe_even_kernels(module, seed):
 
 def _judge_even_kernels(got, want, seed):
     for kernel, g, w in zip(EVEN_KERNELS, got, want):
-        judge_raised(g, w, what=f"same_padding({kernel!r}) (an even kernel has no symmetric 'same' padding)")
+        judge_raised(g, w, what=f"same_padding({kernel!r}) (an even kernel has no symmetric 'same' padding)",
+                     mistake="even_kernel_accepted")
 
 
 check = kata_checks("same_padding")

@@ -21,7 +21,7 @@ def _rule(args) -> str:
     return f"stride 1, no padding: (h - ph + 1, w - pw + 1) = ({h - ph + 1}, {w - pw + 1})"
 
 
-def _oracle(X, pool_size, mode):
+def _oracle(X, pool_size, mode="max"):
     pool = F.max_pool2d if mode == "max" else F.avg_pool2d
     return pool(X[None, None], pool_size, stride=1)[0, 0]
 
@@ -31,7 +31,10 @@ def _cases(seed: int):
     return [(X, size, mode) for X, size in pool_cases(seed, 8) for mode in ("max", "avg")]
 
 
-POOL2D = TensorFunction("pool2d", "pool2d", _cases, _label, _rule, oracle=_oracle, grad_args=(0,))
+POOL2D = TensorFunction(
+    "pool2d", "pool2d", _cases, _label, _rule, oracle=_oracle, grad_args=(0,),
+    mistakes=(("pool_mode_ignored", lambda X, size, mode="max": _oracle(X, size, "max")),
+              ("output_off_by_one", lambda X, size, mode="max": _oracle(X, size, mode)[:-1, :-1])))
 
 BAD_MODES = ["min", "sum", "MAX"]
 
@@ -42,13 +45,14 @@ def _probe_bad_modes(module, seed):
 
 def _judge_bad_modes(got, want, seed):
     for mode, g, w in zip(BAD_MODES, got, want):
-        judge_raised(g, w, what=f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)")
+        judge_raised(g, w, what=f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)",
+                     mistake="mode_not_validated")
 
 
 check = kata_checks("pool2d")
 
 CHECKS = [
-    example_check("pool2d", "pool2d", [
+    example_check(POOL2D, [
         ("d2l's 3×3 X, 2×2 max pooling", (D2L_X, (2, 2)), torch.tensor([[4.0, 5.0], [7.0, 8.0]])),
         ("d2l's 3×3 X, 2×2 average pooling", (D2L_X, (2, 2), "avg"), torch.tensor([[2.0, 3.0], [5.0, 6.0]])),
     ]),

@@ -12,7 +12,8 @@ RESIDUAL = NetworkKata(
     numeric_cases=[NetworkCase((3, 3), (4, 3, 6, 6)),
                    NetworkCase((3, 6), (4, 3, 6, 6), dict(use_1x1conv=True, strides=2)),
                    NetworkCase((2, 5), (2, 2, 7, 7), dict(use_1x1conv=True, strides=2)),
-                   NetworkCase((4, 4), (2, 4, 5, 5), dict(use_1x1conv=True))])
+                   NetworkCase((4, 4), (2, 4, 5, 5), dict(use_1x1conv=True))],
+    negative_output_mistake="relu_not_after_add")
 
 RESNET_BLOCK = NetworkKata(
     "resnet_block", "resnet_block",
@@ -20,7 +21,7 @@ RESNET_BLOCK = NetworkKata(
                      NetworkCase((64, 128, 2), (1, 64, 56, 56)), NetworkCase((3, 6, 3), (2, 3, 9, 9))],
     numeric_cases=[NetworkCase((4, 4, 2), (2, 4, 8, 8), dict(first_block=True)),
                    NetworkCase((4, 8, 2), (2, 4, 8, 8)), NetworkCase((3, 6, 3), (2, 3, 9, 9))],
-    returns="list")
+    returns="list", negative_output_mistake="relu_not_after_add")
 
 RESNET18 = NetworkKata(
     "resnet18", "resnet18",

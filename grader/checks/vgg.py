@@ -11,7 +11,7 @@ VGG_BLOCK = NetworkKata(
     structure_cases=[NetworkCase((1, 3, 8), (2, 3, 16, 16)), NetworkCase((2, 4, 6), (1, 4, 9, 10)),
                      NetworkCase((3, 1, 2), (1, 1, 8, 8))],
     numeric_cases=[NetworkCase((2, 3, 4), (2, 3, 8, 10)), NetworkCase((1, 2, 3), (1, 2, 7, 7))],
-    returns="Sequential")
+    returns="Sequential", negative_output_mistake="missing_relu")
 
 VGG = NetworkKata(
     "vgg", "vgg",

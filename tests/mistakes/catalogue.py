@@ -16,6 +16,7 @@ class Mistake:
     id: str
     kata: str
     description: str
+    diagnosis: str
     module: str
     replace: str
     with_: str
@@ -34,4 +35,5 @@ class Mistake:
 
 def load_mistakes() -> list[Mistake]:
     entries = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))["mistake"]
-    return [Mistake(e["id"], e["kata"], e["description"], e["module"], e["replace"], e["with"]) for e in entries]
+    return [Mistake(e["id"], e["kata"], e["description"], e["diagnosis"], e["module"], e["replace"], e["with"])
+            for e in entries]

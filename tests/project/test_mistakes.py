@@ -1,11 +1,12 @@
-"""The tests are tested: every catalogued mistake fails its own kata, and the katas of the same
-module that don't build on the mistaken one stay green."""
+"""The tests are tested: every catalogued mistake fails its own kata, a failure message names it,
+and the katas of the same module that don't build on the mistaken one stay green."""
 import pytest
 
-from grader.implementation import load_implementation
+from grader.diagnosis import known_mistakes
 from grader.manifest import load_manifest
-from grader.runner import Runner, Status
+from grader.runner import Status
 from tests.mistakes.catalogue import load_mistakes
+from tests.mistakes.score import judge_mistake, main
 
 MISTAKES = load_mistakes()
 
@@ -22,21 +23,29 @@ def dependents(kata_id: str) -> set[str]:
 def test_catalogue_is_well_formed():
     manifest = load_manifest()
     ids = [m.id for m in MISTAKES]
-    assert len(ids) == len(set(ids)), "duplicate mistake ids"
+    assert len(ids) >= 30 and len(ids) == len(set(ids))
+    assert {m.kata for m in MISTAKES} == {k.id for k in manifest}, "every kata has catalogued mistakes"
     for mistake in MISTAKES:
         assert manifest.get(mistake.kata).module == mistake.module, mistake.id
-    assert {m.kata for m in MISTAKES} >= {"corr2d", "batch_norm", "residual", "inception"}
+        assert known_mistakes()[mistake.diagnosis].applies_to(mistake.kata), mistake.id
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.id)
-def test_mistake_is_caught(mistake, tmp_path, kata_seed):
-    manifest = load_manifest()
-    runner = Runner(load_implementation(mistake.apply(tmp_path / mistake.id)), kata_seed)
-    result = runner.run_kata(manifest.get(mistake.kata))
-    assert result.status is Status.FAILED, f"{mistake.id} ({mistake.description}) passed every check of {mistake.kata}"
-    assert result.score < result.kata.points
-    untouched = [k for k in manifest if k.module == mistake.module and k.id not in dependents(mistake.kata)]
+def test_mistake_is_caught_and_named(mistake, tmp_path, kata_seed):
+    verdict, runner = judge_mistake(mistake, tmp_path, kata_seed)
+    assert verdict.caught, f"{mistake.id} ({mistake.description}) passed every check of {mistake.kata}"
+    assert verdict.result.score < verdict.result.kata.points
+    messages = "\n\n".join(r.message for r in verdict.result.results if r.status is Status.FAILED)
+    assert verdict.named, f"no failure names {mistake.diagnosis!r}:\n{messages}"
+    untouched = [k for k in load_manifest() if k.module == mistake.module and k.id not in dependents(mistake.kata)]
     for kata in untouched:
         other = runner.run_kata(kata)
-        failures = [r.message for r in other.results if r.status is not Status.PASSED and r.status is not Status.SKIPPED]
+        failures = [r.message for r in other.results if r.status is Status.FAILED]
         assert not failures, f"{mistake.id} should not affect {kata.id}: {failures}"
+
+
+
+def test_mutation_score_command_prints_the_score(capsys, kata_seed, monkeypatch):
+    monkeypatch.setattr("tests.mistakes.score.load_mistakes", lambda: MISTAKES[:2])
+    assert main(["--seed", str(kata_seed)]) == 0
+    assert "mutation score: 2/2 caught (100%), 2/2 named (100%)" in capsys.readouterr().out

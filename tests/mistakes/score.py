@@ -1,0 +1,66 @@
+"""The mutation score: how many catalogued mistakes the checks catch, and name.
+
+    python -m tests.mistakes.score [--seed N]
+
+Applies every mistake of catalogue.toml to a copy of the reference, runs its kata's checks, and
+prints one row per mistake and the score; exits 1 unless every mistake is caught and named.
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.diagnosis import known
+from grader.implementation import load_implementation
+from grader.manifest import load_manifest
+from grader.runner import KataResult, Runner, Status
+from tests.mistakes.catalogue import Mistake, load_mistakes
+
+
+@dataclass(frozen=True)
+class Verdict:
+    mistake: Mistake
+    result: KataResult
+
+    @property
+    def caught(self) -> bool:
+        return self.result.status is Status.FAILED
+
+    @property
+    def named(self) -> bool:
+        """Some failing check names the mistake's diagnosis."""
+        return any(self.mistake.diagnosis in r.mistakes and known(self.mistake.diagnosis).name in r.message
+                   for r in self.result.results if r.status is Status.FAILED)
+
+
+def judge_mistake(mistake: Mistake, workdir: Path, seed: int) -> tuple[Verdict, Runner]:
+    """Run the mistake's kata on the reference with the mistake applied."""
+    runner = Runner(load_implementation(mistake.apply(workdir / mistake.id)), seed)
+    return Verdict(mistake, runner.run_kata(load_manifest().get(mistake.kata))), runner
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.mistakes.score", description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=None, help="seed for the checks' inputs (default: random)")
+    args = parser.parse_args(argv)
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    mistakes = load_mistakes()
+    with tempfile.TemporaryDirectory() as workdir:
+        verdicts = [judge_mistake(m, Path(workdir), seed)[0] for m in mistakes]
+    for v in verdicts:
+        mark = "named" if v.named else "caught" if v.caught else "MISSED"
+        print(f"{mark:6}  {v.mistake.kata:20} {v.mistake.id:38} {v.mistake.description}")
+    caught = sum(v.caught for v in verdicts)
+    named = sum(v.named for v in verdicts)
+    total = len(verdicts)
+    print(f"mutation score: {caught}/{total} caught ({100 * caught / total:.0f}%), "
+          f"{named}/{total} named ({100 * named / total:.0f}%) — seed {seed}")
+    return 0 if caught == named == total else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
