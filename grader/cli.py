@@ -1,28 +1,135 @@
-"""The ``kata`` command.
+"""The ``kata`` command: progress, checks with diagnosis, hints, watch mode, reset, solutions.
 
-    kata grade [IMPL] [--seed N] [--verbose]   score an implementation kata by kata (default: exercises)
+    kata status                  progress over every kata, in order
+    kata check [KATA]            run one kata (default: the next unfinished one) and explain failures
+    kata hint KATA               the next hint for a kata (the hints seen are remembered)
+    kata watch [KATA]            re-check on every save
+    kata reset KATA              restore a kata's stub (your file is backed up first)
+    kata solution KATA           the reference solution, once your kata passes
+    kata grade [IMPL]            score any implementation (exercises, solutions or a folder)
+
+Output is plain text when not on a terminal and uses rich when it is.
 """
 from __future__ import annotations
 
 import argparse
+import difflib
+import os
 import random
 import sys
+import time
+from pathlib import Path
 
+from . import stubgen
 from .implementation import load_implementation
-from .manifest import ManifestError, load_manifest
-from .paths import resolve_impl
-from .report import render
-from .runner import Runner, Status
+from .learner import HintState, backup, splice_symbols, symbol_source, watch
+from .manifest import Kata, Manifest, ManifestError, load_manifest
+from .paths import EXERCISES_DIR, SOLUTIONS_DIR, resolve_impl
+from .report import STATUS_LABEL, render
+from .runner import KataResult, Runner, Status
+
+MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.PENDING: "…", Status.SKIPPED: "-"}
+STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow", Status.SKIPPED: "dim"}
+
+
+class UsageProblem(Exception):
+    """Bad input from the user: the message says what to do instead."""
+
+
+class Output:
+    """Plain text, or rich styling on a terminal."""
+
+    def __init__(self):
+        self.console = None
+        if sys.stdout.isatty():
+            from rich.console import Console
+            self.console = Console(highlight=False)
+
+    def line(self, text: str = "", style: str | None = None) -> None:
+        if self.console is not None:
+            self.console.print(text, style=style, markup=False)
+        else:
+            print(text)
+
+
+def _seed(args) -> int:
+    return args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+
+
+def _runner(args, root: Path | None = None) -> Runner:
+    return Runner(load_implementation(root or _exercises(args)), _seed(args), seed_option="--seed")
+
+
+def _exercises(args) -> Path:
+    path = Path(args.exercises).expanduser().resolve()
+    if not path.is_dir():
+        raise UsageProblem(f"{path} is not a folder; give --exercises a folder laid out like exercises/")
+    return path
+
+
+def _kata(manifest: Manifest, kata_id: str) -> Kata:
+    try:
+        return manifest.get(kata_id)
+    except KeyError:
+        close = difflib.get_close_matches(kata_id, [k.id for k in manifest], n=1)
+        suggestion = f" — did you mean {close[0]!r}?" if close else ""
+        raise UsageProblem(f"no kata {kata_id!r}{suggestion} (`kata status` lists them)") from None
+
+
+def _next_unfinished(runner: Runner, manifest: Manifest) -> KataResult | None:
+    for kata in manifest:
+        result = runner.run_kata(kata)
+        if result.status is not Status.PASSED:
+            return result
+    return None
+
+
+def _indent(text: str, prefix: str = "      ") -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
+
+
+def show_result(out: Output, result: KataResult) -> None:
+    kata = result.kata
+    out.line(f"{kata.id} — {kata.title} (d2l {kata.section}, {kata.module}.py)", style="bold")
+    if result.count(Status.PENDING) == result.applicable:
+        stub = next(r.message for r in result.results if r.status is Status.PENDING)
+        out.line(f"pending: {stub} — replace the `raise NotImplementedError` in {kata.module}.py. "
+                 f"Stuck? `kata hint {kata.id}`", style="yellow")
+        return
+    shown: set[str] = set()
+    for check in result.results:
+        label = f"  {MARK[check.status]} {check.check.name} [{check.check.kind}]"
+        if check.status is Status.PENDING:
+            label += f" pending: {check.message}"
+        elif check.status is Status.SKIPPED:
+            label += f" skipped: {check.message}"
+        out.line(label, style=STYLE[check.status])
+        if check.status is Status.FAILED:
+            out.line(_indent(check.message if check.message not in shown else "(the same error as above)"))
+            shown.add(check.message)
+        for warning in check.warnings:
+            out.line(_indent(f"(warning, not counted: {warning})"), style="dim")
+    summary = (f"{result.count(Status.PASSED)}/{result.applicable} checks passed, "
+               f"{result.score:.1f}/{kata.points} points").replace(".0/", "/")
+    if result.status is Status.PASSED:
+        out.line(f"done: {summary}. `kata solution {kata.id}` shows the reference.", style="green")
+    elif result.status is Status.PENDING:
+        out.line(f"pending: {summary}; some of it is still a stub in {kata.module}.py", style="yellow")
+    else:
+        out.line(f"failing: {summary}. Stuck? `kata hint {kata.id}`", style="red")
+
+
+def cmd_status(args) -> int:
+    runner = _runner(args)
+    render(runner.run_all(load_manifest()))
+    return 0
 
 
 def cmd_grade(args) -> int:
     root = resolve_impl(args.impl)
     if not root.is_dir():
-        print(f"kata grade: {root} is not a folder; give exercises, solutions, or a folder laid out like "
-              "exercises/", file=sys.stderr)
-        return 2
-    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-    runner = Runner(load_implementation(root), seed)
+        raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
+    runner = _runner(args, root)
     results = runner.run_all(load_manifest())
     render(results)
     if args.verbose:
@@ -30,19 +137,144 @@ def cmd_grade(args) -> int:
             for check in result.results:
                 if check.status is Status.FAILED:
                     print(f"\n--- {check.check.id} [{check.check.kind}]\n{check.message}")
-    print(f"(implementation {root}, seed {seed})")
+    print(f"(implementation {root}, seed {runner.seed})")
+    return 0
+
+
+def cmd_check(args) -> int:
+    out = Output()
+    manifest = load_manifest()
+    runner = _runner(args)
+    if args.kata:
+        result = runner.run_kata(_kata(manifest, args.kata))
+    else:
+        result = _next_unfinished(runner, manifest)
+        if result is None:
+            out.line(f"every kata is done — {manifest.total_points}/{manifest.total_points} points.", style="green")
+            return 0
+    show_result(out, result)
+    return 0 if result.status is Status.PASSED else 1
+
+
+def cmd_hint(args) -> int:
+    out = Output()
+    kata = _kata(load_manifest(), args.kata)
+    state = HintState(_exercises(args).parent / ".kata" / "state.json")
+    level = state.reveal(kata)
+    out.line(f"{kata.id} — hint {level} of {len(kata.hints)}:", style="bold")
+    for number, hint in enumerate(kata.hints[:level], start=1):
+        out.line(f"  {number}. {hint}")
+    if level < len(kata.hints):
+        out.line(f"(`kata hint {kata.id}` again for the next one)", style="dim")
+    else:
+        out.line("(that was the last hint)", style="dim")
+    return 0
+
+
+def cmd_reset(args) -> int:
+    out = Output()
+    manifest = load_manifest()
+    kata = _kata(manifest, args.kata)
+    exercises = _exercises(args)
+    path = exercises / f"{kata.module}.py"
+    stub = stubgen.generate()[path.name]
+    backups = exercises.parent / ".kata" / "backups"
+    if not path.exists():
+        path.write_text(stub, encoding="utf-8")
+        out.line(f"{path.name} was missing: wrote the stub file.")
+        return 0
+    saved = backup(path, backups)
+    try:
+        text = splice_symbols(path.read_text(encoding="utf-8"), stub, kata.symbols)
+        what = f"restored the stub of {kata.id} ({', '.join(kata.symbols)}) in {path}"
+    except SyntaxError as exc:
+        text = stub
+        others = [k.id for k in manifest if k.module == kata.module and k.id != kata.id]
+        what = (f"{path.name} does not parse ({exc.msg}, line {exc.lineno}), so the whole file was restored "
+                f"from its stub" + (f" — this also resets {', '.join(others)}" if others else ""))
+    path.write_text(text, encoding="utf-8")
+    out.line(what)
+    out.line(f"your previous file is saved as {saved}")
+    return 0
+
+
+def cmd_solution(args) -> int:
+    out = Output()
+    kata = _kata(load_manifest(), args.kata)
+    result = _runner(args).run_kata(kata)
+    if result.status is not Status.PASSED:
+        out.line(f"the solution of {kata.id} is shown once your kata passes; it is {STATUS_LABEL[result.status]} "
+                 f"({result.count(Status.PASSED)}/{result.applicable} checks). Try `kata check {kata.id}` "
+                 f"or `kata hint {kata.id}`.")
+        return 1
+    source = (SOLUTIONS_DIR / f"{kata.module}.py").read_text(encoding="utf-8")
+    out.line(f"# the reference {kata.id} (solutions/{kata.module}.py)", style="bold")
+    for symbol in kata.symbols:
+        lines = symbol_source(source, symbol).splitlines()
+        out.line("\n".join(line for line in lines if line.strip() not in (stubgen.BEGIN, stubgen.END)))
+    return 0
+
+
+def cmd_watch(args) -> int:
+    out = Output()
+    manifest = load_manifest()
+    exercises = _exercises(args)
+    runner = _runner(args, exercises)
+    impl = runner.impl
+    kata = _kata(manifest, args.kata) if args.kata else None
+
+    def check(changed=()) -> None:
+        started = time.perf_counter()
+        impl.reload()
+        result = runner.run_kata(kata) if kata else _next_unfinished(runner, manifest)
+        if result is not None:
+            runner.prepare(result.kata)
+        if changed:
+            out.line(f"\n— {', '.join(p.name for p in changed)} changed —", style="dim")
+        if result is None:
+            out.line("every kata is done.", style="green")
+        else:
+            show_result(out, result)
+        out.line(f"(checked in {time.perf_counter() - started:.2f} s; watching {exercises}, Ctrl-C to stop)",
+                 style="dim")
+        sys.stdout.flush()
+
+    check()
+    try:
+        watch(exercises, check, timeout=args.stop_after)
+    except KeyboardInterrupt:
+        out.line("stopped watching.")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kata", description="convkata: katas for d2l's convolution chapters")
-    commands = parser.add_subparsers(dest="command", required=True)
-    grade = commands.add_parser("grade", help="score an implementation kata by kata")
+    parser = argparse.ArgumentParser(prog="kata", description="convkata: katas for d2l's convolution chapters",
+                                     epilog=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--exercises", default=os.environ.get("KATA_EXERCISES", str(EXERCISES_DIR)),
+                        help="your exercises folder (default: exercises/, or $KATA_EXERCISES)")
+    common.add_argument("--seed", type=int, default=None, help="seed for the generated inputs (default: random)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name, handler, help_text):
+        sub = commands.add_parser(name, parents=[common], help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        return sub
+
+    add("status", cmd_status, "progress over every kata, in order")
+    add("check", cmd_check, "run one kata (default: the next unfinished one) and explain failures").add_argument(
+        "kata", nargs="?", help="kata id (see `kata status`)")
+    add("hint", cmd_hint, "show the next hint for a kata").add_argument("kata")
+    watcher = add("watch", cmd_watch, "re-check a kata (default: the next unfinished one) on every save")
+    watcher.add_argument("kata", nargs="?")
+    watcher.add_argument("--stop-after", type=float, default=None, metavar="SECONDS",
+                         help="stop watching after SECONDS (default: until Ctrl-C)")
+    add("reset", cmd_reset, "restore a kata's stub; your file is backed up first").add_argument("kata")
+    add("solution", cmd_solution, "show the reference solution of a kata you have passed").add_argument("kata")
+    grade = add("grade", cmd_grade, "score an implementation kata by kata")
     grade.add_argument("impl", nargs="?", default="exercises",
                        help="exercises (default), solutions, or a folder laid out like exercises/")
-    grade.add_argument("--seed", type=int, default=None, help="seed for the generated inputs (default: random)")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
-    grade.set_defaults(handler=cmd_grade)
     return parser
 
 
@@ -50,8 +282,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ManifestError as exc:
-        print(f"kata: {exc}", file=sys.stderr)
+    except (UsageProblem, ManifestError) as exc:
+        print(f"kata {args.command}: {exc}", file=sys.stderr)
         return 2
 
 

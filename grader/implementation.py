@@ -62,6 +62,16 @@ class Implementation:
             sys.modules.pop(f"{self.package}.{name}", None)
             return ImplementationImportError(f"{name}.py could not be imported:\n{self.format_exception(exc)}")
 
+    def reload(self) -> None:
+        """Forget every imported module, so the next ``module()`` reads the files again (and no
+        stale bytecode is used for them)."""
+        for name in [n for n in sys.modules if n == self.package or n.startswith(self.package + ".")]:
+            del sys.modules[name]
+        self._modules.clear()
+        for cached in (self.root / "__pycache__").glob("*.pyc"):
+            cached.unlink(missing_ok=True)
+        importlib.invalidate_caches()
+
     def owns(self, filename: str) -> bool:
         """Whether a traceback frame's file belongs to this implementation."""
         try:

@@ -7,7 +7,8 @@ stub's NotImplementedError); skipped (the check does not apply here, e.g. no CUD
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class CheckResult:
     status: Status
     message: str = ""
     mistakes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -91,20 +93,24 @@ _REFERENCE_DATA: dict[tuple, object] = {}
 class Runner:
     """Runs checks for one implementation against the reference, with one seed for the run."""
 
-    def __init__(self, impl: Implementation, seed: int, reference: Implementation | None = None):
+    def __init__(self, impl: Implementation, seed: int, reference: Implementation | None = None, *,
+                 seed_option: str = "--kata-seed"):
         self.impl = impl
         self.seed = seed
         self.reference = reference or load_implementation(SOLUTIONS_DIR)
+        self.seed_option = seed_option
 
     def reproduce_hint(self) -> str:
-        return f"(seed {self.seed}: rerun with --kata-seed={self.seed} to reproduce)"
+        return f"(seed {self.seed}: rerun with {self.seed_option}={self.seed} to reproduce)"
 
     def reference_data(self, check: Check, module_name: str, seed: int):
         """The reference's probe data, computed once per process for a check and seed."""
         key = (self.reference.root, check.id, seed)
         if key not in _REFERENCE_DATA:
             try:
-                _REFERENCE_DATA[key] = plain(check.probe(self.reference.module(module_name), seed))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    _REFERENCE_DATA[key] = plain(check.probe(self.reference.module(module_name), seed))
             except Exception as exc:
                 raise ReferenceFailure(f"the reference failed {check.id}: {exc!r}") from exc
         return _REFERENCE_DATA[key]
@@ -118,7 +124,9 @@ class Runner:
         except ImplementationImportError as exc:
             return CheckResult(check, Status.FAILED, str(exc))
         try:
-            got = plain(check.probe(module, seed))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")  # recorded, never raised: a warning does not fail a learner
+                got = plain(check.probe(module, seed))
         except Exception as exc:
             pending = stub_message(exc, self.impl)
             if pending is not None:
@@ -126,17 +134,24 @@ class Runner:
             error = self.impl.format_exception(exc)
             return self.failure(check, f"your code raised an exception:\n{error}", match_exception(check.kata, error))
         want = self.reference_data(check, module_name, seed)
+        notes = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
         try:
             check.judge(got, want, seed)
         except Mismatch as exc:
-            return self.failure(check, str(exc), exc.mistakes)
-        return CheckResult(check, Status.PASSED)
+            return replace(self.failure(check, str(exc), exc.mistakes), warnings=notes)
+        return CheckResult(check, Status.PASSED, warnings=notes)
 
     def failure(self, check: Check, message: str, mistakes) -> CheckResult:
         """A failed check: the message, the known mistakes it matches explained, the seed."""
         mistakes = tuple(dict.fromkeys(mistakes))
         parts = [message, explain(mistakes), self.reproduce_hint()]
         return CheckResult(check, Status.FAILED, "\n".join(p for p in parts if p), mistakes)
+
+    def prepare(self, kata: Kata) -> None:
+        """Compute the reference's data for a kata ahead of time (watch mode keeps re-checks fast)."""
+        for check in checks_of_kata(kata.id):
+            if not (check.needs_cuda and not torch.cuda.is_available()):
+                self.reference_data(check, kata.module, check.seed_for(self.seed))
 
     def run_kata(self, kata: Kata) -> KataResult:
         return KataResult(kata, [self.run(check, kata.module) for check in checks_of_kata(kata.id)])
