@@ -57,7 +57,10 @@ def _seed(args) -> int:
 
 
 def _runner(args, root: Path | None = None) -> Runner:
-    return Runner(load_implementation(root or _exercises(args)), _seed(args), seed_option="--seed")
+    """A runner over the files as they are now (a module imported earlier in this process is re-read)."""
+    impl = load_implementation(root or _exercises(args))
+    impl.reload()
+    return Runner(impl, _seed(args), seed_option="--seed")
 
 
 def _exercises(args) -> Path:

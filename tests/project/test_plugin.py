@@ -50,3 +50,15 @@ def test_the_environment_picks_the_impl_and_the_header_shows_it(tmp_path):
         env={**os.environ, "KATA_IMPL": "solutions", "KATA_SEED": "99"})
     assert completed.returncode == 0, completed.stdout
     assert f"convkata: impl={SOLUTIONS_DIR} seed=99" in completed.stdout
+
+
+def test_warnings_do_not_fail_kata_tests_even_as_errors(tmp_path):
+    impl = tmp_path / "warns"
+    shutil.copytree(SOLUTIONS_DIR, impl, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (impl / "pooling.py").read_text(encoding="utf-8")
+    (impl / "pooling.py").write_text(source.replace(
+        '    if mode not in ("max", "avg"):',
+        '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
+        encoding="utf-8")
+    code, output = pytest_run(f"--impl={impl}", "-W", "error::UserWarning", "tests/katas/test_pooling.py", "-q")
+    assert code == 0, output

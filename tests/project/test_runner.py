@@ -91,3 +91,19 @@ def test_plain_data_is_copied_detached_and_stripped_of_subclasses():
         plain(torch.empty(2, device="meta"))
     with pytest.raises(NotPlainData):
         plain({1: "not a str key"})
+
+
+def warning_corr2d(source):
+    """corr2d that warns, as torch does for some correct code."""
+    return source.replace("    kh, kw = K.shape\n", "    import warnings\n    warnings.warn('torch says: this is "
+                                                    "deprecated', UserWarning)\n    kh, kw = K.shape\n", 1)
+
+
+def test_a_warning_from_correct_code_never_fails_it(make_impl):
+    import warnings
+    warns = make_impl("warns", conv_layer=warning_corr2d)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # as under pytest -W error
+        result = run(warns, "corr2d")
+    assert result.status is Status.PASSED
+    assert any("UserWarning: torch says: this is deprecated" in r.warnings for r in result.results)

@@ -1,0 +1,144 @@
+"""The learner's `kata` commands, as a new user tries them on a fresh copy of the exercises."""
+import json
+import threading
+import time
+
+import pytest
+
+from grader import stubgen
+from grader.cli import main
+from grader.paths import SOLUTIONS_DIR
+
+SEED_CORR2D = '''    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y'''
+GOOD_CORR2D = SEED_CORR2D.replace("torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))",
+                                  "X.new_zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))")
+STUB_CORR2D = '    raise NotImplementedError("corr2d: implement corr2d (d2l 7.2)")'
+
+
+@pytest.fixture
+def learner(tmp_path, monkeypatch):
+    """A fresh exercises/ folder of a new learner (its .kata/ state beside it)."""
+    exercises = tmp_path / "exercises"
+    stubgen.write(exercises, backup_dir=tmp_path / "unused")
+    monkeypatch.setenv("KATA_EXERCISES", str(exercises))
+    return exercises
+
+
+def kata(capsys, *args):
+    code = main(list(args) + ["--seed", "5"])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def write_corr2d(exercises, body):
+    path = exercises / "conv_layer.py"
+    path.write_text(path.read_text(encoding="utf-8").replace(STUB_CORR2D, body), encoding="utf-8")
+
+
+def test_status_on_untouched_stubs(learner, capsys):
+    code, out = kata(capsys, "status")
+    assert code == 0
+    assert "0 done, 0 failing, 22 pending of 22 katas — 0/71 points" in out
+
+
+def test_check_without_a_kata_picks_the_next_unfinished_one(learner, capsys):
+    code, out = kata(capsys, "check")
+    assert code == 1
+    assert out.startswith("corr2d — 2-D cross-correlation")
+    assert "pending: corr2d: implement corr2d (d2l 7.2)" in out and "kata hint corr2d" in out
+    write_corr2d(learner, GOOD_CORR2D)
+    code, out = kata(capsys, "check")
+    assert out.startswith("conv2d_module — A Conv2D layer")
+
+
+def test_check_diagnoses_the_seeds_corr2d(learner, capsys):
+    write_corr2d(learner, SEED_CORR2D)
+    code, out = kata(capsys, "check", "corr2d")
+    assert code == 1
+    assert "✗ dtype_and_device" in out and "✓ numeric_sweep" in out
+    assert "known mistake — output created without the input's dtype" in out
+    assert "rerun with --seed=5" in out
+    assert "failing: 5/6 checks passed" in out
+
+
+def test_check_shows_a_syntax_error_once_with_its_line(learner, capsys):
+    write_corr2d(learner, "    return X +\n")
+    code, out = kata(capsys, "check", "corr2d")
+    assert code == 1
+    assert out.count("SyntaxError") == 1 and "conv_layer.py could not be imported" in out
+    assert "(the same error as above)" in out
+
+
+def test_unknown_kata_suggests_the_closest(learner, capsys):
+    code, out = kata(capsys, "check", "corr2")
+    assert code == 2 and "no kata 'corr2' — did you mean 'corr2d'?" in out
+
+
+def test_hints_are_progressive_and_remembered(learner, capsys):
+    _, first = kata(capsys, "hint", "corr2d")
+    assert "hint 1 of 3" in first and "  2." not in first
+    _, second = kata(capsys, "hint", "corr2d")
+    assert "hint 2 of 3" in second and "  1." in second and "  2." in second
+    kata(capsys, "hint", "corr2d")
+    _, last = kata(capsys, "hint", "corr2d")
+    assert "hint 3 of 3" in last and "that was the last hint" in last
+    state = json.loads((learner.parent / ".kata" / "state.json").read_text(encoding="utf-8"))
+    assert state == {"hints": {"corr2d": 3}}
+
+
+def test_reset_restores_one_kata_and_keeps_the_learners_file(learner, capsys):
+    write_corr2d(learner, GOOD_CORR2D)
+    path = learner / "conv_layer.py"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '        raise NotImplementedError("conv2d_module: implement Conv2D.forward (d2l 7.2)")',
+        "        return 'my forward'"), encoding="utf-8")
+    before = path.read_text(encoding="utf-8")
+    code, out = kata(capsys, "reset", "corr2d")
+    assert code == 0 and "restored the stub of corr2d" in out
+    after = path.read_text(encoding="utf-8")
+    assert STUB_CORR2D in after and "return 'my forward'" in after
+    backups = list((learner.parent / ".kata" / "backups").rglob("conv_layer.py"))
+    assert [b.read_text(encoding="utf-8") for b in backups] == [before]
+
+
+def test_reset_of_a_file_that_does_not_parse_restores_it_whole(learner, capsys):
+    write_corr2d(learner, "    return X +\n")
+    broken = (learner / "conv_layer.py").read_text(encoding="utf-8")
+    code, out = kata(capsys, "reset", "corr2d")
+    assert code == 0
+    assert "does not parse" in out and "also resets conv2d_module, edge_detection, learn_kernel" in out
+    assert (learner / "conv_layer.py").read_text(encoding="utf-8") == stubgen.generate()["conv_layer.py"]
+    assert [b.read_text(encoding="utf-8") for b in (learner.parent / ".kata" / "backups").rglob("*.py")] == [broken]
+
+
+def test_solution_is_shown_only_once_the_kata_passes(learner, capsys):
+    write_corr2d(learner, SEED_CORR2D)
+    code, out = kata(capsys, "solution", "corr2d")
+    assert code == 1 and "shown once your kata passes; it is failing" in out
+    assert "def corr2d" not in out
+    (learner / "conv_layer.py").write_text((learner / "conv_layer.py").read_text(encoding="utf-8").replace(
+        SEED_CORR2D, GOOD_CORR2D), encoding="utf-8")
+    code, out = kata(capsys, "solution", "corr2d")
+    assert code == 0 and "def corr2d(X: torch.Tensor, K: torch.Tensor)" in out
+    assert "### BEGIN SOLUTION" not in out
+    assert "out_h, out_w = X.shape[0] - kh + 1" in (SOLUTIONS_DIR / "conv_layer.py").read_text(encoding="utf-8")
+    assert "out_h, out_w = X.shape[0] - kh + 1" in out
+
+
+def test_watch_rechecks_on_save(learner, capsys):
+    def save_later():
+        time.sleep(1.0)
+        write_corr2d(learner, GOOD_CORR2D)
+
+    editor = threading.Thread(target=save_later)
+    editor.start()
+    code = main(["watch", "corr2d", "--stop-after", "3", "--seed", "5"])
+    editor.join()
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.index("pending: corr2d") < out.index("— conv_layer.py changed —") < out.index("done: 6/6")
