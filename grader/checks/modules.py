@@ -4,6 +4,7 @@ kinds, configurations, output shapes, parameter counts, and outputs under a dete
 initialisation — never at the learner's attribute names."""
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -108,6 +109,33 @@ def _layout_table(got: list, want: list) -> str:
     return "\n".join(rows)
 
 
+_WINDOW = re.compile(r"k=(\d+|\(\d+, \d+\)), s=(\d+|\(\d+, \d+\)), p=(\d+|\(\d+, \d+\))")
+
+
+def _as_pair(text: str) -> tuple[int, int]:
+    numbers = [int(n) for n in re.findall(r"\d+", text)]
+    return (numbers[0], numbers[-1])
+
+
+def shape_formula(label: str, input_shape: list[int]) -> str:
+    """For a convolution or pooling layer, its output size worked out from its input's."""
+    match = _WINDOW.search(label)
+    if not match or len(input_shape) != 4:
+        return ""
+    (kh, kw), (sh, sw), (ph, pw) = (_as_pair(g) for g in match.groups())
+    axes = [f"{name} ({n} + 2·{p} - {k}) // {s} + 1 = {(n + 2 * p - k) // s + 1}"
+            for name, n, k, s, p in (("height", input_shape[2], kh, sh, ph), ("width", input_shape[3], kw, sw, pw))]
+    return f"  {label} on {shape_text(input_shape)}: " + "; ".join(axes)
+
+
+def _first_difference_formula(case: NetworkCase, got: list, want: list) -> str:
+    for index, (g, w) in enumerate(zip(got, want)):
+        if g != w:
+            input_shape = list(case.input_shape) if index == 0 else want[index - 1][1]
+            return shape_formula(w[0], input_shape)
+    return ""
+
+
 def _judge_structure_case(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
     try:
         _compare_structure(spec, case, got, want)
@@ -122,8 +150,10 @@ def _compare_structure(spec: NetworkKata, case: NetworkCase, got: dict, want: di
         raise Mismatch(f"{label}: should return {'an nn.Sequential' if spec.returns == 'Sequential' else 'a list'}"
                        f" of modules, got {got['returned']}")
     if got["layout"] is not None and got["layout"] != want["layout"]:
+        formula = _first_difference_formula(case, got["layout"], want["layout"])
         raise Mismatch(f"{label}: the layers or their output shapes differ from the expected layout "
-                       f"(✗ marks the differences):\n{_layout_table(got['layout'], want['layout'])}")
+                       f"(✗ marks the differences):\n{_layout_table(got['layout'], want['layout'])}"
+                       + (f"\n  expected:\n{formula}" if formula else ""))
     judge_info(got["out"], want["out"], what=f"{label}: the output")
     if Counter(got["param_layers"]) != Counter(want["param_layers"]):
         missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
