@@ -129,6 +129,17 @@ def raised(call: Callable[[], Any], *expected: type[BaseException]) -> dict:
     return {"raised": None, "returned": repr(value)[:200]}
 
 
+def diagnosed(compare: Judge, recognise: Callable[[Any, int], list[str]]) -> Judge:
+    """A judge that runs ``compare`` and, on a mismatch, names the known mistakes ``recognise(got,
+    seed)`` finds in the learner's data."""
+    def judge(got, want, seed):
+        try:
+            compare(got, want, seed)
+        except Mismatch as exc:
+            raise exc.naming(*recognise(got, seed)) from None
+    return judge
+
+
 def kata_checks(kata: str) -> Callable[..., Check]:
     """A Check constructor with the kata filled in: ``check = kata_checks("corr2d"); check(name, ...)``."""
     def make(name: str, kind: str, probe: Probe, judge: Judge, *, needs_cuda: bool = False) -> Check:

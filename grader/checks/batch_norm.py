@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mismatch, kata_checks, info_of, meta_info, outcome, tensor_info
+from .base import Mismatch, diagnosed, kata_checks, info_of, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device
 from .judges import close_enough, judge_cases, judge_close, judge_info, shape_text
@@ -234,13 +234,6 @@ def _recognise_layer(got, seed) -> list[str]:
     return [mistake for mistake, variants in LAYER_MISTAKES.items() if any(matches(v) for v in variants)]
 
 
-def _judge_layer_run(got, want, seed):
-    try:
-        _compare_layer_run(got, want, seed)
-    except Mismatch as exc:
-        raise exc.naming(*_recognise_layer(got, seed)) from None
-
-
 def _compare_layer_run(got, want, seed):
     for (features, dims, shape), g, w in zip(LAYER_CASES, got, want):
         what = f"BatchNorm({features}, {dims}) on batches {shape_text(shape)}"
@@ -270,7 +263,7 @@ def _judge_layer_dtype(got, want, seed):
 check = kata_checks("batch_norm_module")
 LAYER_CHECKS = [
     check("parameters", "structure", _probe_layer_parameters, _judge_layer_parameters),
-    check("train_then_infer", "numeric", _probe_layer_run, _judge_layer_run),
+    check("train_then_infer", "numeric", _probe_layer_run, diagnosed(_compare_layer_run, _recognise_layer)),
     check("dtype", "dtype_device", _probe_layer_dtype, _judge_layer_dtype),
 ]
 

@@ -28,7 +28,7 @@ def _multi_in_rule(args) -> str:
 
 
 def _multi_out_rule(args) -> str:
-    (ci, h, w), (co, _, kh, kw) = args[0].shape, args[1].shape
+    (_, h, w), (co, _, kh, kw) = args[0].shape, args[1].shape
     return f"one map per output channel: (co, h - kh + 1, w - kw + 1) = ({co}, {h - kh + 1}, {w - kw + 1})"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mismatch, kata_checks, outcome, tensor_info
+from .base import Mismatch, diagnosed, kata_checks, outcome, tensor_info
 from .functions import GRAD_RTOL, GRAD_ATOL, TensorFunction, example_check, in_case, standard_checks
 from .generators import edge_image, make_rng, normal, spatial_cases
 from .judges import close_enough, judge_cases, judge_close, judge_equal, judge_info, shape_text
@@ -191,13 +191,6 @@ def _probe_learn_kernel(module, seed):
     return results
 
 
-def _judge_learn_kernel(got, want, seed):
-    try:
-        _compare_learn_kernel(got, want, seed)
-    except Mismatch as exc:
-        raise exc.naming(*_recognise_learn_kernel(got, seed)) from None
-
-
 def _compare_learn_kernel(got, want, seed):
     for (label, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
         if not isinstance(g["losses"], list):
@@ -214,7 +207,8 @@ def _compare_learn_kernel(got, want, seed):
                            f"{g['losses'][-1]:.4g})")
 
 
-LEARN_KERNEL_CHECKS = [check("training_run", "numeric", _probe_learn_kernel, _judge_learn_kernel)]
+LEARN_KERNEL_CHECKS = [check("training_run", "numeric", _probe_learn_kernel,
+                             diagnosed(_compare_learn_kernel, _recognise_learn_kernel))]
 
 EDGE_EXAMPLES = [
     ("the seed's 6×8 image with zero columns 2…5", (edge_image(),),

@@ -8,9 +8,9 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from .base import Check, Mismatch, info_of, meta_info, outcome, tensor_info
+from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_info
 from .generators import make_rng, normal, with_dtype_device
-from .judges import close_enough, is_tensor, judge_cases, judge_close, judge_info, shape_text
+from .judges import close_enough, is_tensor, judge_cases, judge_close, judge_info, judge_raised, shape_text
 from .tracing import forbidden_calls, torch_calls
 
 Args = tuple
@@ -219,6 +219,19 @@ def standard_checks(spec: TensorFunction, *, rules: bool) -> list[Check]:
         checks.append(rules_check(spec))
     checks.append(gpu_check(spec))
     return checks
+
+
+def raises_check(kata: str, name: str, calls: list[tuple[str, Callable[[ModuleType], Any]]], *,
+                 mistake: str, exceptions: tuple[type[Exception], ...] = (ValueError,)) -> Check:
+    """Each call — ``(label, call(module))`` — must raise as the reference does; returning
+    instead is the known ``mistake``."""
+    def probe(module, seed):
+        return [raised(lambda c=call: c(module), *exceptions) for _, call in calls]
+
+    def judge(got, want, seed):
+        for (label, _), g, w in zip(calls, got, want):
+            judge_raised(g, w, what=label, mistake=mistake)
+    return Check(kata, name, "errors", probe, judge)
 
 
 def example_check(spec: TensorFunction, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:

@@ -5,10 +5,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Mismatch, kata_checks, outcome, raised
-from .functions import in_case
+from .base import Mismatch, kata_checks, outcome
+from .functions import in_case, raises_check
 from .generators import make_rng, normal, randint
-from .judges import close_enough, judge_cases, judge_raised, shape_text
+from .judges import close_enough, judge_cases, shape_text
 
 #: The seed's printed shapes: (input, kernel, padding, stride) → output, for an 8×8 input.
 SEED_SHAPES = [
@@ -177,20 +177,13 @@ def _judge_same_padding(got, want, seed):
             raise Mismatch(f"same_padding({kernel!r}) = {g} does not keep a {size} input's size")
 
 
-def _probe_even_kernels(module, seed):
-    return [raised(lambda k=k: module.same_padding(k), ValueError, TypeError) for k in EVEN_KERNELS]
-
-
-def _judge_even_kernels(got, want, seed):
-    for kernel, g, w in zip(EVEN_KERNELS, got, want):
-        judge_raised(g, w, what=f"same_padding({kernel!r}) (an even kernel has no symmetric 'same' padding)",
-                     mistake="even_kernel_accepted")
-
-
 check = kata_checks("same_padding")
 SAME_PADDING_CHECKS = [
     check("odd_kernels", "numeric", _probe_same_padding, _judge_same_padding),
-    check("even_kernels", "errors", _probe_even_kernels, _judge_even_kernels),
+    raises_check("same_padding", "even_kernels", [
+        (f"same_padding({kernel!r}) (an even kernel has no symmetric 'same' padding)",
+         lambda module, kernel=kernel: module.same_padding(kernel)) for kernel in EVEN_KERNELS],
+        mistake="even_kernel_accepted", exceptions=(ValueError, TypeError)),
 ]
 
 CHECKS = [*OUTPUT_SHAPE_CHECKS, *COMP_CHECKS, *SAME_PADDING_CHECKS]

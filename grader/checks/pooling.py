@@ -4,10 +4,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import kata_checks, raised
-from .functions import TensorFunction, example_check, standard_checks
+from .functions import TensorFunction, example_check, raises_check, standard_checks
 from .generators import pool_cases
-from .judges import judge_raised, shape_text
+from .judges import shape_text
 
 D2L_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
 
@@ -38,24 +37,14 @@ POOL2D = TensorFunction(
 
 BAD_MODES = ["min", "sum", "MAX"]
 
-
-def _probe_bad_modes(module, seed):
-    return [raised(lambda m=m: module.pool2d(D2L_X, (2, 2), m), ValueError) for m in BAD_MODES]
-
-
-def _judge_bad_modes(got, want, seed):
-    for mode, g, w in zip(BAD_MODES, got, want):
-        judge_raised(g, w, what=f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)",
-                     mistake="mode_not_validated")
-
-
-check = kata_checks("pool2d")
-
 CHECKS = [
     example_check(POOL2D, [
         ("d2l's 3×3 X, 2×2 max pooling", (D2L_X, (2, 2)), torch.tensor([[4.0, 5.0], [7.0, 8.0]])),
         ("d2l's 3×3 X, 2×2 average pooling", (D2L_X, (2, 2), "avg"), torch.tensor([[2.0, 3.0], [5.0, 6.0]])),
     ]),
     *standard_checks(POOL2D, rules=False),
-    check("unknown_mode", "errors", _probe_bad_modes, _judge_bad_modes),
+    raises_check("pool2d", "unknown_mode", [
+        (f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)",
+         lambda module, mode=mode: module.pool2d(D2L_X, (2, 2), mode)) for mode in BAD_MODES],
+        mistake="mode_not_validated"),
 ]
