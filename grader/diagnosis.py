@@ -49,7 +49,11 @@ def explain(mistake_ids) -> str:
     return "\n".join(known(m).explain() for m in dict.fromkeys(mistake_ids))
 
 
-def match_exception(kata: str, text: str) -> list[str]:
-    """Known mistakes of ``kata`` whose exception pattern matches an error's text."""
-    return [m.id for m in known_mistakes().values()
-            if m.exception and m.applies_to(kata) and re.search(m.exception, text)]
+def match_text(text: str) -> list[str]:
+    """Known mistakes whose exception pattern matches an error's text."""
+    return [m.id for m in known_mistakes().values() if m.exception and re.search(m.exception, text)]
+
+
+def for_kata(kata: str, mistake_ids) -> tuple[str, ...]:
+    """The mistakes, without repeats, that can happen in ``kata``."""
+    return tuple(m for m in dict.fromkeys(mistake_ids) if known(m).applies_to(kata))

@@ -16,7 +16,7 @@ import torch
 
 from .checks import checks_of_kata
 from .checks.base import Check, Mismatch, plain
-from .diagnosis import explain, match_exception
+from .diagnosis import explain, for_kata, match_text
 from .implementation import Implementation, ImplementationImportError, load_implementation
 from .manifest import Kata, Manifest
 from .paths import SOLUTIONS_DIR
@@ -132,7 +132,7 @@ class Runner:
             if pending is not None:
                 return CheckResult(check, Status.PENDING, pending)
             error = self.impl.format_exception(exc)
-            return self.failure(check, f"your code raised an exception:\n{error}", match_exception(check.kata, error))
+            return self.failure(check, f"your code raised an exception:\n{error}", match_text(error))
         want = self.reference_data(check, module_name, seed)
         notes = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
         try:
@@ -142,8 +142,8 @@ class Runner:
         return CheckResult(check, Status.PASSED, warnings=notes)
 
     def failure(self, check: Check, message: str, mistakes) -> CheckResult:
-        """A failed check: the message, the known mistakes it matches explained, the seed."""
-        mistakes = tuple(dict.fromkeys(mistakes))
+        """A failed check: the message, the known mistakes of its kata it matches explained, the seed."""
+        mistakes = for_kata(check.kata, mistakes)
         parts = [message, explain(mistakes), self.reproduce_hint()]
         return CheckResult(check, Status.FAILED, "\n".join(p for p in parts if p), mistakes)
 

@@ -18,15 +18,21 @@ def stat_shape(x_shape) -> tuple[int, ...]:
     return (1, x_shape[1]) if len(x_shape) == 2 else (1, x_shape[1], 1, 1)
 
 
+#: (scale of X, scale of the moving variance) per case: in the last ones the variances are small
+#: enough for eps to matter.
+SCALES = [(2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (0.004, 1e-4), (0.004, 1e-4)]
+SHAPES = SHAPES + [(6, 3), (5, 2, 3, 4)]
+
+
 def bn_cases(seed: int) -> list[tuple]:
     """(X, gamma, beta, moving_mean, moving_var), X away from zero mean and unit variance."""
-    rng = make_rng(seed)
+    rng = make_rng(seed, "batch_norm")
     cases = []
-    for shape in SHAPES:
+    for shape, (x_scale, var_scale) in zip(SHAPES, SCALES):
         s = stat_shape(shape)
-        X = 3.0 + 2.0 * normal(rng, *shape)
+        X = x_scale * (1.5 + normal(rng, *shape))
         gamma, beta = 1.0 + normal(rng, *s).abs(), normal(rng, *s)
-        moving_mean, moving_var = normal(rng, *s), 0.5 + normal(rng, *s).abs()
+        moving_mean, moving_var = x_scale * (1.5 + normal(rng, *s)), var_scale * (1.0 + normal(rng, *s).abs())
         cases.append((X, gamma, beta, moving_mean, moving_var))
     return cases
 
@@ -41,20 +47,27 @@ def _call(module, case, grad_enabled: bool):
 
 
 def batch_norm_variant(X, gamma, beta, moving_mean, moving_var, *, training: bool, unbiased=False,
-                       flipped_momentum=False, batch_stats_at_inference=False, dims=None):
+                       flipped_momentum=False, batch_stats_at_inference=False, dims=None, eps="inside"):
     """batch_norm as a learner might write it, one known mistake switched on: (Y, mean, var).
-    ``dims`` (the reduction axes) applies to conv inputs only."""
+    ``dims`` (the reduction axes) applies to conv inputs only; ``eps`` is "inside" the square
+    root, "outside" it, or "none"."""
+
+    def normalize(centred, variance):
+        if eps == "outside":
+            return centred / (torch.sqrt(variance) + EPS)
+        return centred / torch.sqrt(variance + (EPS if eps == "inside" else 0.0))
+
     if training or batch_stats_at_inference:
         if dims is None or X.dim() == 2:
             dims = (0,) if X.dim() == 2 else (0, 2, 3)
         mean = X.mean(dim=dims, keepdim=True)
         var = X.var(dim=dims, keepdim=True, unbiased=unbiased)
-        X_hat = (X - mean) / torch.sqrt(var + EPS)
+        X_hat = normalize(X - mean, var)
         if training:
             keep, new = (MOMENTUM, 1 - MOMENTUM) if flipped_momentum else (1 - MOMENTUM, MOMENTUM)
             moving_mean, moving_var = keep * moving_mean + new * mean, keep * moving_var + new * var
     else:
-        X_hat = (X - moving_mean) / torch.sqrt(moving_var + EPS)
+        X_hat = normalize(X - moving_mean, moving_var)
     return gamma * X_hat + beta, moving_mean, moving_var
 
 
@@ -64,6 +77,7 @@ BN_MISTAKES = {
     "flipped_momentum": [dict(flipped_momentum=True)],
     "batch_stats_at_inference": [dict(batch_stats_at_inference=True)],
     "wrong_reduction_axes": [dict(dims=d) for d in ((0, 1), (0,), (2, 3), (1, 2, 3), (0, 1, 2, 3))],
+    "eps_misplaced": [dict(eps="none"), dict(eps="outside")],
 }
 
 
@@ -71,11 +85,15 @@ def _recognise_bn(got, cases, training: bool) -> list[str]:
     """Known mistakes that reproduce ``got``: Y and, in training, the moving statistics too (at
     inference a mistaken learner may or may not update them, so Y alone tells)."""
     compared = 3 if training else 1
+    correct = [batch_norm_variant(*case, training=training) for case in cases]
 
-    def matches(variant):
+    def agree(outputs, expected):
+        return all(len(o) == 3 and all(close_enough(ov, ev) for ov, ev in zip(o[:compared], e[:compared]))
+                   for o, e in zip(outputs, expected))
+
+    def matches(variant):  # a variant that computes the correct result in this mode is no evidence
         expected = [batch_norm_variant(*case, training=training, **variant) for case in cases]
-        return all(len(g) == 3 and all(close_enough(gv, ev) for gv, ev in zip(g[:compared], e[:compared]))
-                   for g, e in zip(got, expected))
+        return agree(got, expected) and not agree(correct, expected)
     return [mistake for mistake, variants in BN_MISTAKES.items() if any(matches(v) for v in variants)]
 
 
@@ -123,15 +141,21 @@ def _probe_bn_gradient(module, seed):
         X, gamma, beta, mm, mv = (t.to(torch.float64) for t in case)
         for t in (X, gamma, beta):
             t.requires_grad_(True)
-        Y = in_case(f"batch_norm on {_label(case)}", lambda: module.batch_norm(X, gamma, beta, mm, mv, EPS, MOMENTUM))[0]
-        (Y * normal(make_rng(seed + index), *Y.shape, dtype=torch.float64)).sum().backward()
-        results.append([outcome(t.grad) for t in (X, gamma, beta)])
+        Y, new_mean, new_var = in_case(f"batch_norm on {_label(case)}",
+                                       lambda: module.batch_norm(X, gamma, beta, mm, mv, EPS, MOMENTUM))
+        (Y * normal(make_rng(seed, f"upstream {index}"), *Y.shape, dtype=torch.float64)).sum().backward()
+        results.append({"grads": [outcome(t.grad) for t in (X, gamma, beta)],
+                        "stats_track_gradients": any(isinstance(t, torch.Tensor) and t.requires_grad
+                                                     for t in (new_mean, new_var))})
     return results
 
 
 def _judge_bn_gradient(got, want, seed):
     for case, g, w in zip(bn_cases(seed)[:3], got, want):
-        for name, g_grad, w_grad in zip(("X", "gamma", "beta"), g, w):
+        if g["stats_track_gradients"]:
+            raise Mismatch(f"batch_norm on {_label(case)}: the moving statistics it returns carry gradients "
+                           "(requires_grad=True)", "moving_stats_not_detached")
+        for name, g_grad, w_grad in zip(("X", "gamma", "beta"), g["grads"], w["grads"]):
             if isinstance(g_grad, dict):
                 raise Mismatch(f"batch_norm on {_label(case)}: no gradient reaches {name}")
             judge_close(g_grad, w_grad, what=f"batch_norm on {_label(case)}: the gradient w.r.t. {name}",
@@ -189,7 +213,7 @@ def _judge_layer_parameters(got, want, seed):
 
 
 def _layer_batches(seed: int, shape) -> list[torch.Tensor]:
-    rng = make_rng(seed)
+    rng = make_rng(seed, f"batches {shape}")
     return [2.0 + 3.0 * normal(rng, *shape) for _ in range(4)]
 
 
@@ -227,11 +251,16 @@ LAYER_MISTAKES = {**BN_MISTAKES, "moving_stats_not_kept": [dict(keep_stats=False
 
 
 def _recognise_layer(got, seed) -> list[str]:
-    def matches(variant):
-        return all(all(close_enough(g, e) for g, e in zip(run, simulate_layer(
-            _layer_batches(seed, shape), features, dims, **dict(variant)))) for (features, dims, shape), run in
-            zip(LAYER_CASES, got))
-    return [mistake for mistake, variants in LAYER_MISTAKES.items() if any(matches(v) for v in variants)]
+    def runs(**variant):
+        return [simulate_layer(_layer_batches(seed, shape), features, dims, **variant)
+                for features, dims, shape in LAYER_CASES]
+
+    def agree(a, b):
+        return all(all(close_enough(x, y) for x, y in zip(run_a, run_b)) for run_a, run_b in zip(a, b))
+
+    correct = runs()
+    return [mistake for mistake, variants in LAYER_MISTAKES.items()
+            if any(agree(got, runs(**v)) and not agree(correct, runs(**v)) for v in variants)]
 
 
 def _compare_layer_run(got, want, seed):

@@ -65,7 +65,7 @@ ONE_BY_ONE = TensorFunction(
 
 def _probe_call_growth(module, seed):
     """How many torch operations the 1×1 convolution runs for few and for many channels."""
-    rng = make_rng(seed)
+    rng = make_rng(seed, "call growth")
     counts = {}
     for ci, co in ((1, 1), (6, 7)):
         X, K = normal(rng, ci, 5, 4), normal(rng, co, ci, 1, 1)

@@ -53,7 +53,7 @@ check = kata_checks("conv2d_module")
 
 def _conv2d_layer_cases(seed: int):
     """(kernel_size, weight, bias, X) for the Conv2D layer checks."""
-    rng = make_rng(seed)
+    rng = make_rng(seed, "conv2d bias")
     cases = []
     for X, K in spatial_cases(seed, 8):
         cases.append((tuple(K.shape), K, normal(rng, 1), X))
@@ -61,13 +61,21 @@ def _conv2d_layer_cases(seed: int):
 
 
 def _probe_conv2d_parameters(module, seed):
-    layer = getattr(module, "Conv2D")((2, 3))
-    return {"parameters": sorted([name, list(p.shape)] for name, p in layer.named_parameters()),
-            "is_module": isinstance(layer, torch.nn.Module)}
+    torch.manual_seed(seed)
+    layer = module.Conv2D((2, 3))
+    parameters = dict(layer.named_parameters())
+    initial = {name: [float(p.min()), float(p.max())] for name, p in parameters.items()}
+    return {"parameters": sorted([name, list(p.shape)] for name, p in parameters.items()),
+            "is_module": isinstance(layer, torch.nn.Module), "initial_range": initial}
 
 
 def _judge_conv2d_parameters(got, want, seed):
     judge_equal(got["is_module"], True, what="Conv2D((2, 3)) is an nn.Module")
+    for name, (low, high), allowed in (("weight", got["initial_range"].get("weight", [0, 0]), (0.0, 1.0)),
+                                       ("bias", got["initial_range"].get("bias", [0, 0]), (0.0, 0.0))):
+        if low < allowed[0] or high > allowed[1] or (name == "weight" and high >= 1.0):
+            raise Mismatch(f"a new Conv2D's {name} holds values in [{low:.3g}, {high:.3g}]; expected "
+                           + ("uniform values in [0, 1)" if name == "weight" else "zeros"), "wrong_initialisation")
     try:
         judge_equal(got["parameters"], want["parameters"], what="Conv2D((2, 3)).named_parameters() as [name, shape]")
     except Mismatch as exc:
@@ -75,17 +83,19 @@ def _judge_conv2d_parameters(got, want, seed):
         raise exc.naming(*(["tensor_not_parameter"] if names < {name for name, _ in want["parameters"]} else []))
 
 
-def _conv2d_forward(module, case, *, dtype=torch.float32, grad=False):
+def _conv2d_forward(module, case, *, dtype=torch.float32, upstream_seed=None):
+    """Conv2D with the case's weight and bias on its X: the output, or with ``upstream_seed`` the
+    gradients of weight and bias under a seeded upstream gradient."""
     kernel_size, K, b, X = case
-    layer = getattr(module, "Conv2D")(kernel_size).to(dtype)
+    layer = module.Conv2D(kernel_size).to(dtype)
     with torch.no_grad():
         layer.weight.copy_(K)
         layer.bias.copy_(b)
     X = X.to(dtype)
     out = layer(X)
-    if not grad:
+    if upstream_seed is None:
         return outcome(out)
-    weights = normal(make_rng(0), *out.shape, dtype=dtype)
+    weights = normal(make_rng(upstream_seed, "upstream"), *out.shape, dtype=dtype)
     (out * weights).sum().backward()
     return [outcome(layer.weight.grad), outcome(layer.bias.grad)]
 
@@ -108,7 +118,7 @@ def _judge_conv2d_forward(got, want, seed):
 
 
 def _probe_conv2d_gradient(module, seed):
-    return [_conv2d_forward(module, c, dtype=torch.float64, grad=True) for c in _conv2d_layer_cases(seed)[:3]]
+    return [_conv2d_forward(module, c, dtype=torch.float64, upstream_seed=seed) for c in _conv2d_layer_cases(seed)[:3]]
 
 
 def _judge_conv2d_gradient(got, want, seed):
@@ -122,7 +132,7 @@ def _judge_conv2d_gradient(got, want, seed):
 
 def _probe_conv2d_dtype(module, seed):
     kernel_size, _, _, X = _conv2d_layer_cases(seed)[0]
-    layer = getattr(module, "Conv2D")(kernel_size).to(torch.float64)
+    layer = module.Conv2D(kernel_size).to(torch.float64)
     return tensor_info(layer(X.to(torch.float64)))
 
 
@@ -143,7 +153,7 @@ check = kata_checks("learn_kernel")
 def _learn_kernel_cases(seed: int):
     """(label, X, Y, kwargs): the seed's edge image, and a random image with a random 2×2 kernel."""
     X = edge_image()
-    rng = make_rng(seed)
+    rng = make_rng(seed, "learn_kernel")
     X2, K2 = normal(rng, 7, 9), normal(rng, 2, 2)
     return [("the seed's edge image, 10 steps", X, conv2d_oracle(X, EDGE_KERNEL), {}),
             ("a random 7×9 image and 2×2 kernel, 25 steps", X2, conv2d_oracle(X2, K2),
@@ -187,12 +197,17 @@ def _probe_learn_kernel(module, seed):
         torch.manual_seed(seed)
         kernel, losses = in_case(f"learn_kernel on {label}", lambda: module.learn_kernel(X, Y, **kwargs))
         results.append({"kernel": outcome(kernel),
-                        "losses": [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(losses)})
+                        "losses": [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(losses),
+                        "losses_keep_graphs": isinstance(losses, (list, tuple)) and any(
+                            isinstance(v, torch.Tensor) and v.requires_grad for v in losses)})
     return results
 
 
 def _compare_learn_kernel(got, want, seed):
     for (label, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
+        if g["losses_keep_graphs"]:
+            raise Mismatch(f"learn_kernel on {label}: the losses are tensors that still require grad",
+                           "losses_keep_graphs")
         if not isinstance(g["losses"], list):
             raise Mismatch(f"learn_kernel on {label}: the losses should be a list of floats, got {g['losses']}")
         if len(g["losses"]) != len(w["losses"]):

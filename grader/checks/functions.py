@@ -63,16 +63,26 @@ def _labels(spec: TensorFunction, cases: Sequence[Args]) -> list[str]:
     return [spec.label(args) for args in cases]
 
 
-def recognise(spec: TensorFunction, got: Sequence[Any], cases: Sequence[Args], *, shapes_only: bool = False) -> list[str]:
-    """The known mistakes whose output matches ``got`` on every case (on shapes alone if asked)."""
+def _shape_of(value: Any) -> list | None:
+    """A tensor's shape, or the shape recorded by tensor_info."""
+    if is_tensor(value):
+        return list(value.shape)
+    return value.get("shape") if isinstance(value, dict) else None
+
+
+def recognise(spec: TensorFunction, got: Sequence[Any], cases: Sequence[Args], correct: Sequence[Any], *,
+              shapes_only: bool = False) -> list[str]:
+    """The known mistakes whose output matches ``got`` on every case (on shapes alone if asked) —
+    but not the ``correct`` outputs too, which would prove nothing."""
+    def agree(outputs, expected):
+        if shapes_only:
+            return all(_shape_of(o) == list(e.shape) for o, e in zip(outputs, expected))
+        return all(close_enough(o, e, rtol=spec.rtol, atol=spec.atol) for o, e in zip(outputs, expected))
+
     found = []
     for mistake, computes in spec.mistakes:
         expected = [computes(*args) for args in cases]
-        if shapes_only:
-            matches = all(g.get("shape") == list(e.shape) for g, e in zip(got, expected))
-        else:
-            matches = all(close_enough(g, e, rtol=spec.rtol, atol=spec.atol) for g, e in zip(got, expected))
-        if matches:
+        if agree(got, expected) and not agree(correct, expected):
             found.append(mistake)
     return found
 
@@ -91,7 +101,7 @@ def judge_outputs(spec: TensorFunction, got: Sequence[Any], want: Sequence[Any],
                 judge_close(g, w, what=f"{spec.function}({label}){suffix}", rtol=spec.rtol, atol=spec.atol)
             except Mismatch as exc:
                 rule = f"\n  {spec.shape_rule(args)}" if is_tensor(g) and tuple(g.shape) != tuple(w.shape) else ""
-                raise Mismatch(f"{exc}{rule}", *recognise(spec, got, cases)) from None
+                raise Mismatch(f"{exc}{rule}", *recognise(spec, got, cases, want)) from None
 
 
 def shape_check(spec: TensorFunction) -> Check:
@@ -107,7 +117,7 @@ def shape_check(spec: TensorFunction) -> Check:
             if g["shape"] != w["shape"]:
                 raise Mismatch(f"{spec.what(args)}: expected shape {shape_text(w['shape'])}, got "
                                f"{shape_text(g['shape'])}\n  {spec.shape_rule(args)}",
-                               *recognise(spec, got, cases, shapes_only=True))
+                               *recognise(spec, got, cases, want, shapes_only=True))
     return Check(spec.kata, "shape_sweep", "shape", probe, judge)
 
 
@@ -132,7 +142,7 @@ def gradient_check(spec: TensorFunction, count: int = 4) -> Check:
             if not isinstance(out, torch.Tensor) or not out.requires_grad:
                 results.append({"flows": False, "result": tensor_info(out)})
                 continue
-            weights = normal(make_rng(seed + index), *out.shape, dtype=torch.float64)
+            weights = normal(make_rng(seed, f"upstream {index}"), *out.shape, dtype=torch.float64)
             (out * weights).sum().backward()
             results.append({"flows": True, "grads": [outcome(args[i].grad) for i in spec.grad_args]})
         return results

@@ -3,11 +3,15 @@ so a judge can regenerate the inputs a probe saw (for an independent oracle), an
 reproduces from the seed it prints."""
 from __future__ import annotations
 
+import zlib
+
 import torch
 
 
-def make_rng(seed: int) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
+def make_rng(seed: int, stream: str) -> torch.Generator:
+    """A generator for one named stream of draws: different streams of one seed are independent
+    (inputs never correlate with, say, the upstream gradient a check applies to them)."""
+    return torch.Generator().manual_seed(zlib.crc32(f"{seed}:{stream}".encode()))
 
 
 def randint(rng: torch.Generator, low: int, high: int) -> int:
@@ -27,7 +31,7 @@ def small_ints(rng: torch.Generator, *shape: int, dtype: torch.dtype = torch.flo
 def image_and_kernel_sizes(seed: int, count: int, *, max_size: int = 12) -> list[tuple[int, int, int, int]]:
     """``count`` (h, w, kh, kw) with 1 <= kh <= h, 1 <= kw <= w, led by the edge cases: a 1×1
     kernel, a kernel as large as the input, a single row and a single column, a non-square input."""
-    rng = make_rng(seed)
+    rng = make_rng(seed, "sizes")
     sizes = [(5, 7, 1, 1), (4, 6, 4, 6), (1, 9, 1, 3), (9, 1, 3, 1), (6, 11, 3, 2)]
     while len(sizes) < count:
         h, w = randint(rng, 1, max_size), randint(rng, 1, max_size)
@@ -37,14 +41,14 @@ def image_and_kernel_sizes(seed: int, count: int, *, max_size: int = 12) -> list
 
 def spatial_cases(seed: int, count: int, *, max_size: int = 12) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(X (h, w), K (kh, kw)) pairs of normal values over image_and_kernel_sizes."""
-    rng = make_rng(seed + 1)
+    rng = make_rng(seed, "spatial")
     return [(normal(rng, h, w), normal(rng, kh, kw)) for h, w, kh, kw in image_and_kernel_sizes(seed, count,
                                                                                                max_size=max_size)]
 
 
 def channel_cases(seed: int, count: int, *, out_channels: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(X (ci, h, w), K (ci, kh, kw)) pairs — or K (co, ci, kh, kw) with ``out_channels``."""
-    rng = make_rng(seed + 2)
+    rng = make_rng(seed, "channels")
     cases = []
     for index, (h, w, kh, kw) in enumerate(image_and_kernel_sizes(seed, count, max_size=9)):
         ci = 1 if index == 0 else randint(rng, 1, 4)
@@ -56,7 +60,7 @@ def channel_cases(seed: int, count: int, *, out_channels: bool) -> list[tuple[to
 
 def one_by_one_cases(seed: int, count: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(X (ci, h, w), K (co, ci, 1, 1)) pairs for the 1×1 convolution."""
-    rng = make_rng(seed + 3)
+    rng = make_rng(seed, "one_by_one")
     cases = []
     for h, w, _, _ in image_and_kernel_sizes(seed, count, max_size=9):
         ci, co = randint(rng, 1, 5), randint(rng, 1, 5)
@@ -65,11 +69,12 @@ def one_by_one_cases(seed: int, count: int) -> list[tuple[torch.Tensor, torch.Te
 
 
 def pool_cases(seed: int, count: int) -> list[tuple[torch.Tensor, tuple[int, int]]]:
-    """(X (h, w), (ph, pw)) pairs; X's values are distinct, so the max of a window is unique."""
-    rng = make_rng(seed + 4)
+    """(X (h, w), (ph, pw)) pairs; X's values are distinct (so the max of a window is unique) and of
+    both signs (so a max that starts from zero is wrong)."""
+    rng = make_rng(seed, "pool")
     cases = []
     for h, w, ph, pw in image_and_kernel_sizes(seed, count):
-        values = torch.randperm(h * w, generator=rng).to(torch.float32).reshape(h, w) / (h * w)
+        values = (torch.randperm(h * w, generator=rng).to(torch.float32).reshape(h, w) - h * w / 2) / (h * w)
         cases.append((values, (ph, pw)))
     return cases
 

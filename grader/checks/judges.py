@@ -5,6 +5,7 @@ from typing import Any, Sequence
 
 import torch
 
+from ..diagnosis import match_text
 from .base import Mismatch
 
 #: Tensors up to this many elements, in at most this many rows, are printed in full, side by side.
@@ -106,7 +107,7 @@ def judge_info(got: dict, want: dict, *, what: str) -> None:
     if "not_a_tensor" in got:
         expect_tensor(got, what)
     if "meta_error" in got:
-        raise Mismatch(f"{what} raised {got['meta_error']}", "output_on_cpu")
+        raise Mismatch(f"{what} raised {got['meta_error']}", *match_text(got["meta_error"]))
     if got["device"] != want["device"]:
         raise Mismatch(f"{what}: expected the result on the {want['device']!r} device, got {got['device']!r}",
                        "output_on_cpu")

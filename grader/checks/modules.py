@@ -11,11 +11,11 @@ from types import ModuleType
 import torch
 from torch import nn
 
-from ..diagnosis import known
+from ..diagnosis import for_kata
 from .base import Check, Mismatch, outcome, tensor_info
 from .functions import in_case
 from .generators import make_rng, normal
-from .judges import judge_close, judge_info, shape_text
+from .judges import is_tensor, judge_close, judge_info, shape_text
 from .structure import (block_layout, called_layers, deterministic_init, parameter_count, parameter_layers,
                         set_dropout_eval)
 
@@ -80,10 +80,17 @@ MISSING_KIND = {"ReLU": "missing_relu", "MaxPool2d": "missing_pooling", "AvgPool
                 "AdaptiveAvgPool2d": "missing_pooling", "BatchNorm2d": "missing_batch_norm"}
 
 
+def _same_size(first: str, second: str) -> bool:
+    """Two layer descriptions of one kind and size (the numbers before any setting), settings aside."""
+    def kind_and_size(description):
+        kind, _, config = description.partition("(")
+        return kind, [part for part in config.rstrip(")").split(", ") if "=" not in part]
+    return first != second and kind_and_size(first) == kind_and_size(second)
+
+
 def _recognise_structure(case: NetworkCase, got: dict, want: dict) -> list[str]:
     """Known mistakes that explain a structural difference."""
-    found = [mistake for kind, mistake in MISSING_KIND.items()
-             if got["kinds"].get(kind, 0) < want["kinds"].get(kind, 0)]
+    found = missing_kinds(got["kinds"], want["kinds"])
     missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
     extra = Counter(got["param_layers"]) - Counter(want["param_layers"])
     one_by_one = [layer for layer in missing if layer.startswith("Conv2d") and ", k=1, " in layer]
@@ -93,6 +100,11 @@ def _recognise_structure(case: NetworkCase, got: dict, want: dict) -> list[str]:
         found.append("shortcut_without_stride")
     if not missing and any(layer.startswith("Conv2d") and ", k=1, " in layer for layer in extra):
         found.append("shortcut_always_built")
+    if not found and any(_same_size(m, e) for m in missing for e in extra):
+        found.append("layer_settings_differ")
+    layout, expected = got["layout"], want["layout"]
+    if layout and layout != expected and Counter(row[0] for row in layout) == Counter(row[0] for row in expected):
+        found.append("layers_out_of_order")
     if case.kwargs.get("first_block") and got["layout"] and any(
             g[1][2:] == [s // 2 for s in w[1][2:]] and w[1][2] > 1 for g, w in zip(got["layout"], want["layout"])):
         found.append("first_stage_halved")
@@ -140,8 +152,7 @@ def _judge_structure_case(spec: NetworkKata, case: NetworkCase, got: dict, want:
     try:
         _compare_structure(spec, case, got, want)
     except Mismatch as exc:
-        mistakes = [m for m in _recognise_structure(case, got, want) if known(m).applies_to(spec.kata)]
-        raise exc.naming(*mistakes) from None
+        raise exc.naming(*for_kata(spec.kata, _recognise_structure(case, got, want))) from None
 
 
 def _compare_structure(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
@@ -179,31 +190,40 @@ def structure_check(spec: NetworkKata) -> Check:
 
 def _prepared(spec: NetworkKata, module: ModuleType, case: NetworkCase, seed: int):
     """The network in ``spec.dtype`` with deterministic weights, training mode with dropout off,
-    and its seeded input."""
+    its seeded input, and how many layers of each kind its forward pass calls."""
     net, _ = spec.build(module, case)
     net = net.to(spec.dtype).train()
-    x = normal(make_rng(seed), *case.input_shape, dtype=spec.dtype)
-    deterministic_init(net, x, seed=seed)
+    x = normal(make_rng(seed, "input"), *case.input_shape, dtype=spec.dtype)
+    layers = deterministic_init(net, x, seed=seed)
     set_dropout_eval(net)
-    return net, x
+    return net, x, dict(Counter(type(layer).__name__ for layer in layers))
+
+
+def missing_kinds(got_kinds: dict, want_kinds: dict) -> list[str]:
+    """Known mistakes for the layer kinds the learner's network calls fewer of than the reference."""
+    return [mistake for kind, mistake in MISSING_KIND.items() if got_kinds.get(kind, 0) < want_kinds.get(kind, 0)]
 
 
 def numeric_check(spec: NetworkKata) -> Check:
     """Outputs under the deterministic initialisation match the reference's."""
     def probe(module, seed):
         def run(case):
-            net, x = _prepared(spec, module, case, seed)
-            return outcome(net(x))
+            net, x, kinds = _prepared(spec, module, case, seed)
+            return {"out": outcome(net(x)), "kinds": kinds}
         return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in spec.numeric_cases]
 
     def judge(got, want, seed):
         for case, g, w in zip(spec.numeric_cases, got, want):
             try:
-                judge_close(g, w, what=f"{case.label(spec.symbol)} (every layer given the same deterministic "
-                                       "weights as the reference)", rtol=spec.rtol, atol=spec.atol)
+                judge_close(g["out"], w["out"], what=f"{case.label(spec.symbol)} (every layer given the same "
+                                                     "deterministic weights as the reference)",
+                            rtol=spec.rtol, atol=spec.atol)
             except Mismatch as exc:
-                negative = spec.negative_output_mistake and float(w.min()) >= 0 and float(g.min()) < 0
-                raise exc.naming(*([spec.negative_output_mistake] if negative else [])) from None
+                out, expected = g["out"], w["out"]
+                negative = (spec.negative_output_mistake and is_tensor(out) and float(expected.min()) >= 0
+                            and float(out.min()) < 0)
+                raise exc.naming(*missing_kinds(g["kinds"], w["kinds"]),
+                                 *([spec.negative_output_mistake] if negative else [])) from None
     return Check(spec.kata, "forward", "numeric", probe, judge)
 
 
@@ -211,10 +231,10 @@ def gradient_check(spec: NetworkKata) -> Check:
     """The input's gradient matches, and every parameter receives one."""
     def probe(module, seed):
         def run(case):
-            net, x = _prepared(spec, module, case, seed)
+            net, x, _ = _prepared(spec, module, case, seed)
             x.requires_grad_(True)
             out = net(x)
-            (out * normal(make_rng(seed + 1), *out.shape, dtype=spec.dtype)).sum().backward()
+            (out * normal(make_rng(seed, "upstream"), *out.shape, dtype=spec.dtype)).sum().backward()
             unused = sorted(name for name, p in net.named_parameters() if p.grad is None)
             return {"input_grad": outcome(x.grad), "unused": len(unused), "unused_names": unused[:5]}
         return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in spec.numeric_cases]
@@ -237,7 +257,7 @@ def dtype_check(spec: NetworkKata) -> Check:
 
         def run():
             net, _ = spec.build(module, case)
-            return tensor_info(net.to(torch.float64)(normal(make_rng(seed), *case.input_shape, dtype=torch.float64)))
+            return tensor_info(net.to(torch.float64)(normal(make_rng(seed, "input"), *case.input_shape, dtype=torch.float64)))
         return in_case(case.label(spec.symbol) + " in float64", run)
 
     def judge(got, want, seed):

@@ -26,7 +26,7 @@ def _pair(value) -> tuple[int, int]:
 
 def conv_configs(seed: int, count: int = 24) -> list[tuple]:
     """(input_size, kernel_size, padding, stride) that fit, as ints or pairs, seeded."""
-    rng = make_rng(seed)
+    rng = make_rng(seed, "conv configs")
     configs = [(size, kernel, padding, stride) for size, kernel, padding, stride, _ in SEED_SHAPES]
     configs += [((1, 1), 1, 0, 1), ((5, 9), (5, 9), 0, 1), ((7, 7), 2, 0, 3)]
     while len(configs) < count:
@@ -112,7 +112,7 @@ OUTPUT_SHAPE_CHECKS = [
 
 def _comp_cases(seed: int):
     """(label, conv layer constructor kwargs, X) with seeded layer weights."""
-    rng = make_rng(seed)
+    rng = make_rng(seed, "comp_conv2d")
     cases = []
     for size, kernel, padding, stride in conv_configs(seed, 10):
         if min(_pair(size)) < 1:
@@ -127,13 +127,25 @@ def _comp_layer(seed: int, index: int, kwargs: dict) -> nn.Conv2d:
     return nn.Conv2d(1, 1, **kwargs)
 
 
+def _comp_outcome(module, layer: nn.Conv2d, X: torch.Tensor) -> dict:
+    """The output, and whether it is still connected to X and the layer's weight for autograd."""
+    X = X.clone().requires_grad_(True)
+    out = module.comp_conv2d(layer, X)
+    return {"out": outcome(out), "tracks_gradients": isinstance(out, torch.Tensor) and out.requires_grad}
+
+
 def _probe_comp_conv2d(module, seed):
     return [in_case(f"comp_conv2d with nn.Conv2d({label})",
-                    lambda i=i, kw=kw, X=X: outcome(module.comp_conv2d(_comp_layer(seed, i, kw), X)))
+                    lambda i=i, kw=kw, X=X: _comp_outcome(module, _comp_layer(seed, i, kw), X))
             for i, (label, kw, X) in enumerate(_comp_cases(seed))]
 
 
 def _judge_comp_conv2d(got, want, seed):
+    for (label, _, _), g in zip(_comp_cases(seed), got):
+        if not g["tracks_gradients"]:
+            raise Mismatch(f"comp_conv2d with nn.Conv2d({label}): the result does not track gradients",
+                           "result_detached")
+    got, want = [g["out"] for g in got], [w["out"] for w in want]
     cases = _comp_cases(seed)
     labels = [f"nn.Conv2d(1, 1, {label}) on X {shape_text(X.shape)}" for label, _, X in cases]
     oracle = [_comp_layer(seed, i, kw)(X[None, None]).detach() for i, (_, kw, X) in enumerate(cases)]
@@ -166,7 +178,7 @@ def _probe_same_padding(module, seed):
 
 
 def _judge_same_padding(got, want, seed):
-    rng = make_rng(seed)
+    rng = make_rng(seed, "same sizes")
     for kernel, g, w in zip(ODD_KERNELS, got, want):
         if g != w:
             raise Mismatch(f"same_padding({kernel!r}): expected {w}, got {g} — at stride 1 the output is "

@@ -33,6 +33,8 @@ def _cases(seed: int):
 POOL2D = TensorFunction(
     "pool2d", "pool2d", _cases, _label, _rule, oracle=_oracle, grad_args=(0,),
     mistakes=(("pool_mode_ignored", lambda X, size, mode="max": _oracle(X, size, "max")),
+              ("pool_max_from_zero", lambda X, size, mode="max": _oracle(X, size, mode).clamp_min(0)
+               if mode == "max" else _oracle(X, size, mode)),
               ("output_off_by_one", lambda X, size, mode="max": _oracle(X, size, mode)[:-1, :-1])))
 
 BAD_MODES = ["min", "sum", "MAX"]

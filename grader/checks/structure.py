@@ -21,13 +21,28 @@ def _size(value):
     return value
 
 
+def _conv_padding(layer: nn.Conv2d):
+    """Padding per side; padding='same' with odd kernels is the symmetric padding it stands for."""
+    if layer.padding == "same" and all((d * (k - 1)) % 2 == 0 for d, k in zip(layer.dilation, layer.kernel_size)):
+        return tuple(d * (k - 1) // 2 for d, k in zip(layer.dilation, layer.kernel_size))
+    return layer.padding
+
+
+def _batch_norm_config(layer) -> str:
+    """num_features, and whatever differs from the defaults that ResNet's batch norms use."""
+    changed = [f"{name}={getattr(layer, name)}" for name, default in
+               (("eps", 1e-5), ("momentum", 0.1), ("affine", True), ("track_running_stats", True))
+               if getattr(layer, name) != default]
+    return ", ".join([str(layer.num_features)] + changed)
+
+
 #: How torch's standard layers are shown: what defines what they compute, compactly.
 LAYER_CONFIG = {
     nn.Conv2d: lambda m: f"{m.in_channels}, {m.out_channels}, k={_size(m.kernel_size)}, s={_size(m.stride)}, "
-                         f"p={_size(m.padding)}",
+                         f"p={_size(_conv_padding(m))}",
     nn.Linear: lambda m: f"{m.in_features}, {m.out_features}",
-    nn.BatchNorm2d: lambda m: f"{m.num_features}",
-    nn.BatchNorm1d: lambda m: f"{m.num_features}",
+    nn.BatchNorm2d: lambda m: _batch_norm_config(m),
+    nn.BatchNorm1d: lambda m: _batch_norm_config(m),
     nn.MaxPool2d: lambda m: f"k={_size(m.kernel_size)}, s={_size(m.stride)}, p={_size(m.padding)}",
     nn.AvgPool2d: lambda m: f"k={_size(m.kernel_size)}, s={_size(m.stride)}, p={_size(m.padding)}",
     nn.AdaptiveAvgPool2d: lambda m: f"{_size(m.output_size)}",
@@ -83,27 +98,30 @@ def parameter_count(module: nn.Module) -> int:
 
 
 @torch.no_grad()
-def deterministic_init(module: nn.Module, *inputs: torch.Tensor, seed: int) -> None:
+def deterministic_init(module: nn.Module, *inputs: torch.Tensor, seed: int) -> list[nn.Module]:
     """Give every parameter values drawn from ``seed`` and the parameter's identity — its shape
     and its rank among same-shaped layers in call order — so that two networks with the same
-    layers get the same weights, whatever the learner named them."""
+    layers get the same weights, whatever the learner named them. Returns the layers in call order."""
     rank: Counter = Counter()
-    for layer in called_layers(module, *inputs):
-        parameters = [p for _, p in sorted(layer.named_parameters(recurse=False))]
+    layers = called_layers(module, *inputs)
+    for layer in layers:
+        parameters = sorted(layer.named_parameters(recurse=False))
         if not parameters:
             continue
-        signature = tuple(tuple(p.shape) for p in parameters)
+        signature = tuple(tuple(p.shape) for _, p in parameters)
         key = f"{seed}:{signature}:{rank[signature]}"
         rank[signature] += 1
         generator = torch.Generator().manual_seed(zlib.crc32(key.encode()))
-        for parameter in parameters:
+        for name, parameter in parameters:
             values = torch.rand(parameter.shape, generator=generator, dtype=torch.float64)
-            if parameter.dim() >= 2 and parameter.shape[0] > 1:
-                bound = 1.0 / math.sqrt(parameter[0].numel())
-                values = (2 * values - 1) * bound * math.sqrt(3)
-            else:  # scales, shifts and biases: positive and of order one, so no signal dies
+            if name in ("bias", "beta"):  # shifts: centred, so that ReLUs see both signs
+                values = values - 0.5
+            elif parameter.dim() >= 2 and parameter.shape[0] > 1:  # weights: unit variance through the layer
+                values = (2 * values - 1) * math.sqrt(3 / parameter[0].numel())
+            else:  # scales (batch norm's weight or gamma): positive, of order one
                 values = 0.5 + values
             parameter.copy_(values.to(parameter.dtype))
+    return layers
 
 
 def set_dropout_eval(module: nn.Module) -> None:
