@@ -63,7 +63,7 @@ def render_rich(results: list[KataResult]) -> None:
     table = Table(*HEADINGS, title="convkata progress")
     for result, row in zip(results, rows(results)):
         table.add_row(*row[:4], f"[{STATUS_STYLE[result.status]}]{row[4]}[/]", *row[5:])
-    console = Console()
+    console = Console(highlight=False)
     console.print(table)
     console.print(summary_line(results))
     console.print(next_step(results), markup=False)
