@@ -43,8 +43,8 @@ class TensorFunction:
     atol: float = 1e-5
     mistakes: tuple[tuple[str, Callable[..., torch.Tensor]], ...] = ()
 
-    def call(self, module: ModuleType, args: Args, **kwargs) -> Any:
-        return getattr(module, self.function)(*args, **kwargs)
+    def call(self, module: ModuleType, args: Args) -> Any:
+        return getattr(module, self.function)(*args)
 
     def what(self, args: Args) -> str:
         return f"{self.function}({self.label(args)})"
