@@ -15,7 +15,8 @@ from typing import Any, Callable
 import torch
 
 #: Kinds of checks, in the order a kata's report lists them.
-KINDS = ("example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "gpu")
+KINDS = (
+    "example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "training", "gpu")
 
 Probe = Callable[[ModuleType, int], Any]
 Judge = Callable[[Any, Any, int], None]

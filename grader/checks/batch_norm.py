@@ -1,13 +1,17 @@
 """Checks for d2l 8.5 (batch_norm): the batch_norm function and the BatchNorm layer."""
 from __future__ import annotations
 
+from types import ModuleType
+
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .base import Mismatch, diagnosed, kata_checks, info_of, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device
 from .judges import close_enough, judge_cases, judge_close, judge_info, shape_text
+from .training import TRAIN_SIZE, TrainingRun, digits, judge_training
 
 EPS, MOMENTUM = 1e-5, 0.1
 SHAPES = [(8, 5), (4, 3, 5, 6), (1, 2, 3, 3), (16, 1), (3, 4, 1, 7)]
@@ -296,4 +300,48 @@ LAYER_CHECKS = [
     check("dtype", "dtype_device", _probe_layer_dtype, _judge_layer_dtype),
 ]
 
-CHECKS = [*FUNCTION_CHECKS, *LAYER_CHECKS]
+def lenet(module: ModuleType | None) -> nn.Module:
+    """d2l's LeNet for 28×28 input, with ``module.BatchNorm`` after every layer but the last
+    (d2l 8.5), or without batch normalization when ``module`` is None."""
+    def norm(features, dims):
+        return [module.BatchNorm(features, dims)] if module is not None else []
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), *norm(6, 4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), *norm(16, 4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(16 * 4 * 4, 120), *norm(120, 2), nn.Sigmoid(),
+        nn.Linear(120, 84), *norm(84, 2), nn.Sigmoid(), nn.Linear(84, 10))
+
+
+LENET_BN = TrainingRun("batch_norm_module", "d2l's LeNet with your BatchNorm", lenet, size=28, optimizer="sgd",
+                       lr=1.0, steps=120)
+LENET = TrainingRun("batch_norm_module", "the same LeNet without batch normalization", lambda m: lenet(None),
+                    size=28, optimizer="sgd", lr=1.0, steps=120)
+
+
+def _probe_lenet(module, seed):
+    """LeNet trained with and without the learner's BatchNorm from the same seed; then, at
+    inference, how much a held-out sample's prediction depends on the rest of its batch."""
+    net, with_norm = in_case(LENET_BN.description, lambda: LENET_BN.fit(module, seed))
+    X, _ = digits(LENET_BN.size)
+    batch = X[TRAIN_SIZE:TRAIN_SIZE + 16]
+    with torch.no_grad():
+        together = net(batch)
+        alone = torch.cat([net(batch[i:i + 1]) for i in range(len(batch))])
+    return {"with": with_norm, "without": LENET.train(module, seed),
+            "batch_dependence": float((together - alone).abs().max())}
+
+
+def _judge_lenet(got, want, seed):
+    judge_training(LENET_BN, got["with"], want["with"])
+    faster, slower = sum(got["with"]["losses"][-20:]) / 20, sum(got["without"]["losses"][-20:]) / 20
+    if not faster <= slower + 0.05:
+        raise Mismatch(f"{LENET_BN.description} ends {LENET_BN.steps} steps at a loss of {faster:.3f}, worse than "
+                       f"{slower:.3f} without batch normalization: batch norm should speed training up")
+    if got["batch_dependence"] > 1e-4:
+        raise Mismatch(f"under torch.no_grad() a prediction of {LENET_BN.description} changes by up to "
+                       f"{got['batch_dependence']:.3g} with the rest of its batch: inference must use the moving "
+                       "statistics, not the batch's", "batch_stats_at_inference")
+
+
+CHECKS = [*FUNCTION_CHECKS, *LAYER_CHECKS,
+          kata_checks("batch_norm_module")("trains_lenet", "training", _probe_lenet, _judge_lenet)]

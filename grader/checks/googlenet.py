@@ -1,7 +1,9 @@
 """Checks for d2l 8.4 (googlenet): Inception and googlenet."""
 import torch
+from torch import nn
 
 from .modules import NetworkCase, NetworkKata, network_checks
+from .training import TrainingRun, training_checks
 
 INCEPTION = NetworkKata(
     "inception", "Inception",
@@ -21,4 +23,9 @@ GOOGLENET = NetworkKata(
     numeric_cases=[NetworkCase((), (1, 2, 112, 112), dict(in_channels=2, num_classes=6))],
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-CHECKS = [*network_checks(INCEPTION), *network_checks(GOOGLENET, gradient=False, dtype=False)]
+TINY_GOOGLENET = TrainingRun("googlenet", "a small GoogLeNet built from your Inception", lambda m: nn.Sequential(
+    nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), m.Inception(16, 8, (8, 16), (4, 8), 8),
+    m.Inception(40, 16, (16, 24), (4, 8), 8), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(56, 10)))
+
+CHECKS = [*network_checks(INCEPTION), *network_checks(GOOGLENET, gradient=False, dtype=False),
+          *training_checks(TINY_GOOGLENET)]

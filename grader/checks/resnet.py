@@ -1,7 +1,9 @@
 """Checks for d2l 8.6 (resnet): Residual, resnet_block and resnet18."""
 import torch
+from torch import nn
 
 from .modules import NetworkCase, NetworkKata, network_checks
+from .training import TrainingRun, training_checks
 
 RESIDUAL = NetworkKata(
     "residual", "Residual",
@@ -30,4 +32,9 @@ RESNET18 = NetworkKata(
     numeric_cases=[NetworkCase((), (2, 2, 64, 64), dict(in_channels=2, num_classes=6))],
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-CHECKS = [*network_checks(RESIDUAL), *network_checks(RESNET_BLOCK), *network_checks(RESNET18, dtype=False)]
+TINY_RESNET = TrainingRun("resnet18", "a small ResNet built from your resnet_block", lambda m: nn.Sequential(
+    nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), *m.resnet_block(16, 16, 1, first_block=True),
+    *m.resnet_block(16, 32, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10)), lr=0.003)
+
+CHECKS = [*network_checks(RESIDUAL), *network_checks(RESNET_BLOCK), *network_checks(RESNET18, dtype=False),
+          *training_checks(TINY_RESNET)]

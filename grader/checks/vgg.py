@@ -1,7 +1,9 @@
 """Checks for d2l 8.2 (vgg): vgg_block and vgg."""
 import torch
+from torch import nn
 
 from .modules import NetworkCase, NetworkKata, network_checks
+from .training import TrainingRun, training_checks
 
 VGG11_ARCH = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
 TINY_ARCH = ((1, 4), (1, 8), (2, 8), (1, 8), (1, 8))
@@ -21,4 +23,7 @@ VGG = NetworkKata(
     numeric_cases=[NetworkCase((TINY_ARCH,), (1, 2, 224, 224), dict(in_channels=2, num_classes=7))],
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-CHECKS = [*network_checks(VGG_BLOCK), *network_checks(VGG, gradient=False, dtype=False)]
+TINY_VGG = TrainingRun("vgg", "a small VGG built from your vgg_block", lambda m: nn.Sequential(
+    m.vgg_block(1, 1, 8), m.vgg_block(1, 8, 16), nn.Flatten(), nn.Linear(16 * 4 * 4, 10)))
+
+CHECKS = [*network_checks(VGG_BLOCK), *network_checks(VGG, gradient=False, dtype=False), *training_checks(TINY_VGG)]

@@ -20,6 +20,7 @@ class Mistake:
     module: str
     replace: str
     with_: str
+    only_in_training: bool = False
 
     def apply(self, target: Path) -> Path:
         """Write the reference with this mistake into ``target`` (a new implementation folder)."""
@@ -35,5 +36,5 @@ class Mistake:
 
 def load_mistakes() -> list[Mistake]:
     entries = tomllib.loads(CATALOGUE.read_text(encoding="utf-8"))["mistake"]
-    return [Mistake(e["id"], e["kata"], e["description"], e["diagnosis"], e["module"], e["replace"], e["with"])
-            for e in entries]
+    return [Mistake(e["id"], e["kata"], e["description"], e["diagnosis"], e["module"], e["replace"], e["with"],
+                    e.get("only_in_training", False)) for e in entries]

@@ -45,6 +45,12 @@ def test_mistake_is_caught_and_named(mistake, tmp_path, kata_seed):
 
 
 
+@pytest.mark.parametrize("mistake", [m for m in MISTAKES if m.only_in_training], ids=lambda m: m.id)
+def test_mistakes_that_only_show_in_training_fail_only_the_training_checks(mistake, tmp_path, kata_seed):
+    verdict, _ = judge_mistake(mistake, tmp_path, kata_seed)
+    assert {r.check.kind for r in verdict.result.results if r.status is Status.FAILED} == {"training"}
+
+
 def test_mutation_score_command_prints_the_score(capsys, kata_seed, monkeypatch):
     monkeypatch.setattr("tests.mistakes.score.load_mistakes", lambda: MISTAKES[:2])
     assert main(["--seed", str(kata_seed)]) == 0

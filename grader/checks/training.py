@@ -1,0 +1,132 @@
+"""Convergence checks: the learner's blocks must not only compute the right values, they must
+train. Each check builds a small network from the learner's own blocks, trains it from a seeded
+start on scikit-learn's 8×8 digits (a real data set that ships inside the package, upsampled), and
+reports the curve, the held-out accuracy, a small-batch overfit and any parameter that never
+moved. Judges compare with the reference's run on the same seed, with a margin."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import Check, Mismatch
+from .functions import in_case
+from .generators import make_rng
+
+#: How much worse than the reference a learner's network may do before the check fails.
+ACCURACY_MARGIN = 0.15
+LOSS_FACTOR = 3.0
+LOSS_SLACK = 0.15
+TRAIN_SIZE = 1297
+
+
+@cache
+def digits(size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 1797 8×8 digits, standardised and upsampled to size×size, in a fixed shuffled
+    order (the first TRAIN_SIZE train, the rest are held out). (n, 1, size, size) and (n,)."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    X = torch.tensor(data.data, dtype=torch.float32).reshape(-1, 1, 8, 8)
+    X = (X - X.mean()) / X.std()
+    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
+    X = F.interpolate(X[order], size=(size, size), mode="bilinear", align_corners=False)
+    return X, torch.tensor(data.target)[order]
+
+
+def reinitialise(net: nn.Module, seed: int) -> None:
+    """Xavier-uniform weights and zero biases for every Conv2d and Linear, as d2l's train_ch6 does."""
+    torch.manual_seed(seed)
+    for layer in net.modules():
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+
+
+@dataclass(frozen=True)
+class TrainingRun:
+    """A small network built from the learner's module by ``build``, trained for ``steps`` steps."""
+
+    kata: str
+    description: str
+    build: Callable[[ModuleType], nn.Module]
+    size: int = 16
+    optimizer: str = "adam"
+    lr: float = 0.01
+    steps: int = 120
+    batch_size: int = 64
+
+    def make_optimizer(self, net: nn.Module) -> torch.optim.Optimizer:
+        if self.optimizer == "adam":
+            return torch.optim.Adam(net.parameters(), lr=self.lr)
+        return torch.optim.SGD(net.parameters(), lr=self.lr)
+
+    def train(self, module: ModuleType, seed: int, device: str = "cpu") -> dict:
+        """Train on the digits' train split, then report; plain data only."""
+        return self.fit(module, seed, device)[1]
+
+    def fit(self, module: ModuleType, seed: int, device: str = "cpu") -> tuple[nn.Module, dict]:
+        """The trained network (in eval mode) and the report of its training."""
+        X, y = (t.to(device) for t in digits(self.size))
+        net = self.build(module).to(device)
+        reinitialise(net, seed)
+        before = [p.detach().clone() for p in net.parameters()]
+        optimizer = self.make_optimizer(net)
+        order = make_rng(seed, f"batches {self.kata}")
+        losses = []
+        net.train()
+        for _ in range(self.steps):
+            index = torch.randint(0, TRAIN_SIZE, (self.batch_size,), generator=order).to(device)
+            loss = F.cross_entropy(net(X[index]), y[index])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+        frozen = sum(bool(torch.equal(b, p.detach())) for b, p in zip(before, net.parameters()))
+        net.eval()
+        with torch.no_grad():
+            accuracy = float((net(X[TRAIN_SIZE:]).argmax(dim=1) == y[TRAIN_SIZE:]).float().mean())
+        return net, {"losses": losses, "accuracy": accuracy, "frozen": frozen,
+                     "parameters": sum(1 for _ in net.parameters())}
+
+
+def _tail(losses: list[float], count: int = 10) -> float:
+    return sum(losses[-count:]) / min(count, len(losses))
+
+
+def judge_training(run: TrainingRun, got: dict, want: dict) -> None:
+    """The learner's run learns as the reference's does, within the margins."""
+    what = f"{run.description}, trained {run.steps} steps on scikit-learn's digits ({run.size}×{run.size})"
+    if got["frozen"]:
+        raise Mismatch(f"{what}: {got['frozen']} of {got['parameters']} parameter tensors never changed",
+                       "parameters_never_learn")
+    final, expected_final = _tail(got["losses"]), _tail(want["losses"])
+    allowed = max(LOSS_FACTOR * expected_final, expected_final + LOSS_SLACK)
+    if not final <= allowed:
+        raise Mismatch(f"{what}: the training loss fell from {got['losses'][0]:.3f} to {final:.3f} (mean of the "
+                       f"last 10 steps); the reference reaches {expected_final:.3f} from the same start "
+                       f"(allowed: {allowed:.3f})")
+    needed = want["accuracy"] - ACCURACY_MARGIN
+    if got["accuracy"] < needed:
+        raise Mismatch(f"{what}: {got['accuracy']:.1%} held-out accuracy; the reference reaches "
+                       f"{want['accuracy']:.1%} (needed: {needed:.1%})")
+
+
+def training_checks(run: TrainingRun) -> list[Check]:
+    """The convergence check on the CPU, and the same run on CUDA (skipped without one)."""
+    def probe(module, seed):
+        return in_case(run.description, lambda: run.train(module, seed))
+
+    def probe_cuda(module, seed):
+        return in_case(run.description + " on CUDA", lambda: run.train(module, seed, device="cuda"))
+
+    def judge(got, want, seed):
+        judge_training(run, got, want)
+    return [Check(run.kata, "trains", "training", probe, judge),
+            Check(run.kata, "trains_on_cuda", "gpu", probe_cuda, judge, needs_cuda=True)]
