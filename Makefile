@@ -23,7 +23,6 @@ grade: $(STAMP)
 	$(BIN)/kata grade exercises
 
 test: $(STAMP)
-	$(BIN)/python -m tests.mistakes.score
 	$(BIN)/python -m pytest --impl=solutions
 
 mutation-score: $(STAMP)

@@ -126,7 +126,10 @@ class Runner:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")  # recorded, never raised: a warning does not fail a learner
-                got = plain(check.probe(module, seed))
+                if self.impl is self.reference:  # grading the reference: its data is computed once
+                    got = self.reference_data(check, module_name, seed)
+                else:
+                    got = plain(check.probe(module, seed))
         except Exception as exc:
             pending = stub_message(exc, self.impl)
             if pending is not None:

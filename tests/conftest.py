@@ -20,3 +20,19 @@ def make_impl(tmp_path):
                             encoding="utf-8")
         return load_implementation(root)
     return make
+
+
+VERDICTS = pytest.StashKey[list]()
+
+
+@pytest.fixture
+def mutation_verdicts(request) -> list:
+    """Where the mistake meta-tests leave their verdicts, for the mutation score in the summary."""
+    return request.config.stash.setdefault(VERDICTS, [])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    verdicts = config.stash.get(VERDICTS, [])
+    if verdicts:
+        from tests.mistakes.score import score_line
+        terminalreporter.write_line(score_line(verdicts))

@@ -37,6 +37,12 @@ class Verdict:
                    for r in self.result.results if r.status is Status.FAILED)
 
 
+def score_line(verdicts: list[Verdict]) -> str:
+    caught, named, total = sum(v.caught for v in verdicts), sum(v.named for v in verdicts), len(verdicts)
+    return (f"mutation score: {caught}/{total} caught ({100 * caught / total:.0f}%), "
+            f"{named}/{total} named ({100 * named / total:.0f}%)")
+
+
 def judge_mistake(mistake: Mistake, workdir: Path, seed: int) -> tuple[Verdict, Runner]:
     """Run the mistake's kata on the reference with the mistake applied."""
     runner = Runner(load_implementation(mistake.apply(workdir / mistake.id)), seed)
@@ -54,12 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     for v in verdicts:
         mark = "named" if v.named else "caught" if v.caught else "MISSED"
         print(f"{mark:6}  {v.mistake.kata:20} {v.mistake.id:38} {v.mistake.description}")
-    caught = sum(v.caught for v in verdicts)
-    named = sum(v.named for v in verdicts)
-    total = len(verdicts)
-    print(f"mutation score: {caught}/{total} caught ({100 * caught / total:.0f}%), "
-          f"{named}/{total} named ({100 * named / total:.0f}%) — seed {seed}")
-    return 0 if caught == named == total else 1
+    print(f"{score_line(verdicts)} — seed {seed}")
+    return 0 if all(v.caught and v.named for v in verdicts) else 1
 
 
 if __name__ == "__main__":

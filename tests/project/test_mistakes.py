@@ -31,8 +31,9 @@ def test_catalogue_is_well_formed():
 
 
 @pytest.mark.parametrize("mistake", MISTAKES, ids=lambda m: m.id)
-def test_mistake_is_caught_and_named(mistake, tmp_path, kata_seed):
+def test_mistake_is_caught_and_named(mistake, tmp_path, kata_seed, mutation_verdicts):
     verdict, runner = judge_mistake(mistake, tmp_path, kata_seed)
+    mutation_verdicts.append(verdict)
     assert verdict.caught, f"{mistake.id} ({mistake.description}) passed every check of {mistake.kata}"
     assert verdict.result.score < verdict.result.kata.points
     messages = "\n\n".join(r.message for r in verdict.result.results if r.status is Status.FAILED)
