@@ -7,6 +7,7 @@
     kata reset KATA              restore a kata's stub (your file is backed up first)
     kata solution KATA           the reference solution, once your kata passes
     kata grade [IMPL]            score any implementation (exercises, solutions or a folder)
+    kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
 
 Output is plain text when not on a terminal and uses rich when it is.
 """
@@ -250,6 +251,85 @@ def cmd_watch(args) -> int:
     return 0
 
 
+def cmd_train(args) -> int:
+    import torch
+    from torch.utils.data import DataLoader
+
+    from . import train as training
+    from .implementation import ImplementationImportError
+    from .models import MODELS
+
+    out = Output()
+    model = MODELS[args.model]
+    size = args.resize or model.resize
+    try:
+        model.check_size(size)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise UsageProblem("--device cuda, but torch sees no CUDA device here; use --device cpu")
+    root = resolve_impl(args.impl)
+    if not root.is_dir():
+        raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
+    impl = load_implementation(root)
+    impl.reload()
+    torch.manual_seed(args.seed)
+    try:
+        net = model.network(impl)
+    except NotImplementedError as exc:
+        raise UsageProblem(f"{args.model} is built from your {model.module}.py, which is not finished ({exc}); "
+                           f"see `kata status`, or train the reference with --impl solutions") from None
+    except ImplementationImportError as exc:
+        raise UsageProblem(str(exc)) from None
+    try:
+        train_set, test_set = training.load_data(args.data, resize=size, data_dir=Path(args.data_dir), seed=args.seed)
+    except training.DataUnavailable as exc:
+        print(f"kata train: {exc}", file=sys.stderr)
+        return 1
+    batch_size = args.batch_size or model.batch_size
+    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True,
+                              generator=torch.Generator().manual_seed(args.seed))
+    test_loader = DataLoader(test_set, batch_size=batch_size)
+    epochs, lr = args.epochs or model.epochs, args.lr or model.lr
+    out.line(f"training {args.model} ({impl.root.name}) on {args.data} at {size}×{size}: {epochs} epochs, "
+             f"lr {lr}, batch size {batch_size}, {len(train_set)} training examples; training on {device}")
+
+    def epoch_line(row):
+        out.line(f"epoch {row['epoch']}/{epochs}: loss {row['train_loss']:.3f}, train acc {row['train_acc']:.3f}, "
+                 f"test acc {row['test_acc']:.3f}")
+
+    try:
+        if out.console is not None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                          TimeRemainingColumn(), console=out.console, transient=True) as progress:
+                tasks = {}
+
+                def on_batch(epoch, done, total):
+                    if epoch not in tasks:
+                        tasks[epoch] = progress.add_task(f"epoch {epoch + 1}/{epochs}", total=total)
+                    progress.update(tasks[epoch], completed=done)
+                history = training.train(net, train_loader, test_loader, epochs=epochs, lr=lr, device=device,
+                                         on_batch=on_batch, on_epoch=epoch_line)
+        else:
+            history = training.train(net, train_loader, test_loader, epochs=epochs, lr=lr, device=device,
+                                     on_epoch=epoch_line)
+    except NotImplementedError as exc:
+        raise UsageProblem(f"{args.model} is built from your {model.module}.py, which is not finished ({exc})") from None
+    except Exception as exc:  # the learner's network failed: show where, in their code
+        print(f"kata train: training {args.model} failed:\n{impl.format_exception(exc)}", file=sys.stderr)
+        return 1
+    for line in training.final_lines(history, device):
+        out.line(line)
+    run = Path(args.out) if args.out else Path("runs") / f"{args.model}-{args.data}-{time.strftime('%Y%m%d-%H%M%S')}"
+    settings = {"model": args.model, "data": args.data, "impl": str(impl.root), "impl_name": impl.root.name,
+                "epochs": epochs, "lr": lr, "batch_size": batch_size, "resize": size, "seed": args.seed}
+    png, figures = training.write_report(history, run, settings, device)
+    out.line(f"curves: {png}\nfigures: {figures}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kata", description="convkata: katas for d2l's convolution chapters",
                                      epilog=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -274,6 +354,21 @@ def build_parser() -> argparse.ArgumentParser:
                          help="stop watching after SECONDS (default: until Ctrl-C)")
     add("reset", cmd_reset, "restore a kata's stub; your file is backed up first").add_argument("kata")
     add("solution", cmd_solution, "show the reference solution of a kata you have passed").add_argument("kata")
+    trainer = commands.add_parser("train", help="train a network built from your katas, as d2l's train_ch6 does",
+                                  description="train a network built from your katas, as d2l's train_ch6 does")
+    trainer.set_defaults(handler=cmd_train)
+    trainer.add_argument("model", choices=["vgg", "nin", "googlenet", "resnet18", "lenet-bn"])
+    trainer.add_argument("--impl", default="exercises", help="exercises (default), solutions, or a folder")
+    trainer.add_argument("--data", default="fashion-mnist", choices=["fashion-mnist", "digits", "synthetic"],
+                         help="Fashion-MNIST (downloaded when online), scikit-learn's digits, or synthetic images")
+    trainer.add_argument("--data-dir", default="data", help="where Fashion-MNIST is, or goes (default: ./data)")
+    trainer.add_argument("--epochs", type=int, default=None, help="default: d2l's 10")
+    trainer.add_argument("--lr", type=float, default=None, help="default: d2l's for the model")
+    trainer.add_argument("--batch-size", type=int, default=None, help="default: d2l's for the model")
+    trainer.add_argument("--resize", type=int, default=None, help="input size (default: d2l's for the model)")
+    trainer.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    trainer.add_argument("--out", default=None, help="folder for curves.png and metrics.json (default: runs/...)")
+    trainer.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling (default: 0)")
     grade = add("grade", cmd_grade, "score an implementation kata by kata")
     grade.add_argument("impl", nargs="?", default="exercises",
                        help="exercises (default), solutions, or a folder laid out like exercises/")

@@ -1,12 +1,9 @@
 """Checks for d2l 8.5 (batch_norm): the batch_norm function and the BatchNorm layer."""
 from __future__ import annotations
 
-from types import ModuleType
-
 import torch
 import torch.nn.functional as F
-from torch import nn
-
+from ..models import lenet
 from .base import Mismatch, diagnosed, kata_checks, info_of, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device
@@ -299,18 +296,6 @@ LAYER_CHECKS = [
     check("train_then_infer", "numeric", _probe_layer_run, diagnosed(_compare_layer_run, _recognise_layer)),
     check("dtype", "dtype_device", _probe_layer_dtype, _judge_layer_dtype),
 ]
-
-def lenet(module: ModuleType | None) -> nn.Module:
-    """d2l's LeNet for 28×28 input, with ``module.BatchNorm`` after every layer but the last
-    (d2l 8.5), or without batch normalization when ``module`` is None."""
-    def norm(features, dims):
-        return [module.BatchNorm(features, dims)] if module is not None else []
-    return nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5), *norm(6, 4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5), *norm(16, 4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Flatten(), nn.Linear(16 * 4 * 4, 120), *norm(120, 2), nn.Sigmoid(),
-        nn.Linear(120, 84), *norm(84, 2), nn.Sigmoid(), nn.Linear(84, 10))
-
 
 LENET_BN = TrainingRun("batch_norm_module", "d2l's LeNet with your BatchNorm", lenet, size=28, optimizer="sgd",
                        lr=1.0, steps=120)

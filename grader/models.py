@@ -1,0 +1,62 @@
+"""The networks `kata train` trains, each built from an implementation's own katas, with d2l's
+training settings for Fashion-MNIST (input size, learning rate, epochs, batch size)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Callable
+
+from torch import nn
+
+from .implementation import Implementation
+
+
+def lenet(module: ModuleType | None) -> nn.Module:
+    """d2l's LeNet for 28×28 input, with ``module.BatchNorm`` after every layer but the last
+    (d2l 8.5), or without batch normalization when ``module`` is None."""
+    def norm(features, dims):
+        return [module.BatchNorm(features, dims)] if module is not None else []
+    return nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5), *norm(6, 4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5), *norm(16, 4), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Flatten(), nn.Linear(16 * 4 * 4, 120), *norm(120, 2), nn.Sigmoid(),
+        nn.Linear(120, 84), *norm(84, 2), nn.Sigmoid(), nn.Linear(84, 10))
+
+
+#: VGG-11 with a quarter of the channels, as d2l trains it.
+SMALL_VGG_ARCH = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))
+
+
+@dataclass(frozen=True)
+class Model:
+    """``build(module)`` makes the network from the implementation's ``module``; ``resize`` is the
+    input size d2l uses, and ``sizes`` says which sizes the network accepts."""
+
+    name: str
+    module: str
+    build: Callable[[ModuleType], nn.Module]
+    resize: int
+    lr: float
+    batch_size: int = 128
+    epochs: int = 10
+    min_size: int = 28
+    fixed_size: bool = False
+
+    def network(self, impl: Implementation) -> nn.Module:
+        return self.build(impl.module(self.module))
+
+    def check_size(self, size: int) -> None:
+        if self.fixed_size and size != self.resize:
+            raise ValueError(f"{self.name} takes {self.resize}×{self.resize} inputs only (its classifier is sized "
+                             f"for them); drop --resize or give --resize {self.resize}")
+        if size < self.min_size:
+            raise ValueError(f"{self.name} needs inputs of at least {self.min_size}×{self.min_size}; got --resize {size}")
+
+
+MODELS = {m.name: m for m in [
+    Model("vgg", "vgg", lambda m: m.vgg(SMALL_VGG_ARCH), resize=224, lr=0.05, fixed_size=True, min_size=224),
+    Model("nin", "nin", lambda m: m.nin(), resize=224, lr=0.1, min_size=67),
+    Model("googlenet", "googlenet", lambda m: m.googlenet(), resize=96, lr=0.1, min_size=32),
+    Model("resnet18", "resnet", lambda m: m.resnet18(), resize=96, lr=0.05, min_size=32),
+    Model("lenet-bn", "batch_norm", lenet, resize=28, lr=1.0, batch_size=256, fixed_size=True),
+]}

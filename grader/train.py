@@ -1,0 +1,192 @@
+"""`kata train`: train a network built from an implementation's katas the way d2l's train_ch6
+does (Xavier init, SGD, cross-entropy), on Fashion-MNIST, scikit-learn's digits or synthetic data;
+report per epoch, and write the curves (PNG) and the figures (JSON)."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
+
+DATASETS = ("fashion-mnist", "digits", "synthetic")
+
+
+class DataUnavailable(RuntimeError):
+    """The data set cannot be had here; the message says how to get it."""
+
+
+def fashion_mnist(root: Path, resize: int) -> tuple[torch.utils.data.Dataset, torch.utils.data.Dataset]:
+    """Fashion-MNIST through torchvision, as d2l.load_data_fashion_mnist loads it: from ``root`` if
+    the files are there, else downloaded into it."""
+    import torchvision
+    from torchvision import transforms
+
+    steps = [transforms.Resize(resize)] if resize != 28 else []
+    transform = transforms.Compose(steps + [transforms.ToTensor()])
+
+    def load(download: bool):
+        return (torchvision.datasets.FashionMNIST(root=str(root), train=True, transform=transform, download=download),
+                torchvision.datasets.FashionMNIST(root=str(root), train=False, transform=transform, download=download))
+    try:
+        return load(download=False)
+    except RuntimeError:
+        pass  # not there yet: download, as d2l does
+    try:
+        return load(download=True)
+    except Exception as exc:  # offline, a proxy, a full disk: say what to do instead
+        raise DataUnavailable(
+            f"Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} and could not be downloaded "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). Run once with a "
+            "network connection, copy the four *-ubyte files there (or pass --data-dir to the folder that holds "
+            "FashionMNIST/), or train on --data digits or --data synthetic, which need no download.") from None
+
+
+def digits(resize: int) -> tuple[TensorDataset, TensorDataset]:
+    """scikit-learn's 8×8 digits in [0, 1], upsampled; a fixed split of 1297 to train and 500 to test."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    X = torch.tensor(data.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16
+    y = torch.tensor(data.target)
+    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
+    X = F.interpolate(X[order], size=(resize, resize), mode="bilinear", align_corners=False)
+    y = y[order]
+    return TensorDataset(X[:1297], y[:1297]), TensorDataset(X[1297:], y[1297:])
+
+
+def synthetic(resize: int, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:
+    """Ten classes of noisy images, each with a bright patch in its own cell of a 4×4 grid."""
+    generator = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 10, (1280,), generator=generator)
+    X = 0.3 * torch.rand(len(labels), 1, resize, resize, generator=generator)
+    cell = max(resize // 4, 1)
+    for index, label in enumerate(labels.tolist()):
+        row, col = divmod(label, 4)
+        X[index, 0, row * cell:(row + 1) * cell, col * cell:(col + 1) * cell] += 0.7
+    return TensorDataset(X[:1024], labels[:1024]), TensorDataset(X[1024:], labels[1024:])
+
+
+def load_data(name: str, *, resize: int, data_dir: Path, seed: int):
+    if name == "fashion-mnist":
+        return fashion_mnist(data_dir, resize)
+    if name == "digits":
+        return digits(resize)
+    if name == "synthetic":
+        return synthetic(resize, seed)
+    raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+def xavier(layer: nn.Module) -> None:
+    """d2l's train_ch6 initialisation."""
+    if type(layer) in (nn.Linear, nn.Conv2d):
+        nn.init.xavier_uniform_(layer.weight)
+
+
+@dataclass
+class History:
+    """What a run records: per-epoch figures and d2l's animator points (x in epochs)."""
+
+    epochs: list[dict] = field(default_factory=list)
+    points: list[dict] = field(default_factory=list)
+    examples: int = 0
+    seconds: float = 0.0
+
+    @property
+    def examples_per_sec(self) -> float:
+        return self.examples / self.seconds if self.seconds else 0.0
+
+
+def accuracy(net: nn.Module, loader: DataLoader, device: torch.device) -> float:
+    net.eval()
+    correct = total = 0
+    with torch.no_grad():
+        for X, y in loader:
+            X, y = X.to(device), y.to(device)
+            correct += int((net(X).argmax(dim=1) == y).sum())
+            total += len(y)
+    return correct / total
+
+
+def train(net: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, epochs: int, lr: float,
+          device: torch.device, on_batch: Callable[[int, int, int], None] = lambda e, b, n: None,
+          on_epoch: Callable[[dict], None] = lambda row: None) -> History:
+    """d2l's train_ch6: Xavier init, SGD, cross-entropy; evaluate on the test set every epoch."""
+    net.apply(xavier)
+    net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    history = History()
+    batches = len(train_loader)
+    for epoch in range(epochs):
+        net.train()
+        loss_sum = correct = count = 0.0
+        started = time.perf_counter()
+        for index, (X, y) in enumerate(train_loader):
+            X, y = X.to(device), y.to(device)
+            optimizer.zero_grad()
+            output = net(X)
+            loss = F.cross_entropy(output, y)
+            loss.backward()
+            optimizer.step()
+            with torch.no_grad():
+                loss_sum += float(loss) * len(y)
+                correct += float((output.argmax(dim=1) == y).sum())
+                count += len(y)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            if (index + 1) % max(batches // 5, 1) == 0 or index == batches - 1:
+                history.points.append({"x": epoch + (index + 1) / batches, "train_loss": loss_sum / count,
+                                       "train_acc": correct / count})
+            on_batch(epoch, index + 1, batches)
+        history.seconds += time.perf_counter() - started
+        history.examples += int(count)
+        row = {"epoch": epoch + 1, "train_loss": loss_sum / count, "train_acc": correct / count,
+               "test_acc": accuracy(net, test_loader, device)}
+        history.points.append({"x": epoch + 1.0, "test_acc": row["test_acc"]})
+        history.epochs.append(row)
+        on_epoch(row)
+    return history
+
+
+def final_lines(history: History, device: torch.device) -> list[str]:
+    """The two lines d2l's train_ch6 ends with."""
+    last = history.epochs[-1]
+    return [f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}",
+            f"{history.examples_per_sec:.1f} examples/sec on {device}"]
+
+
+def plot(history: History, path: Path, title: str) -> None:
+    """The curves as d2l's animator draws them: train loss and train acc per fifth of an epoch,
+    test acc per epoch."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(5, 3.5))
+    for key, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
+        points = [(p["x"], p[key]) for p in history.points if key in p]
+        axes.plot([x for x, _ in points], [v for _, v in points], style, marker="o" if key == "test_acc" else None,
+                  label=key.replace("_", " "))
+    axes.set_xlabel("epoch")
+    axes.set_title(title, fontsize=9)
+    axes.grid(True, alpha=0.3)
+    axes.legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def write_report(history: History, out: Path, settings: dict, device: torch.device) -> tuple[Path, Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    figures = {**settings, "device": str(device), "torch": torch.__version__, "epochs_run": history.epochs,
+               "points": history.points, "examples_per_sec": history.examples_per_sec,
+               "final": history.epochs[-1], "final_lines": final_lines(history, device)}
+    json_path, png_path = out / "metrics.json", out / "curves.png"
+    json_path.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    plot(history, png_path, f"{settings['model']} on {settings['data']} ({settings['impl_name']})")
+    return png_path, json_path

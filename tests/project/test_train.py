@@ -1,0 +1,91 @@
+"""`kata train`: d2l's training harness on the learner's or the reference's networks."""
+import json
+import struct
+
+import numpy as np
+import pytest
+import torch
+
+from grader import stubgen
+from grader.cli import main
+
+
+def train(capsys, *args):
+    code = main(["train", *args])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_resnet18_on_digits_reports_like_train_ch6_and_writes_curves_and_figures(tmp_path, capsys):
+    code, out = train(capsys, "resnet18", "--impl", "solutions", "--data", "digits", "--epochs", "1",
+                      "--resize", "32", "--out", str(tmp_path / "run"))
+    assert code == 0, out
+    assert "training on cpu" in out and "epoch 1/1: loss " in out
+    figures = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    last = figures["final"]
+    assert f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}" in out
+    assert f"{figures['examples_per_sec']:.1f} examples/sec on cpu" in out
+    assert [row["epoch"] for row in figures["epochs_run"]] == [1]
+    assert 0.0 <= last["test_acc"] <= 1.0 and figures["examples_per_sec"] > 0
+    assert figures["model"] == "resnet18" and figures["data"] == "digits" and figures["resize"] == 32
+    assert (tmp_path / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    """The IDX format Fashion-MNIST ships in: magic (unsigned bytes, n dims), the dims, the data."""
+    header = struct.pack(">I", 0x0800 | array.ndim) + b"".join(struct.pack(">I", d) for d in array.shape)
+    path.write_bytes(header + array.astype(np.uint8).tobytes())
+
+
+def fake_fashion_mnist(root, train=64, test=32):
+    raw = root / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, count in (("train", train), ("t10k", test)):
+        write_idx(raw / f"{prefix}-images-idx3-ubyte", rng.integers(0, 256, (count, 28, 28)))
+        write_idx(raw / f"{prefix}-labels-idx1-ubyte", rng.integers(0, 10, (count,)))
+
+
+def test_fashion_mnist_files_train_through_the_download_path(tmp_path, capsys):
+    fake_fashion_mnist(tmp_path / "data")
+    code, out = train(capsys, "lenet-bn", "--impl", "solutions", "--data", "fashion-mnist", "--data-dir",
+                      str(tmp_path / "data"), "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert code == 0, out
+    assert "64 training examples" in out and "epoch 1/1" in out
+    figures = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert figures["final"]["test_acc"] in {k / 32 for k in range(33)}
+
+
+def test_fashion_mnist_offline_and_absent_is_a_clear_error(tmp_path, capsys, monkeypatch):
+    import torchvision
+    monkeypatch.setattr(torchvision.datasets.FashionMNIST, "mirrors", ["http://127.0.0.1:9/"])  # refuses at once
+    code, out = train(capsys, "lenet-bn", "--impl", "solutions", "--data", "fashion-mnist", "--data-dir",
+                      str(tmp_path / "empty"), "--epochs", "1", "--out", str(tmp_path / "run"))
+    assert code == 1
+    assert "Fashion-MNIST is not in" in out and "could not be downloaded" in out and "--data digits" in out
+    assert not (tmp_path / "run").exists()
+
+
+def test_untouched_stubs_and_wrong_sizes_are_usage_errors(tmp_path, capsys):
+    stubgen.write(tmp_path / "stubs", backup_dir=tmp_path / "backups")
+    code, out = train(capsys, "resnet18", "--impl", str(tmp_path / "stubs"), "--data", "synthetic")
+    assert code == 2 and "which is not finished (resnet18: implement resnet18 (d2l 8.6))" in out
+    code, out = train(capsys, "vgg", "--impl", "solutions", "--data", "synthetic", "--resize", "32")
+    assert code == 2 and "vgg takes 224×224 inputs only" in out
+
+
+def test_synthetic_data_is_learnable(tmp_path, capsys):
+    code, out = train(capsys, "lenet-bn", "--impl", "solutions", "--data", "synthetic", "--epochs", "3",
+                      "--lr", "0.5", "--batch-size", "32", "--out", str(tmp_path / "run"))
+    assert code == 0, out
+    figures = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    assert figures["final"]["test_acc"] > 0.5
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_training_on_cuda(tmp_path, capsys):
+    code, out = train(capsys, "resnet18", "--impl", "solutions", "--data", "digits", "--epochs", "1",
+                      "--device", "cuda", "--out", str(tmp_path / "run"))
+    assert code == 0, out
+    assert "examples/sec on cuda" in out
