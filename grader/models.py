@@ -57,6 +57,6 @@ MODELS = {m.name: m for m in [
     Model("vgg", "vgg", lambda m: m.vgg(SMALL_VGG_ARCH), resize=224, lr=0.05, fixed_size=True, min_size=224),
     Model("nin", "nin", lambda m: m.nin(), resize=224, lr=0.1, min_size=67),
     Model("googlenet", "googlenet", lambda m: m.googlenet(), resize=96, lr=0.1, min_size=32),
-    Model("resnet18", "resnet", lambda m: m.resnet18(), resize=96, lr=0.05, min_size=32),
+    Model("resnet18", "resnet", lambda m: m.resnet18(), resize=96, lr=0.05, batch_size=256, min_size=32),
     Model("lenet-bn", "batch_norm", lenet, resize=28, lr=1.0, batch_size=256, fixed_size=True),
 ]}
