@@ -312,7 +312,7 @@ def _probe_lenet(module, seed):
     with torch.no_grad():
         together = net(batch)
         alone = torch.cat([net(batch[i:i + 1]) for i in range(len(batch))])
-    return {"with": with_norm, "without": LENET.train(module, seed),
+    return {"with": {**with_norm, "overfit_loss": LENET_BN.overfit(module, seed)}, "without": LENET.fit(module, seed)[1],
             "batch_dependence": float((together - alone).abs().max())}
 
 

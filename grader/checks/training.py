@@ -1,8 +1,9 @@
 """Convergence checks: the learner's blocks must not only compute the right values, they must
 train. Each check builds a small network from the learner's own blocks, trains it from a seeded
 start on scikit-learn's 8×8 digits (a real data set that ships inside the package, upsampled), and
-reports the curve, the held-out accuracy, a small-batch overfit and any parameter that never
-moved. Judges compare with the reference's run on the same seed, with a margin."""
+reports the curve, the held-out accuracy and any parameter that never moved, plus how far a fresh
+copy gets in memorising one small batch. Judges compare with the reference's run on the same seed,
+with a margin."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ class TrainingRun:
     lr: float = 0.01
     steps: int = 120
     batch_size: int = 64
+    overfit_steps: int = 80
+    overfit_examples: int = 32
 
     def make_optimizer(self, net: nn.Module) -> torch.optim.Optimizer:
         if self.optimizer == "adam":
@@ -69,7 +72,21 @@ class TrainingRun:
 
     def train(self, module: ModuleType, seed: int, device: str = "cpu") -> dict:
         """Train on the digits' train split, then report; plain data only."""
-        return self.fit(module, seed, device)[1]
+        return {**self.fit(module, seed, device)[1], "overfit_loss": self.overfit(module, seed, device)}
+
+    def overfit(self, module: ModuleType, seed: int, device: str = "cpu") -> float:
+        """The loss after ``overfit_steps`` steps on one fixed small batch, from a fresh network."""
+        X, y = (t[:self.overfit_examples].to(device) for t in digits(self.size))
+        net = self.build(module).to(device)
+        reinitialise(net, seed)
+        optimizer = self.make_optimizer(net)
+        net.train()
+        for _ in range(self.overfit_steps):
+            loss = F.cross_entropy(net(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return loss.item()
 
     def fit(self, module: ModuleType, seed: int, device: str = "cpu") -> tuple[nn.Module, dict]:
         """The trained network (in eval mode) and the report of its training."""
@@ -112,6 +129,12 @@ def judge_training(run: TrainingRun, got: dict, want: dict) -> None:
         raise Mismatch(f"{what}: the training loss fell from {got['losses'][0]:.3f} to {final:.3f} (mean of the "
                        f"last 10 steps); the reference reaches {expected_final:.3f} from the same start "
                        f"(allowed: {allowed:.3f})")
+    allowed = max(LOSS_FACTOR * want["overfit_loss"], want["overfit_loss"] + LOSS_SLACK)
+    if not got["overfit_loss"] <= allowed:
+        raise Mismatch(f"{what}: on one fixed batch of {run.overfit_examples} examples the loss is still "
+                       f"{got['overfit_loss']:.3f} after {run.overfit_steps} steps; the reference gets it to "
+                       f"{want['overfit_loss']:.3f} (allowed: {allowed:.3f}) — a network that cannot memorise a "
+                       "small batch is broken somewhere")
     needed = want["accuracy"] - ACCURACY_MARGIN
     if got["accuracy"] < needed:
         raise Mismatch(f"{what}: {got['accuracy']:.1%} held-out accuracy; the reference reaches "
