@@ -11,6 +11,7 @@ import importlib
 import importlib.util
 import sys
 import traceback
+import warnings
 from pathlib import Path
 from types import ModuleType
 
@@ -56,8 +57,10 @@ class Implementation:
         if not path.is_file():
             return ImplementationImportError(f"{path} is missing: the kata module {name}.py must be in {self.root}")
         try:
-            self._ensure_package()
-            return importlib.import_module(f"{self.package}.{name}")
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")  # shown, never raised: a warning at import fails no kata
+                self._ensure_package()
+                return importlib.import_module(f"{self.package}.{name}")
         except Exception as exc:  # the learner's module raised while importing: report, don't crash
             sys.modules.pop(f"{self.package}.{name}", None)
             return ImplementationImportError(f"{name}.py could not be imported:\n{self.format_exception(exc)}")

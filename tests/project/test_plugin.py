@@ -59,7 +59,7 @@ def test_warnings_do_not_fail_kata_tests_even_as_errors(tmp_path):
     impl = tmp_path / "warns"
     shutil.copytree(SOLUTIONS_DIR, impl, ignore=shutil.ignore_patterns("__pycache__"))
     source = (impl / "pooling.py").read_text(encoding="utf-8")
-    (impl / "pooling.py").write_text(source.replace(
+    (impl / "pooling.py").write_text("import warnings\nwarnings.warn('at import', UserWarning)\n" + source.replace(
         '    if mode not in ("max", "avg"):',
         '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
         encoding="utf-8")
