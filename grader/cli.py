@@ -19,6 +19,7 @@ import os
 import random
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import stubgen
@@ -62,6 +63,14 @@ def _runner(args, root: Path | None = None) -> Runner:
     impl = load_implementation(root or _exercises(args))
     impl.reload()
     return Runner(impl, _seed(args), seed_option="--seed")
+
+
+def _impl_root(spec: str) -> Path:
+    """The folder an ``exercises``/``solutions``/PATH argument names; UsageProblem if there is none."""
+    root = resolve_impl(spec)
+    if not root.is_dir():
+        raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
+    return root
 
 
 def _exercises(args) -> Path:
@@ -130,9 +139,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_grade(args) -> int:
-    root = resolve_impl(args.impl)
-    if not root.is_dir():
-        raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
+    root = _impl_root(args.impl)
     runner = _runner(args, root)
     results = runner.run_all(load_manifest())
     render(results)
@@ -251,6 +258,25 @@ def cmd_watch(args) -> int:
     return 0
 
 
+@contextmanager
+def _epoch_progress(out: Output, epochs: int):
+    """An ``on_batch(epoch, done, total)`` callback: a progress bar per epoch on a terminal, nothing
+    elsewhere (the epoch lines say it all in logs)."""
+    if out.console is None:
+        yield lambda epoch, done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=out.console, transient=True) as progress:
+        tasks = {}
+
+        def on_batch(epoch, done, total):
+            if epoch not in tasks:
+                tasks[epoch] = progress.add_task(f"epoch {epoch + 1}/{epochs}", total=total)
+            progress.update(tasks[epoch], completed=done)
+        yield on_batch
+
+
 def cmd_train(args) -> int:
     import torch
     from torch.utils.data import DataLoader
@@ -269,10 +295,7 @@ def cmd_train(args) -> int:
     device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UsageProblem("--device cuda, but torch sees no CUDA device here; use --device cpu")
-    root = resolve_impl(args.impl)
-    if not root.is_dir():
-        raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
-    impl = load_implementation(root)
+    impl = load_implementation(_impl_root(args.impl))
     impl.reload()
     torch.manual_seed(args.seed)
     try:
@@ -300,21 +323,9 @@ def cmd_train(args) -> int:
                  f"test acc {row['test_acc']:.3f}")
 
     try:
-        if out.console is not None:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-            with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                          TimeRemainingColumn(), console=out.console, transient=True) as progress:
-                tasks = {}
-
-                def on_batch(epoch, done, total):
-                    if epoch not in tasks:
-                        tasks[epoch] = progress.add_task(f"epoch {epoch + 1}/{epochs}", total=total)
-                    progress.update(tasks[epoch], completed=done)
-                history = training.train(net, train_loader, test_loader, epochs=epochs, lr=lr, device=device,
-                                         on_batch=on_batch, on_epoch=epoch_line)
-        else:
+        with _epoch_progress(out, epochs) as on_batch:
             history = training.train(net, train_loader, test_loader, epochs=epochs, lr=lr, device=device,
-                                     on_epoch=epoch_line)
+                                     on_batch=on_batch, on_epoch=epoch_line)
     except NotImplementedError as exc:
         raise UsageProblem(f"{args.model} is built from your {model.module}.py, which is not finished ({exc})") from None
     except Exception as exc:  # the learner's network failed: show where, in their code

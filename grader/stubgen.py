@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import argparse
 import ast
-import shutil
 import sys
-import time
 from pathlib import Path
 
+from .learner import backup
 from .manifest import Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 
@@ -92,14 +91,10 @@ def write(target: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR,
     would change is first copied to ``backup_dir/<timestamp>/``, so no learner's work is lost."""
     target.mkdir(parents=True, exist_ok=True)
     files = generate(solutions_dir)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
     for name, text in files.items():
         path = target / name
         if path.exists() and path.read_text(encoding="utf-8") != text:
-            saved = backup_dir / stamp / name
-            saved.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, saved)
-            print(f"kept your previous {name} as {saved}")
+            print(f"kept your previous {name} as {backup(path, backup_dir)}")
         path.write_text(text, encoding="utf-8")
     return sorted(files)
 

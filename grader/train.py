@@ -47,17 +47,26 @@ def fashion_mnist(root: Path, resize: int) -> tuple[torch.utils.data.Dataset, to
             "FashionMNIST/), or train on --data digits or --data synthetic, which need no download.") from None
 
 
-def digits(resize: int) -> tuple[TensorDataset, TensorDataset]:
-    """scikit-learn's 8×8 digits in [0, 1], upsampled; a fixed split of 1297 to train and 500 to test."""
+#: scikit-learn's digits: the first DIGITS_TRAIN of the fixed shuffled order train, the rest test.
+DIGITS_TRAIN = 1297
+
+
+def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 1797 8×8 digits in [0, 1], (n, 1, 8, 8), and their labels, in a fixed
+    shuffled order."""
     from sklearn.datasets import load_digits
 
     data = load_digits()
     X = torch.tensor(data.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16
-    y = torch.tensor(data.target)
     order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
-    X = F.interpolate(X[order], size=(resize, resize), mode="bilinear", align_corners=False)
-    y = y[order]
-    return TensorDataset(X[:1297], y[:1297]), TensorDataset(X[1297:], y[1297:])
+    return X[order], torch.tensor(data.target)[order]
+
+
+def digits(resize: int) -> tuple[TensorDataset, TensorDataset]:
+    """The digits upsampled to resize×resize, split DIGITS_TRAIN to train and the rest (500) to test."""
+    X, y = digits_8x8()
+    X = F.interpolate(X, size=(resize, resize), mode="bilinear", align_corners=False)
+    return TensorDataset(X[:DIGITS_TRAIN], y[:DIGITS_TRAIN]), TensorDataset(X[DIGITS_TRAIN:], y[DIGITS_TRAIN:])
 
 
 def synthetic(resize: int, seed: int = 0) -> tuple[TensorDataset, TensorDataset]:

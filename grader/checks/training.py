@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..train import DIGITS_TRAIN, digits_8x8
 from .base import Check, Mismatch
 from .functions import in_case
 from .generators import make_rng
@@ -23,21 +24,16 @@ from .generators import make_rng
 ACCURACY_MARGIN = 0.15
 LOSS_FACTOR = 3.0
 LOSS_SLACK = 0.15
-TRAIN_SIZE = 1297
+TRAIN_SIZE = DIGITS_TRAIN
 
 
 @cache
 def digits(size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's 1797 8×8 digits, standardised and upsampled to size×size, in a fixed shuffled
-    order (the first TRAIN_SIZE train, the rest are held out). (n, 1, size, size) and (n,)."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    X = torch.tensor(data.data, dtype=torch.float32).reshape(-1, 1, 8, 8)
+    """scikit-learn's digits, standardised and upsampled to size×size, in kata train's fixed order
+    (the first TRAIN_SIZE train, the rest are held out). (n, 1, size, size) and (n,)."""
+    X, y = digits_8x8()
     X = (X - X.mean()) / X.std()
-    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
-    X = F.interpolate(X[order], size=(size, size), mode="bilinear", align_corners=False)
-    return X, torch.tensor(data.target)[order]
+    return F.interpolate(X, size=(size, size), mode="bilinear", align_corners=False), y
 
 
 def reinitialise(net: nn.Module, seed: int) -> None:
@@ -65,10 +61,22 @@ class TrainingRun:
     overfit_steps: int = 80
     overfit_examples: int = 32
 
-    def make_optimizer(self, net: nn.Module) -> torch.optim.Optimizer:
-        if self.optimizer == "adam":
-            return torch.optim.Adam(net.parameters(), lr=self.lr)
-        return torch.optim.SGD(net.parameters(), lr=self.lr)
+    def fresh(self, module: ModuleType, seed: int, device: str) -> tuple[nn.Module, Callable]:
+        """A newly built, reinitialised network in training mode, and ``step(X, y) -> loss`` that
+        takes one optimizer step on it."""
+        net = self.build(module).to(device)
+        reinitialise(net, seed)
+        optimizer_class = torch.optim.Adam if self.optimizer == "adam" else torch.optim.SGD
+        optimizer = optimizer_class(net.parameters(), lr=self.lr)
+        net.train()
+
+        def step(X: torch.Tensor, y: torch.Tensor) -> float:
+            loss = F.cross_entropy(net(X), y)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            return loss.item()
+        return net, step
 
     def train(self, module: ModuleType, seed: int, device: str = "cpu") -> dict:
         """Train on the digits' train split, then report; plain data only."""
@@ -77,34 +85,21 @@ class TrainingRun:
     def overfit(self, module: ModuleType, seed: int, device: str = "cpu") -> float:
         """The loss after ``overfit_steps`` steps on one fixed small batch, from a fresh network."""
         X, y = (t[:self.overfit_examples].to(device) for t in digits(self.size))
-        net = self.build(module).to(device)
-        reinitialise(net, seed)
-        optimizer = self.make_optimizer(net)
-        net.train()
+        net, step = self.fresh(module, seed, device)
         for _ in range(self.overfit_steps):
-            loss = F.cross_entropy(net(X), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        return loss.item()
+            loss = step(X, y)
+        return loss
 
     def fit(self, module: ModuleType, seed: int, device: str = "cpu") -> tuple[nn.Module, dict]:
         """The trained network (in eval mode) and the report of its training."""
         X, y = (t.to(device) for t in digits(self.size))
-        net = self.build(module).to(device)
-        reinitialise(net, seed)
+        net, step = self.fresh(module, seed, device)
         before = [p.detach().clone() for p in net.parameters()]
-        optimizer = self.make_optimizer(net)
         order = make_rng(seed, f"batches {self.kata}")
         losses = []
-        net.train()
         for _ in range(self.steps):
             index = torch.randint(0, TRAIN_SIZE, (self.batch_size,), generator=order).to(device)
-            loss = F.cross_entropy(net(X[index]), y[index])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+            losses.append(step(X[index], y[index]))
         frozen = sum(bool(torch.equal(b, p.detach())) for b, p in zip(before, net.parameters()))
         net.eval()
         with torch.no_grad():
