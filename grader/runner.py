@@ -87,6 +87,27 @@ def stub_message(exc: BaseException, impl: Implementation) -> str | None:
     return str(exc) or f"{Path(frames[-1].filename).name}: not implemented yet"
 
 
+def probe(check: Check, impl: Implementation, module_name: str, seed: int) -> dict:
+    """Run one check's probe on ``impl``; what happened, as plain data for ``Runner.verdict``:
+    ``{"outcome": "data", "data": ..., "warnings": [...]}``, or ``"pending"``, ``"error"`` or
+    ``"import_error"`` with a ``"message"`` in the learner's terms."""
+    try:
+        module = impl.module(module_name)
+    except ImplementationImportError as exc:
+        return {"outcome": "import_error", "message": str(exc)}
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")  # recorded, never raised: a warning does not fail a learner
+            data = plain(check.probe(module, seed))
+    except Exception as exc:
+        pending = stub_message(exc, impl)
+        if pending is not None:
+            return {"outcome": "pending", "message": pending}
+        return {"outcome": "error", "message": impl.format_exception(exc)}
+    notes = list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+    return {"outcome": "data", "data": data, "warnings": notes}
+
+
 _REFERENCE_DATA: dict[tuple, object] = {}
 
 
@@ -116,32 +137,37 @@ class Runner:
         return _REFERENCE_DATA[key]
 
     def run(self, check: Check, module_name: str) -> CheckResult:
+        """Probe the implementation in this process and judge the data."""
         if check.needs_cuda and not torch.cuda.is_available():
             return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
         seed = check.seed_for(self.seed)
-        try:
-            module = self.impl.module(module_name)
-        except ImplementationImportError as exc:
-            return CheckResult(check, Status.FAILED, str(exc))
-        try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")  # recorded, never raised: a warning does not fail a learner
-                if self.impl is self.reference:  # grading the reference: its data is computed once
-                    got = self.reference_data(check, module_name, seed)
-                else:
-                    got = plain(check.probe(module, seed))
-        except Exception as exc:
-            pending = stub_message(exc, self.impl)
-            if pending is not None:
-                return CheckResult(check, Status.PENDING, pending)
-            error = self.impl.format_exception(exc)
+        if self.impl is self.reference:  # grading the reference: its data is computed once
+            probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}
+        else:
+            probed = probe(check, self.impl, module_name, seed)
+        return self.verdict(check, module_name, probed)
+
+    def verdict(self, check: Check, module_name: str, probed: dict) -> CheckResult:
+        """Judge what ``probe`` recorded (here, or in a sandboxed worker) against the reference's data."""
+        outcome = probed.get("outcome")
+        if outcome == "pending":
+            return CheckResult(check, Status.PENDING, str(probed["message"]))
+        if outcome == "import_error":
+            return CheckResult(check, Status.FAILED, str(probed["message"]))
+        if outcome == "error":
+            error = str(probed["message"])
             return self.failure(check, f"your code raised an exception:\n{error}", match_text(error))
+        if outcome != "data":
+            return self.failure(check, str(probed.get("message") or "the check did not finish"), ())
+        seed = check.seed_for(self.seed)
         want = self.reference_data(check, module_name, seed)
-        notes = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught))
+        notes = tuple(str(w) for w in probed.get("warnings", ()))
         try:
-            check.judge(got, want, seed)
+            check.judge(plain(probed["data"]), want, seed)
         except Mismatch as exc:
             return replace(self.failure(check, str(exc), exc.mistakes), warnings=notes)
+        except Exception as exc:  # data a correct probe never produces (a forged or broken result)
+            return self.failure(check, f"your code's results could not be judged ({type(exc).__name__}: {exc})", ())
         return CheckResult(check, Status.PASSED, warnings=notes)
 
     def failure(self, check: Check, message: str, mistakes) -> CheckResult:

@@ -1,0 +1,210 @@
+"""Operating-system confinement for a sandboxed worker: Landlock, resource limits, an unprivileged user.
+
+Everything here acts on the calling process and cannot be undone by it: a worker calls
+``confine`` once, after it was forked and before it imports a submission.
+
+- Landlock (Linux ≥ 5.13): the process may read only the Python installation and system
+  libraries, and read and write only its private folder; no TCP, and (Linux ≥ 6.12) no signals
+  or abstract sockets to processes outside its sandbox. The reference solutions, the tests, the
+  gradebook, the output folder and other submissions are out of reach.
+- Resource limits: address space, CPU seconds, processes and threads, file size, open files, no core dumps.
+- When the grader runs as root, the worker drops to an unprivileged uid with no supplementary groups.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import sys
+import sysconfig
+from dataclasses import dataclass
+from pathlib import Path
+
+# Landlock's system calls have the same numbers on every Linux architecture.
+_CREATE_RULESET, _ADD_RULE, _RESTRICT_SELF = 444, 445, 446
+_CREATE_RULESET_VERSION = 1
+_RULE_PATH_BENEATH = 1
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_PDEATHSIG = 1
+
+# Filesystem rights by the ABI version that introduced them.
+_FS_RIGHTS = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}
+_EXECUTE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 2, 1 << 3
+_READ = _EXECUTE | _READ_FILE | _READ_DIR
+_NET_TCP = (1 << 0) | (1 << 1)  # bind and connect (ABI 4)
+_SCOPES = (1 << 0) | (1 << 1)  # abstract unix sockets and signals (ABI 6)
+
+#: Read-only system folders a Python process with torch needs (shared libraries, locale, devices).
+SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/localtime", "/dev/null",
+               "/dev/zero", "/dev/urandom", "/proc/cpuinfo", "/sys/devices/system/cpu")
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+class ConfinementError(RuntimeError):
+    """A confinement step failed; the worker must not run the submission."""
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version; 0 when Landlock is unavailable."""
+    version = _libc.syscall(_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    return max(int(version), 0)
+
+
+class _RulesetAttr(ctypes.Structure):
+    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
+                ("scoped", ctypes.c_uint64)]
+
+
+class _PathBeneathAttr(ctypes.Structure):
+    _pack_ = 1
+    _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
+
+
+def _check(result: int, what: str) -> int:
+    if result < 0:
+        raise ConfinementError(f"{what}: {os.strerror(ctypes.get_errno())}")
+    return result
+
+
+def python_paths() -> list[Path]:
+    """The folders the interpreter and its installed packages live in (not the project's own source)."""
+    names = ("stdlib", "platstdlib", "purelib", "platlib", "include", "scripts", "data")
+    roots = {Path(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    roots |= {Path(sysconfig.get_paths()[n]) for n in names}
+    roots.add(Path(sys.executable).resolve().parent)
+    return sorted(roots)
+
+
+def restrict_filesystem(read: list[Path | str], write: list[Path | str], abi: int) -> None:
+    """Landlock: from now on this process (and what it forks) may read only beneath ``read``, read
+    and write only beneath ``write``, open no TCP connection, and (ABI ≥ 6) signal or reach by
+    abstract socket no process outside its sandbox."""
+    fs_all = _FS_RIGHTS[max(v for v in _FS_RIGHTS if v <= abi)]
+    attr = _RulesetAttr(fs_all, _NET_TCP if abi >= 4 else 0, _SCOPES if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    ruleset = _check(_libc.syscall(_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)),
+                     "landlock_create_ruleset")
+    try:
+        for rights, paths in ((_READ, read), (fs_all, write)):
+            for path in paths:
+                try:
+                    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                except OSError:
+                    continue  # a folder this system does not have
+                try:
+                    allowed = rights if os.path.isdir(path) else rights & (_READ_FILE | _EXECUTE | (1 << 1) | (1 << 14))
+                    rule = _PathBeneathAttr(allowed & fs_all, fd)
+                    _check(_libc.syscall(_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
+                                         ctypes.byref(rule), ctypes.c_uint32(0)), f"landlock_add_rule({path})")
+                finally:
+                    os.close(fd)
+        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+        _check(_libc.syscall(_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)), "landlock_restrict_self")
+    finally:
+        os.close(ruleset)
+
+
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (set again after a change of user, which clears it)."""
+    _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one sandboxed worker may use."""
+
+    wall_seconds: float = 60.0
+    memory_bytes: int = 4 << 30
+    processes: int = 64
+    file_bytes: int = 64 << 20
+    open_files: int = 256
+
+
+def _virtual_memory() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _tasks_of(uid: int) -> int:
+    """Processes and threads that ``uid`` runs now (RLIMIT_NPROC counts both)."""
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if os.stat(entry.path).st_uid == uid:
+                    count += len(os.listdir(f"{entry.path}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def set_limits(limits: Limits, uid: int) -> None:
+    """Resource limits; memory counts on top of what the forked process already maps (torch's
+    libraries), processes on top of what ``uid`` already runs."""
+    def cap(kind, value):
+        soft, hard = resource.getrlimit(kind)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        resource.setrlimit(kind, (value, value))
+
+    cap(resource.RLIMIT_AS, _virtual_memory() + limits.memory_bytes)
+    cap(resource.RLIMIT_CPU, int(limits.wall_seconds) + 5)
+    cap(resource.RLIMIT_NPROC, _tasks_of(uid) + limits.processes)
+    cap(resource.RLIMIT_FSIZE, limits.file_bytes)
+    cap(resource.RLIMIT_NOFILE, limits.open_files)
+    cap(resource.RLIMIT_CORE, 0)
+
+
+_CLONE_NEWNS = 0x00020000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+           f"mount {target}")
+
+
+def _closed_ancestor(path: Path) -> Path | None:
+    """The outermost folder above ``path`` that other users may not enter (e.g. /root), if any."""
+    for ancestor in reversed(path.parents):
+        if not os.stat(ancestor).st_mode & 0o001:
+            return ancestor
+    return None
+
+
+def reachable_python(paths: list[Path]) -> list[Path]:
+    """Make the Python installation readable for an unprivileged user, hiding everything else.
+
+    When Python lives under a folder other users may not enter (pyenv in /root, say), this
+    process moves to a private mount namespace and covers that folder with an empty, read-only
+    tmpfs into which only the installation is bind-mounted, read-only. Needs root; returns the
+    folders it covered."""
+    covered: dict[Path, list[Path]] = {}
+    for path in paths:
+        closed = _closed_ancestor(path.resolve())
+        if closed is not None:
+            covered.setdefault(closed, []).append(path.resolve())
+    if not covered:
+        return []
+    _check(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
+    for closed, inside in covered.items():
+        handles = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in inside}
+        _mount("tmpfs", str(closed), "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
+        for path, handle in handles.items():
+            path.mkdir(parents=True, exist_ok=True)
+            _mount(f"/proc/self/fd/{handle}", str(path), None, _MS_BIND | _MS_REC)
+            _mount("none", str(path), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID)
+            os.close(handle)
+        _mount("none", str(closed), None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    return list(covered)
+
+
+def drop_privileges(uid: int) -> None:
+    """Become ``uid`` (group the same number), with no supplementary groups; only root can."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise ConfinementError(f"could not become uid {uid}")

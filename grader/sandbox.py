@@ -1,0 +1,399 @@
+"""Run a submission's probes in a confined process; bring back plain data only.
+
+A ``Worker`` owns one fork server: ``python -m grader.sandbox``, started with a scrubbed
+environment, that imports torch and the checks once and never the reference solutions. For each
+kata the server forks a child, which copies nothing itself: the server has put a private copy of
+the submission in a fresh folder. The child confines itself (grader.confine), imports the
+submission, runs the kata's probes and streams one frame per check back through a pipe — each
+frame a ``torch.save`` of plain data, read with ``torch.load(weights_only=True)``, which cannot
+run code. The server enforces the kata's wall-clock limit, then kills everything the child left
+behind (it is a subreaper, so even processes that escaped the child's session come back to it).
+
+Protocol between grader and server: one JSON line per request on the server's stdin; per reply a
+JSON header line, then ``header["bytes"]`` bytes of the child's frames, on its stdout.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import selectors
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import confine
+from .paths import REPO_ROOT
+
+#: The child's frames may not add up to more than this (a probe's data is small).
+MAX_OUTPUT_BYTES = 256 << 20
+#: After the child exits, how long its pipe may stay open (held by something it left behind).
+DRAIN_SECONDS = 0.5
+_FRAME_HEADER = struct.Struct(">I")
+#: Unprivileged uids for the workers when the grader runs as root: nobody (65534) for the first
+#: worker, the ids just below it for the others, so that workers cannot touch each other's processes.
+SANDBOX_UID = 65534
+
+
+@dataclass
+class KataRun:
+    """What came back from one kata's child: its events, in order, and how it ended."""
+
+    events: list[dict] = field(default_factory=list)
+    ending: str = "finished"  # finished | timeout | output_limit | lost
+    exit_status: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def imported(self) -> bool:
+        return any(e.get("event") == "imported" for e in self.events)
+
+    @property
+    def completed(self) -> bool:
+        return any(e.get("event") == "done" for e in self.events)
+
+    def probed(self) -> dict[str, object]:
+        """Check id → what its probe recorded, for every check the child reported."""
+        return {str(e.get("id")): e.get("probed") for e in self.events if e.get("event") == "check"}
+
+
+def decode_frames(data: bytes) -> list[dict]:
+    """The child's frames, loaded with ``weights_only=True``; a malformed frame ends the list."""
+    import torch
+
+    events, offset = [], 0
+    while offset + _FRAME_HEADER.size <= len(data):
+        (length,) = _FRAME_HEADER.unpack_from(data, offset)
+        offset += _FRAME_HEADER.size
+        if offset + length > len(data):
+            break
+        try:
+            event = torch.load(io.BytesIO(data[offset:offset + length]), weights_only=True)
+        except Exception:
+            break
+        offset += length
+        if not isinstance(event, dict):
+            break
+        events.append(event)
+    return events
+
+
+def confinement_report() -> dict:
+    """Which confinement this machine gives a worker (shown in the grader's header)."""
+    abi = confine.landlock_abi()
+    return {"landlock_abi": abi, "root": os.geteuid() == 0, "platform": sys.platform}
+
+
+def scrubbed_environment() -> dict[str, str]:
+    """The fork server's whole environment: no tokens, no proxies, no user settings; one thread."""
+    threads = {name: "1" for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                      "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")}
+    return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "PYTHONPATH": str(REPO_ROOT),
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", **threads}
+
+
+class WorkerError(RuntimeError):
+    """The fork server itself failed (a convkata bug or a broken installation, never the submission)."""
+
+
+class Worker:
+    """One fork server and the kata runs it performs, one at a time."""
+
+    def __init__(self, slot: int = 0, limits: confine.Limits | None = None):
+        self.slot = slot
+        self.limits = limits or confine.Limits()
+        self.uid = SANDBOX_UID - slot if os.geteuid() == 0 else None
+        self.root = Path(tempfile.mkdtemp(prefix="convkata-sandbox-"))
+        self.root.chmod(0o711)  # the worker's uid may pass through to its own folder, not list others
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            env=scrubbed_environment(), cwd=self.root, close_fds=True)
+        self.info = self._header()
+
+    def _header(self) -> dict:
+        line = self.process.stdout.readline()
+        if not line:
+            raise WorkerError(f"the sandbox server exited at start (status {self.process.wait()})")
+        return json.loads(line)
+
+    def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]]) -> KataRun:
+        """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child."""
+        request = {"submission": str(submission), "module": module, "checks": checks,
+                   "limits": asdict(self.limits), "uid": self.uid, "workdir_root": str(self.root)}
+        try:
+            self.process.stdin.write(json.dumps(request).encode() + b"\n")
+            self.process.stdin.flush()
+            header = self._header()
+            data = self.process.stdout.read(header["bytes"])
+        except (BrokenPipeError, json.JSONDecodeError, KeyError) as exc:
+            raise WorkerError(f"the sandbox server failed: {exc!r}") from exc
+        return KataRun(decode_frames(data), header["ending"], header["exit_status"], header["seconds"])
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.stdin.close()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+# --- the server (runs in the fork server process) -------------------------------------------------
+
+def _copy_submission(source: Path, target: Path) -> None:
+    """Regular files only (a symlink could point at anything the server can read)."""
+    for path in sorted(source.rglob("*")):
+        relative = path.relative_to(source)
+        if path.is_symlink():
+            continue
+        if path.is_dir():
+            (target / relative).mkdir(parents=True, exist_ok=True)
+        elif path.is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target / relative)
+
+
+def _chown_tree(root: Path, uid: int) -> None:
+    for path in [root, *root.rglob("*")]:
+        os.lchown(path, uid, uid)
+
+
+def _children() -> list[int]:
+    """This process's child processes (with the subreaper flag, orphans of a child's tree too)."""
+    me, found = os.getpid(), []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"{entry.path}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == me:
+                found.append(int(entry.name))
+    return found
+
+
+def _kill_everything_left() -> None:
+    """SIGKILL and reap every process a child left behind, until none is left."""
+    for _ in range(1000):
+        children = _children()
+        if not children:
+            return
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in children:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _send_frame(fd: int, event: dict) -> None:
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(event, buffer)
+    data = buffer.getvalue()
+    view = memoryview(_FRAME_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _describe_exception(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"your code called sys.exit({exc.code!r}) (or raised SystemExit) during the check"
+    return f"your code raised {type(exc).__name__}: {exc}"
+
+
+def _outside_project(path: Path) -> bool:
+    """Whether ``path`` is not the project's source (a virtual environment inside it is fine)."""
+    path = path.resolve()
+    return not path.is_relative_to(REPO_ROOT) or path.is_relative_to(Path(sys.prefix).resolve())
+
+
+def _child(request: dict, workdir: Path, fd: int) -> None:
+    """In the forked child: confine, then probe and report. Never returns."""
+    from .checks import all_checks
+    from .implementation import Implementation
+    from .runner import probe
+
+    os.setsid()
+    confine.die_with_parent()
+    limits = confine.Limits(**request["limits"])
+    uid = request["uid"]
+    confine.set_limits(limits, uid if uid is not None else os.getuid())
+    home = workdir / "home"
+    os.environ.clear()
+    os.environ.update(scrubbed_environment(), HOME=str(home), TMPDIR=str(home), MPLCONFIGDIR=str(home))
+    del os.environ["PYTHONPATH"]
+    tempfile.tempdir = None
+    os.chdir(workdir)
+    null = os.open(os.devnull, os.O_RDWR)
+    if uid is not None:
+        confine.reachable_python(confine.python_paths())
+    abi = confine.landlock_abi()
+    if abi:
+        confine.restrict_filesystem(read=[*confine.python_paths(), *confine.SYSTEM_READ], write=[workdir], abi=abi)
+    if uid is not None:
+        confine.drop_privileges(uid)
+        confine.die_with_parent()
+    for std in (0, 1, 2):
+        os.dup2(null, std)
+    os.closerange(3, fd)
+    os.closerange(fd + 1, 1 << 16)
+    sys.path[:] = [p for p in sys.path if p and _outside_project(Path(p))]
+    checks = {c.id: c for c in all_checks()}
+    impl = Implementation(workdir / "submission")
+    module = request["module"]
+    _send_frame(fd, {"event": "started"})
+    try:
+        impl.module(module)
+    except BaseException:  # an import error is reported by each check's probe
+        pass
+    _send_frame(fd, {"event": "imported"})
+    for check_id, seed in request["checks"]:
+        try:
+            probed = probe(checks[check_id], impl, module, seed)
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt, …: the check fails, the kata goes on
+            probed = {"outcome": "error", "message": _describe_exception(exc)}
+        _send_frame(fd, {"event": "check", "id": check_id, "probed": probed})
+    _send_frame(fd, {"event": "done"})
+    os._exit(0)
+
+
+def _collect(read_fd: int, pid: int, deadline: float) -> tuple[bytes, str]:
+    """Read the child's frames until it exits (plus a short drain) or the deadline passes."""
+    chunks, size, ending = [], 0, "finished"
+    pidfd = os.pidfd_open(pid)
+    selector = selectors.DefaultSelector()
+    selector.register(read_fd, selectors.EVENT_READ)
+    selector.register(pidfd, selectors.EVENT_READ)
+    exited_at = None
+    try:
+        while True:
+            now = time.monotonic()
+            limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_SECONDS)
+            if now >= limit:
+                ending = "timeout" if exited_at is None else ending
+                break
+            events = selector.select(timeout=limit - now)
+            for key, _ in events:
+                if key.fd == pidfd:
+                    selector.unregister(pidfd)
+                    exited_at = time.monotonic()
+                    continue
+                chunk = os.read(read_fd, 1 << 20)
+                if not chunk:
+                    return b"".join(chunks), ending
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > MAX_OUTPUT_BYTES:
+                    return b"".join(chunks), "output_limit"
+    finally:
+        selector.close()
+        os.close(pidfd)
+    return b"".join(chunks), ending
+
+
+def _serve_one(request: dict) -> tuple[dict, bytes]:
+    started = time.monotonic()
+    limits = confine.Limits(**request["limits"])
+    workdir = Path(tempfile.mkdtemp(prefix="kata-", dir=request["workdir_root"]))
+    _copy_submission(Path(request["submission"]), workdir / "submission")
+    (workdir / "home").mkdir()
+    if request["uid"] is not None:
+        _chown_tree(workdir, request["uid"])
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(read_fd)
+            _child(request, workdir, write_fd)
+        except BaseException:  # a failure of the sandbox itself, before the submission ran
+            traceback.print_exc()
+        finally:
+            os._exit(70)
+    os.close(write_fd)
+    try:
+        data, ending = _collect(read_fd, pid, started + limits.wall_seconds)
+    finally:
+        os.close(read_fd)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        _, status = os.waitpid(pid, 0)
+        _kill_everything_left()
+        shutil.rmtree(workdir, ignore_errors=True)
+    exit_status = os.waitstatus_to_exitcode(status)
+    header = {"bytes": len(data), "ending": ending, "exit_status": exit_status,
+              "seconds": round(time.monotonic() - started, 3)}
+    return header, data
+
+
+def _warm_up() -> None:
+    """Load what every child would otherwise load itself: the checks, the digits, torch's kernels."""
+    import torch
+    import torch.nn.functional as F
+
+    from .checks import all_checks
+    from .checks.training import digits
+    from .implementation import Implementation  # noqa: F401  (the child imports nothing from the project)
+    from .runner import probe  # noqa: F401
+
+    all_checks()
+    digits(16)
+    x = torch.randn(2, 3, 8, 8, requires_grad=True)
+    y = F.batch_norm(F.max_pool2d(F.conv2d(x, torch.randn(4, 3, 3, 3)), 2), None, None, training=True)
+    y.sum().backward()
+    meta = torch.randn(6, 6, device="meta", dtype=torch.float64)
+    (meta[1:, 1:] * meta[:-1, :-1] + 1).sum()
+    F.conv2d(x.to("meta"), torch.empty(4, 3, 3, 3, device="meta"))
+
+
+def serve() -> None:
+    """The fork server's loop; see the module docstring for the protocol."""
+    import ctypes
+
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    protocol_in = sys.stdin.buffer
+    protocol_out = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # the server's own prints go to stderr, never into the protocol
+    confine.die_with_parent()
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to the server
+    _warm_up()
+    protocol_out.write(json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
+    protocol_out.flush()
+    for line in protocol_in:
+        header, data = _serve_one(json.loads(line))
+        protocol_out.write(json.dumps(header).encode() + b"\n" + data)
+        protocol_out.flush()
+
+
+if __name__ == "__main__":
+    serve()
