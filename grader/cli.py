@@ -6,7 +6,7 @@
     kata watch [KATA]            re-check on every save
     kata reset KATA              restore a kata's stub (your file is backed up first)
     kata solution KATA           the reference solution, once your kata passes
-    kata grade [IMPL]            score any implementation (exercises, solutions or a folder)
+    kata grade [SUBMISSION...]   grade submissions in a sandbox (default: your exercises)
     kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
 
 Output is plain text when not on a terminal and uses rich when it is.
@@ -26,7 +26,7 @@ from . import stubgen
 from .implementation import load_implementation
 from .learner import HintState, backup, splice_symbols, symbol_source, watch
 from .manifest import Kata, Manifest, ManifestError, load_manifest
-from .paths import EXERCISES_DIR, SOLUTIONS_DIR, resolve_impl
+from .paths import EXERCISES_DIR, NAMED_IMPLEMENTATIONS, SOLUTIONS_DIR, resolve_impl
 from .report import STATUS_LABEL, render
 from .runner import KataResult, Runner, Status
 
@@ -138,17 +138,73 @@ def cmd_status(args) -> int:
     return 0
 
 
+def _submission_paths(specs: list[str]) -> list[Path]:
+    """``exercises``/``solutions`` by name, else the paths as given."""
+    return [resolve_impl(spec) if spec in NAMED_IMPLEMENTATIONS else Path(spec) for spec in specs]
+
+
+@contextmanager
+def _grading_progress(out: Output):
+    """A batch.Progress: a bar on a terminal, a line per submission elsewhere."""
+    from .batch import Progress
+
+    def line(record, skipped):
+        note = " (already graded: skipped; --force regrades)" if skipped else f" in {record['seconds']:.1f} s"
+        out.line(f"  {record['student']}: {record['score']:g}/{record['max_score']}{note}")
+
+    if out.console is None:
+        yield Progress(started=lambda todo, skipped: None, finished=line)
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TimeElapsedColumn
+    with Bar("grading", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out.console) as bar:
+        task = bar.add_task("grading", total=None)
+
+        def started(todo, skipped):
+            bar.update(task, total=todo + skipped)
+
+        def finished(record, skipped):
+            line(record, skipped)
+            bar.advance(task)
+        yield Progress(started=started, finished=finished)
+
+
 def cmd_grade(args) -> int:
-    root = _impl_root(args.impl)
-    runner = _runner(args, root)
-    results = runner.run_all(load_manifest())
-    render(results)
-    if args.verbose:
-        for result in results:
-            for check in result.results:
-                if check.status is Status.FAILED:
-                    print(f"\n--- {check.check.id} [{check.check.kind}]\n{check.message}")
-    print(f"(implementation {root}, seed {runner.seed})")
+    from .batch import GradeOptions, grade_batch
+    from .confine import Limits
+    from .results import kata_results
+    from .sandbox import confinement_report
+    from .submissions import SubmissionError
+
+    out = Output()
+    options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment, jobs=args.jobs,
+                           limits=Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20),
+                           katas=[k for k in args.katas.split(",") if k] if args.katas else None,
+                           force=args.force, seed=args.seed)
+    report = confinement_report()
+    if not report["landlock_abi"]:
+        out.line("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits"
+                 + (" as an unprivileged user" if report["root"] else "") + " but can read files this user can read",
+                 style="yellow")
+    started = time.monotonic()
+    try:
+        with _grading_progress(out) as progress:
+            records = grade_batch(_submission_paths(args.submissions), options, progress)
+    except (SubmissionError, ValueError) as exc:
+        raise UsageProblem(str(exc)) from None
+    manifest = load_manifest()
+    if len(records) == 1:
+        results = kata_results(records[0], manifest)
+        render(results)
+        if args.verbose:
+            for result in results:
+                for check in result.results:
+                    if check.status is Status.FAILED:
+                        print(f"\n--- {check.check.id} [{check.check.kind}]\n{check.message}")
+    total = sum(r["score"] for r in records)
+    out.line(f"graded {len(records)} submission(s) in {time.monotonic() - started:.1f} s"
+             + (f", class average {total / len(records):.1f}/{records[0]['max_score']}" if len(records) > 1 else ""))
+    out.line(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'gradescope'}/*/results.json, "
+             f"gradebook {options.db_url or Path(args.out) / 'gradebook.db'}", style="dim")
     return 0
 
 
@@ -221,8 +277,7 @@ def cmd_solution(args) -> int:
     source = (SOLUTIONS_DIR / f"{kata.module}.py").read_text(encoding="utf-8")
     out.line(f"# the reference {kata.id} (solutions/{kata.module}.py)", style="bold")
     for symbol in kata.symbols:
-        lines = symbol_source(source, symbol).splitlines()
-        out.line("\n".join(line for line in lines if line.strip() not in (stubgen.BEGIN, stubgen.END)))
+        out.line(stubgen.strip_markers(symbol_source(source, symbol)).rstrip("\n"))
     return 0
 
 
@@ -380,9 +435,18 @@ def build_parser() -> argparse.ArgumentParser:
     trainer.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     trainer.add_argument("--out", default=None, help="folder for curves.png and metrics.json (default: runs/...)")
     trainer.add_argument("--seed", type=int, default=0, help="seed for initialisation and shuffling (default: 0)")
-    grade = add("grade", cmd_grade, "score an implementation kata by kata")
-    grade.add_argument("impl", nargs="?", default="exercises",
-                       help="exercises (default), solutions, or a folder laid out like exercises/")
+    grade = add("grade", cmd_grade, "grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrader gradebook")
+    grade.add_argument("submissions", nargs="*", default=["exercises"], metavar="SUBMISSION",
+                       help="folders laid out like exercises/ or .zip files of one (default: exercises)")
+    grade.add_argument("--out", default="grades", help="output folder (default: ./grades)")
+    grade.add_argument("--db", default=None, metavar="URL",
+                       help="nbgrader gradebook as an SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    grade.add_argument("--assignment", default="convkata", help="assignment name in the gradebook (default: convkata)")
+    grade.add_argument("--katas", default=None, metavar="IDS", help="comma-separated kata ids (default: every kata)")
+    grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit per kata")
+    grade.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
     return parser
 

@@ -21,8 +21,12 @@ class ImplementationImportError(Exception):
 
 
 class Implementation:
-    def __init__(self, root: Path):
+    """``shown_as`` names the folder in tracebacks instead of its path (the sandbox's private copy
+    of a submission is shown under the student's name)."""
+
+    def __init__(self, root: Path, shown_as: str | None = None):
         self.root = Path(root).resolve()
+        self.shown_as = shown_as
         if not self.root.is_dir():
             raise FileNotFoundError(f"implementation folder {self.root} does not exist")
         digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:10]
@@ -84,10 +88,17 @@ class Implementation:
 
     def format_exception(self, exc: BaseException) -> str:
         """The exception with only the frames in the implementation's own files (all if none)."""
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if self.owns(f.filename)]
+        frames = [self._shown(f) for f in traceback.extract_tb(exc.__traceback__) if self.owns(f.filename)]
         lines = traceback.format_list(frames) if frames else []
         detail = traceback.format_exception_only(type(exc), exc)
         return "".join(lines + detail).rstrip()
+
+
+    def _shown(self, frame: traceback.FrameSummary) -> traceback.FrameSummary:
+        if self.shown_as is None:
+            return frame
+        relative = Path(frame.filename).resolve().relative_to(self.root)
+        return traceback.FrameSummary(f"{self.shown_as}/{relative.as_posix()}", frame.lineno, frame.name, line=frame.line)
 
 
 _CACHE: dict[Path, Implementation] = {}

@@ -14,6 +14,7 @@ JSON header line, then ``header["bytes"]`` bytes of the child's frames, on its s
 """
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -123,9 +124,10 @@ class Worker:
             raise WorkerError(f"the sandbox server exited at start (status {self.process.wait()})")
         return json.loads(line)
 
-    def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]]) -> KataRun:
-        """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child."""
-        request = {"submission": str(submission), "module": module, "checks": checks,
+    def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str) -> KataRun:
+        """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child;
+        tracebacks name the submission's files ``shown_as/<file>``."""
+        request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
                    "limits": asdict(self.limits), "uid": self.uid, "workdir_root": str(self.root)}
         try:
             self.process.stdin.write(json.dumps(request).encode() + b"\n")
@@ -261,7 +263,7 @@ def _child(request: dict, workdir: Path, fd: int) -> None:
     os.closerange(fd + 1, 1 << 16)
     sys.path[:] = [p for p in sys.path if p and _outside_project(Path(p))]
     checks = {c.id: c for c in all_checks()}
-    impl = Implementation(workdir / "submission")
+    impl = Implementation(workdir / "submission", shown_as=request["shown_as"])
     module = request["module"]
     _send_frame(fd, {"event": "started"})
     try:
@@ -360,9 +362,9 @@ def _warm_up() -> None:
 
     from .checks import all_checks
     from .checks.training import digits
-    from .implementation import Implementation  # noqa: F401  (the child imports nothing from the project)
-    from .runner import probe  # noqa: F401
 
+    for name in ("implementation", "runner"):  # the child then needs nothing from the project's files
+        importlib.import_module(f"{__package__}.{name}")
     all_checks()
     digits(16)
     x = torch.randn(2, 3, 8, 8, requires_grad=True)

@@ -23,6 +23,11 @@ HEADER = ("# Your code for these katas. Replace each `raise NotImplementedError(
           "# `make grade` shows your progress. Generated from solutions/{name} by `make exercises`.\n")
 
 
+def strip_markers(source: str) -> str:
+    """The reference's text without its solution marker lines."""
+    return "".join(line for line in source.splitlines(keepends=True) if line.strip() not in (BEGIN, END))
+
+
 class StubError(ValueError):
     """The solution markers are malformed; the message names the file and line."""
 

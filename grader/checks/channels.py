@@ -4,10 +4,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mismatch, kata_checks
+from .base import Mismatch, kata_checks, outcome
 from .functions import TensorFunction, example_check, in_case, standard_checks
 from .generators import channel_cases, make_rng, normal, one_by_one_cases
-from .judges import shape_text
+from .judges import judge_result, shape_text
 from .tracing import forbidden_calls, torch_calls
 
 SEED_X = torch.tensor([[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]],
@@ -69,13 +69,16 @@ def _probe_call_growth(module, seed):
     counts = {}
     for ci, co in ((1, 1), (6, 7)):
         X, K = normal(rng, ci, 5, 4), normal(rng, co, ci, 1, 1)
+        result = []
         names = in_case(f"corr2d_multi_in_out_1x1(X {shape_text(X.shape)}, K {shape_text(K.shape)})",
-                        lambda X=X, K=K: torch_calls(lambda: module.corr2d_multi_in_out_1x1(X, K)))
-        counts[f"{ci}x{co}"] = {"count": len(names), "names": sorted(set(names))}
+                        lambda X=X, K=K: torch_calls(lambda: result.append(module.corr2d_multi_in_out_1x1(X, K))))
+        counts[f"{ci}x{co}"] = {"count": len(names), "names": sorted(set(names)), "output": outcome(result[0])}
     return counts
 
 
 def _judge_call_growth(got, want, seed):
+    for case in ("1x1", "6x7"):  # the rule is judged only on an implementation that works
+        judge_result(got[case]["output"], want[case]["output"], what=f"corr2d_multi_in_out_1x1 ({case} channels)")
     found = forbidden_calls(got["1x1"]["names"] + got["6x7"]["names"])
     if found:
         raise Mismatch(f"corr2d_multi_in_out_1x1 calls {', '.join(found)}: this kata is the 1×1 convolution "

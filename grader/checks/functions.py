@@ -10,7 +10,8 @@ import torch
 
 from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_info
 from .generators import make_rng, normal, with_dtype_device
-from .judges import close_enough, is_tensor, judge_cases, judge_close, judge_info, judge_raised, shape_text
+from .judges import (close_enough, is_tensor, judge_cases, judge_close, judge_info, judge_raised, judge_result,
+                     shape_text)
 from .tracing import forbidden_calls, torch_calls
 
 Args = tuple
@@ -182,15 +183,24 @@ def dtype_device_check(spec: TensorFunction, count: int = 3) -> Check:
 
 
 def rules_check(spec: TensorFunction, count: int = 3) -> Check:
-    """The kata is the windowing itself: no torch convolution, no unfold."""
+    """The kata is the windowing itself: no torch convolution, no unfold. The rule is judged only
+    on an implementation that computes the right values (doing nothing breaks no rule, but earns nothing)."""
+    def traced(module, args) -> tuple[list[str], Any]:
+        result = []
+        calls = torch_calls(lambda: result.append(spec.call(module, args)))
+        return calls, outcome(result[0])
+
     def probe(module, seed):
-        names: list[str] = []
+        calls, outputs = [], []
         for args in spec.cases(seed)[:count]:
-            names += in_case(spec.what(args), lambda a=args: torch_calls(lambda: spec.call(module, a)))
-        return sorted(set(names))
+            names, output = in_case(spec.what(args), lambda a=args: traced(module, a))
+            calls += names
+            outputs.append(output)
+        return {"calls": sorted(set(calls)), "outputs": outputs}
 
     def judge(got, want, seed):
-        found = forbidden_calls(got)
+        judge_outputs(spec, got["outputs"], want["outputs"], spec.cases(seed)[:count])
+        found = forbidden_calls(got["calls"])
         if found:
             reasons = "; ".join(f"{name}: {reason}" for name, reason in found.items())
             raise Mismatch(f"{spec.function} calls {', '.join(found)} — not allowed in this kata ({reasons}).",
@@ -232,14 +242,18 @@ def standard_checks(spec: TensorFunction, *, rules: bool) -> list[Check]:
 
 
 def raises_check(kata: str, name: str, calls: list[tuple[str, Callable[[ModuleType], Any]]], *,
-                 mistake: str, exceptions: tuple[type[Exception], ...] = (ValueError,)) -> Check:
+                 valid: tuple[str, Callable[[ModuleType], Any]], mistake: str,
+                 exceptions: tuple[type[Exception], ...] = (ValueError,)) -> Check:
     """Each call — ``(label, call(module))`` — must raise as the reference does; returning
-    instead is the known ``mistake``."""
+    instead is the known ``mistake``. The ``valid`` call must return what the reference returns:
+    refusing everything is not validating arguments."""
     def probe(module, seed):
-        return [raised(lambda c=call: c(module), *exceptions) for _, call in calls]
+        return {"valid": in_case(valid[0], lambda: outcome(valid[1](module))),
+                "raised": [raised(lambda c=call: c(module), *exceptions) for _, call in calls]}
 
     def judge(got, want, seed):
-        for (label, _), g, w in zip(calls, got, want):
+        judge_result(got["valid"], want["valid"], what=valid[0])
+        for (label, _), g, w in zip(calls, got["raised"], want["raised"]):
             judge_raised(g, w, what=label, mistake=mistake)
     return Check(kata, name, "errors", probe, judge)
 

@@ -55,6 +55,15 @@ def _rows(tensor: torch.Tensor) -> list[str]:
     return ["[" + ", ".join(f"{float(v):8.4g}" for v in row) + "]" for row in t]
 
 
+def judge_result(got: Any, want: Any, *, what: str) -> None:
+    """A result recorded with ``outcome``: a tensor close to the reference's, or the same plain value."""
+    if is_tensor(want):
+        judge_close(got, want, what=what)
+    elif got != want:
+        shown = got.get("repr", got) if isinstance(got, dict) else got
+        raise Mismatch(f"{what}: expected {want.get('repr', want)}, got {shown}")
+
+
 def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, atol: float = 1e-5,
                 check_dtype: bool = False) -> None:
     """``got`` is a tensor of ``want``'s shape whose values match within rtol/atol (scaled by the

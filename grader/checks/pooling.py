@@ -48,5 +48,6 @@ CHECKS = [
     raises_check("pool2d", "unknown_mode", [
         (f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)",
          lambda module, mode=mode: module.pool2d(D2L_X, (2, 2), mode)) for mode in BAD_MODES],
+        valid=("pool2d(d2l's 3×3 X, (2, 2), mode='avg')", lambda module: module.pool2d(D2L_X, (2, 2), "avg")),
         mistake="mode_not_validated"),
 ]

@@ -22,15 +22,18 @@ class Mistake:
     with_: str
     only_in_training: bool = False
 
+    def applied_to(self, source: str) -> str:
+        """``source`` (the reference's text of the module) with this mistake made."""
+        if source.count(self.replace) != 1:
+            raise ValueError(f"mistake {self.id}: the text to replace occurs {source.count(self.replace)} "
+                             f"times in {self.module}.py, not once")
+        return source.replace(self.replace, self.with_)
+
     def apply(self, target: Path) -> Path:
         """Write the reference with this mistake into ``target`` (a new implementation folder)."""
         shutil.copytree(SOLUTIONS_DIR, target, ignore=shutil.ignore_patterns("__pycache__"))
         path = target / f"{self.module}.py"
-        source = path.read_text(encoding="utf-8")
-        if source.count(self.replace) != 1:
-            raise ValueError(f"mistake {self.id}: the text to replace occurs {source.count(self.replace)} "
-                             f"times in {self.module}.py, not once")
-        path.write_text(source.replace(self.replace, self.with_), encoding="utf-8")
+        path.write_text(self.applied_to(path.read_text(encoding="utf-8")), encoding="utf-8")
         return target
 
 

@@ -1,0 +1,1 @@
+"""Reference solutions of the convkata katas, one module per d2l section."""

@@ -1,0 +1,34 @@
+"""d2l 8.3 — Network in network (NiN)."""
+from torch import nn
+
+
+def nin_block(in_channels: int, out_channels: int, kernel_size, strides, padding) -> nn.Sequential:
+    """Conv2d(in_channels, out_channels, kernel_size, strides, padding), ReLU, then twice
+    (1×1 Conv2d(out_channels, out_channels), ReLU): per-pixel fully connected layers.
+
+    (n, in_channels, h, w) → (n, out_channels, h', w') with h', w' set by the first convolution.
+    """
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, kernel_size, strides, padding), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU(),
+        nn.Conv2d(out_channels, out_channels, kernel_size=1), nn.ReLU())
+
+
+def nin(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+    """The seed's NiN for 224×224 input: four ``nin_block`` (96 ch, 11×11, stride 4, padding 0;
+    256 ch, 5×5, padding 2; 384 ch, 3×3, padding 1; num_classes ch, 3×3, padding 1) with
+    MaxPool2d(3, stride=2) after each of the first three, Dropout(0.5) before the last, then
+    global average pooling (AdaptiveAvgPool2d((1, 1))) and Flatten.
+
+    (n, in_channels, 224, 224) → (n, num_classes).
+    """
+    return nn.Sequential(
+        nin_block(in_channels, 96, kernel_size=11, strides=4, padding=0),
+        nn.MaxPool2d(3, stride=2),
+        nin_block(96, 256, kernel_size=5, strides=1, padding=2),
+        nn.MaxPool2d(3, stride=2),
+        nin_block(256, 384, kernel_size=3, strides=1, padding=1),
+        nn.MaxPool2d(3, stride=2), nn.Dropout(0.5),
+        nin_block(384, num_classes, kernel_size=3, strides=1, padding=1),
+        nn.AdaptiveAvgPool2d((1, 1)),
+        nn.Flatten())

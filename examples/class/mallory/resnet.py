@@ -1,0 +1,42 @@
+# Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
+# `make grade` shows your progress. Generated from solutions/resnet.py by `make exercises`.
+"""d2l 8.6 — Residual networks (ResNet)."""
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+class Residual(nn.Module):
+    """The residual block: conv3×3 (stride ``strides``) → BN → ReLU → conv3×3 → BN, plus the
+    shortcut, then ReLU. The shortcut is the input itself, or with ``use_1x1conv`` a 1×1
+    convolution with stride ``strides`` that matches channels and size.
+
+    (n, input_channels, h, w) → (n, num_channels, ceil(h / strides), ceil(w / strides)).
+    """
+
+    def __init__(self, input_channels: int, num_channels: int, use_1x1conv: bool = False, strides: int = 1):
+        raise NotImplementedError("residual: implement Residual.__init__ (d2l 8.6)")
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError("residual: implement Residual.forward (d2l 8.6)")
+
+
+def resnet_block(input_channels: int, num_channels: int, num_residuals: int,
+                 first_block: bool = False) -> list[nn.Module]:
+    """A ResNet stage: ``num_residuals`` Residual blocks. Unless ``first_block``, the first one
+    halves height and width and changes the channels (1×1 shortcut, stride 2); the others keep
+    (num_channels → num_channels). With ``first_block`` every block keeps the shape, so
+    input_channels must equal num_channels there.
+    """
+    raise NotImplementedError("resnet_block: implement resnet_block (d2l 8.6)")
+
+
+def resnet18(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
+    """The seed's ResNet-18: b1 = Conv2d(in_channels, 64, 7, stride 2, padding 3), BatchNorm2d(64),
+    ReLU, MaxPool2d(3, stride 2, padding 1); b2…b5 = stages of two Residual blocks with
+    64 (first_block), 128, 256 and 512 channels; then AdaptiveAvgPool2d((1, 1)), Flatten and
+    Linear(512, num_classes). Each b is an nn.Sequential.
+
+    (n, in_channels, h, w) → (n, num_classes); the seed uses 224×224.
+    """
+    raise NotImplementedError("resnet18: implement resnet18 (d2l 8.6)")

@@ -1,0 +1,196 @@
+"""Grade many submissions: probes in sandboxed workers, judges here, results committed one by one.
+
+    grade_batch(paths, GradeOptions(out=...)) -> list of records (see grader.results)
+
+One fork server per job slot (grader.sandbox.Worker); each slot grades whole submissions, kata
+by kata, and this process judges the probe data against the reference's, drawn from a secret
+seed for the run. A submission that is already graded (same files, same katas) is skipped unless
+``force``; each finished submission is committed before the next one is reported.
+"""
+from __future__ import annotations
+
+import queue
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .checks import checks_of_kata
+from .confine import Limits
+from .manifest import Kata, Manifest, load_manifest
+from .results import ResultStore, submission_record
+from .runner import CheckResult, KataResult, Runner, Status
+from .sandbox import KataRun, Worker
+from .submissions import Submission, SubmissionError, find_submissions, stage
+
+
+@dataclass
+class GradeOptions:
+    out: Path
+    db_url: str | None = None
+    assignment: str = "convkata"
+    jobs: int = 2
+    limits: Limits = field(default_factory=Limits)
+    katas: list[str] | None = None
+    force: bool = False
+    seed: int | None = None
+
+
+@dataclass
+class Progress:
+    """Callbacks the command line turns into a progress bar or log lines."""
+
+    started: Callable[[int, int], None] = lambda to_grade, skipped: None
+    finished: Callable[[dict, bool], None] = lambda record, skipped: None
+
+
+def select_katas(manifest: Manifest, ids: list[str] | None) -> list[Kata]:
+    """The katas to grade, in manifest order; ValueError naming an unknown id."""
+    if not ids:
+        return list(manifest)
+    known = {k.id for k in manifest}
+    unknown = [i for i in ids if i not in known]
+    if unknown:
+        raise ValueError(f"unknown kata {', '.join(map(repr, unknown))}; known katas: {', '.join(sorted(known))}")
+    return [k for k in manifest if k.id in ids]
+
+
+class Judge:
+    """Turns a kata's sandbox run into check results, against the reference's data."""
+
+    def __init__(self, seed: int):
+        self.runner = Runner(None, seed, seed_option="--seed")
+        self.lock = threading.Lock()
+
+    def kata_result(self, kata: Kata, run: KataRun | None, limits: Limits, blocked: str | None = None) -> KataResult:
+        probed = run.probed() if run else {}
+        results, unfinished = [], blocked
+        for check in checks_of_kata(kata.id):
+            if check.needs_cuda and not torch.cuda.is_available():
+                results.append(CheckResult(check, Status.SKIPPED, "needs a CUDA device"))
+            elif isinstance(probed.get(check.id), dict):
+                with self.lock:  # reference data is computed once, by one thread
+                    results.append(self.runner.verdict(check, kata.module, probed[check.id]))
+            else:
+                unfinished = unfinished or self.ending(run, limits)
+                results.append(self.runner.failure(check, unfinished, ()))
+                unfinished = blocked or "not run: an earlier check of this kata did not finish"
+        return KataResult(kata, results)
+
+    @staticmethod
+    def ending(run: KataRun, limits: Limits) -> str:
+        if run.ending == "timeout":
+            return (f"your code did not finish within the kata's {limits.wall_seconds:g} s "
+                    "(an endless loop, or far too slow)")
+        if run.ending == "output_limit":
+            return "your code produced far more data than this check needs"
+        status = run.exit_status
+        how = f"was killed by signal {-status}" if status is not None and status < 0 else f"exited (status {status})"
+        return (f"the process running your code {how} during this check — os._exit(), a crash, "
+                "or the memory limit")
+
+    def checks_to_probe(self, kata: Kata) -> list[tuple[str, int]]:
+        return [(c.id, c.seed_for(self.runner.seed)) for c in checks_of_kata(kata.id)
+                if not (c.needs_cuda and not torch.cuda.is_available())]
+
+
+def _grade_one(worker: Worker, judge: Judge, submission: Submission, staged: Path, digest: str,
+               katas: list[Kata], limits: Limits) -> dict:
+    started = time.monotonic()
+    results, hanging_modules = [], {}
+    for kata in katas:
+        if kata.module in hanging_modules:
+            results.append(judge.kata_result(kata, None, limits, blocked=hanging_modules[kata.module]))
+            continue
+        run = worker.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student)
+        if run.ending == "timeout" and not run.imported:
+            hanging_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
+                                            f"{limits.wall_seconds:g} s (an endless loop at import?)")
+            results.append(judge.kata_result(kata, None, limits, blocked=hanging_modules[kata.module]))
+            continue
+        results.append(judge.kata_result(kata, run, limits))
+    return submission_record(submission.student, submission.source, digest, judge.runner.seed, results,
+                             time.monotonic() - started)
+
+
+def _failed_record(submission: Submission, katas: list[Kata], judge: Judge, limits: Limits, error: str) -> dict:
+    """A submission that could not be graded at all: every check fails with the reason."""
+    results = [judge.kata_result(kata, None, limits, blocked=error) for kata in katas]
+    return submission_record(submission.student, submission.source, "", judge.runner.seed, results, 0.0, error=error)
+
+
+def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progress | None = None) -> list[dict]:
+    """Grade every submission in ``paths``; return their records in the order given."""
+    progress = progress or Progress()
+    manifest = load_manifest()
+    katas = select_katas(manifest, options.katas)
+    kata_ids = [k.id for k in katas]
+    submissions = find_submissions(paths)
+    store = ResultStore(options.out, manifest, options.db_url, options.assignment)
+    judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31))
+    staging = Path(tempfile.mkdtemp(prefix="convkata-staging-"))
+    records: dict[str, dict] = {}
+    todo: queue.Queue = queue.Queue()
+    try:
+        skipped = []
+        for submission in submissions:
+            try:
+                digest = stage(submission, staging / submission.student)
+            except SubmissionError as exc:
+                todo.put((submission, None, str(exc)))
+                continue
+            earlier = None if options.force else store.done(submission.student, digest, kata_ids)
+            if earlier:
+                skipped.append(earlier)
+            else:
+                todo.put((submission, digest, None))
+        progress.started(todo.qsize(), len(skipped))
+        if skipped:
+            store.derive(skipped)  # repairs what a killed run committed but did not derive
+            for record in skipped:
+                records[record["student"]] = record
+                progress.finished(record, True)
+        finished: queue.Queue = queue.Queue()
+        count = todo.qsize()
+        slots = [threading.Thread(target=_slot, args=(slot, todo, finished, judge, staging, katas, options),
+                                  daemon=True) for slot in range(min(max(options.jobs, 1), count))]
+        for thread in slots:
+            thread.start()
+        for _ in range(count):
+            record = finished.get()
+            if isinstance(record, BaseException):
+                raise record
+            store.commit(record)
+            records[record["student"]] = record
+            progress.finished(record, False)
+        for thread in slots:
+            thread.join()
+    finally:
+        store.close()
+        shutil.rmtree(staging, ignore_errors=True)
+    return [records[s.student] for s in submissions if s.student in records]
+
+
+def _slot(slot: int, todo: queue.Queue, finished: queue.Queue, judge: Judge, staging: Path,
+          katas: list[Kata], options: GradeOptions) -> None:
+    """One job slot: its own fork server; grades submissions from ``todo`` until none is left."""
+    try:
+        with Worker(slot, options.limits) as worker:
+            while True:
+                try:
+                    submission, digest, error = todo.get_nowait()
+                except queue.Empty:
+                    return
+                if error is not None:
+                    finished.put(_failed_record(submission, katas, judge, options.limits, error))
+                    continue
+                finished.put(_grade_one(worker, judge, submission, staging / submission.student, digest,
+                                        katas, options.limits))
+    except Exception as exc:  # a failure of the grader itself (WorkerError, …): stop the run, loudly
+        finished.put(exc)
