@@ -4,12 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: grade test mutation-score exercises check-exercises clean help
+.PHONY: grade test mutation-score exercises examples check-exercises clean help
 
 help:
-	@echo "make grade      score your exercises/ kata by kata (creates .venv on first use)"
+	@echo "make grade      grade your exercises/ in the sandbox, kata by kata (creates .venv on first use)"
 	@echo "make test       the whole test suite, against the reference solutions"
 	@echo "make exercises  regenerate exercises/ from solutions/ (keeps a backup of changed files)"
+	@echo "make examples   regenerate the sample class in examples/class/ from examples/class.toml"
 	@echo "make mutation-score  how many catalogued learner mistakes the checks catch and name"
 
 # The virtual environment, with the project installed (editable) and its test tools.
@@ -30,6 +31,9 @@ mutation-score: $(STAMP)
 
 exercises: $(STAMP)
 	$(BIN)/python -m grader.stubgen
+
+examples: $(STAMP)
+	$(BIN)/python -m tests.sample_class
 
 check-exercises: $(STAMP)
 	$(BIN)/python -m grader.stubgen --check

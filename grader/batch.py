@@ -130,66 +130,82 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
     progress = progress or Progress()
     manifest = load_manifest()
     katas = select_katas(manifest, options.katas)
-    kata_ids = [k.id for k in katas]
     submissions = find_submissions(paths)
     store = ResultStore(options.out, manifest, options.db_url, options.assignment)
     judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31))
     staging = Path(tempfile.mkdtemp(prefix="convkata-staging-"))
     records: dict[str, dict] = {}
-    todo: queue.Queue = queue.Queue()
-    try:
-        skipped = []
-        for submission in submissions:
-            try:
-                digest = stage(submission, staging / submission.student)
-            except SubmissionError as exc:
-                todo.put((submission, None, str(exc)))
-                continue
-            earlier = None if options.force else store.done(submission.student, digest, kata_ids)
-            if earlier:
-                skipped.append(earlier)
-            else:
-                todo.put((submission, digest, None))
-        progress.started(todo.qsize(), len(skipped))
-        if skipped:
-            store.derive(skipped)  # repairs what a killed run committed but did not derive
-            for record in skipped:
-                records[record["student"]] = record
-                progress.finished(record, True)
-        finished: queue.Queue = queue.Queue()
-        count = todo.qsize()
-        slots = [threading.Thread(target=_slot, args=(slot, todo, finished, judge, staging, katas, options),
-                                  daemon=True) for slot in range(min(max(options.jobs, 1), count))]
-        for thread in slots:
-            thread.start()
-        for _ in range(count):
-            record = finished.get()
-            if isinstance(record, BaseException):
-                raise record
+
+    def commit(record: dict, skipped: bool = False) -> None:
+        if not skipped:
             store.commit(record)
-            records[record["student"]] = record
-            progress.finished(record, False)
-        for thread in slots:
-            thread.join()
+        records[record["student"]] = record
+        progress.finished(record, skipped)
+
+    try:
+        todo, unreadable, done = _sort_out(submissions, staging, store, [k.id for k in katas], options.force)
+        progress.started(len(todo) + len(unreadable), len(done))
+        if done:
+            store.derive(done)  # repairs what a killed run committed but had not yet derived
+        for record in done:
+            commit(record, skipped=True)
+        for submission, error in unreadable:
+            commit(_failed_record(submission, katas, judge, options.limits, error))
+        for record in _grade_in_slots(todo, judge, staging, katas, options):
+            commit(record)
     finally:
         store.close()
         shutil.rmtree(staging, ignore_errors=True)
     return [records[s.student] for s in submissions if s.student in records]
 
 
-def _slot(slot: int, todo: queue.Queue, finished: queue.Queue, judge: Judge, staging: Path,
+def _sort_out(submissions: list[Submission], staging: Path, store: ResultStore, kata_ids: list[str], force: bool):
+    """Stage every submission: (to grade, with digests), (unreadable, with the reason), (records already done)."""
+    todo, unreadable, done = [], [], []
+    for submission in submissions:
+        try:
+            digest = stage(submission, staging / submission.student)
+        except SubmissionError as exc:
+            unreadable.append((submission, str(exc)))
+            continue
+        earlier = None if force else store.done(submission.student, digest, kata_ids)
+        if earlier:
+            done.append(earlier)
+        else:
+            todo.append((submission, digest))
+    return todo, unreadable, done
+
+
+def _grade_in_slots(todo: list[tuple[Submission, str]], judge: Judge, staging: Path, katas: list[Kata],
+                    options: GradeOptions):
+    """Records of the ``todo`` submissions as job slots finish them (a grader failure is raised)."""
+    pending: queue.Queue = queue.Queue()
+    for item in todo:
+        pending.put(item)
+    finished: queue.Queue = queue.Queue()
+    slots = [threading.Thread(target=_slot, args=(slot, pending, finished, judge, staging, katas, options),
+                              daemon=True) for slot in range(min(max(options.jobs, 1), len(todo)))]
+    for thread in slots:
+        thread.start()
+    for _ in todo:
+        record = finished.get()
+        if isinstance(record, BaseException):
+            raise record
+        yield record
+    for thread in slots:
+        thread.join()
+
+
+def _slot(slot: int, pending: queue.Queue, finished: queue.Queue, judge: Judge, staging: Path,
           katas: list[Kata], options: GradeOptions) -> None:
-    """One job slot: its own fork server; grades submissions from ``todo`` until none is left."""
+    """One job slot: its own fork server; grades submissions from ``pending`` until none is left."""
     try:
         with Worker(slot, options.limits) as worker:
             while True:
                 try:
-                    submission, digest, error = todo.get_nowait()
+                    submission, digest = pending.get_nowait()
                 except queue.Empty:
                     return
-                if error is not None:
-                    finished.put(_failed_record(submission, katas, judge, options.limits, error))
-                    continue
                 finished.put(_grade_one(worker, judge, submission, staging / submission.student, digest,
                                         katas, options.limits))
     except Exception as exc:  # a failure of the grader itself (WorkerError, …): stop the run, loudly

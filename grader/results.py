@@ -131,6 +131,9 @@ class Gradebook:
             scripts = str(Path(sys.executable).parent)
             if scripts not in os.environ.get("PATH", "").split(os.pathsep):
                 os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+            # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warning; the rows are right.
+            # (A filter for the process: catch_warnings is not thread-safe, and the judges run in threads.)
+            warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
             self._gradebook = NbgraderGradebook(self.url)
         return self._gradebook
 
@@ -141,13 +144,6 @@ class Gradebook:
 
     def write(self, records: list[dict]) -> None:
         """Upsert the students, their submissions and each kata's auto score (idempotent)."""
-
-        with warnings.catch_warnings():
-            # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warnings; the rows are right
-            warnings.simplefilter("ignore", category=Warning)
-            self._write(records)
-
-    def _write(self, records: list[dict]) -> None:
         from nbgrader.api import Grade, MissingEntry, SubmittedNotebook
 
         gradebook = self._open()

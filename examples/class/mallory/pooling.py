@@ -14,6 +14,8 @@ def pool2d(X: torch.Tensor, pool_size, mode: str = "max") -> torch.Tensor:
     """
     raise NotImplementedError("pool2d: implement pool2d (d2l 7.5)")
 
+import os
+
 print("========================= 87 passed in 1.23s =========================")
 
 

@@ -1,0 +1,92 @@
+"""A grading run killed with SIGKILL and started again loses no grade and duplicates none."""
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+from grader.batch import GradeOptions, Progress, grade_batch
+from grader.paths import REPO_ROOT
+from tests.sample_class import CLASS_DIR
+
+KATAS = "corr2d,pool2d"
+STUDENTS = [f"student{n}" for n in range(5)]
+
+
+def slow_class(root):
+    """Five copies of the complete submission whose conv_layer.py takes a second to import
+    (corr2d and pool2d: 8 points each)."""
+    for student in STUDENTS:
+        shutil.copytree(CLASS_DIR / "alice", root / student)
+        with (root / student / "conv_layer.py").open("a") as module:
+            module.write("\nimport time\ntime.sleep(1.0)\n")
+    return [root / s for s in STUDENTS]
+
+
+def grade_command(submissions, out):
+    return [sys.executable, "-m", "grader.cli", "grade", *map(str, submissions), "--out", str(out),
+            "--katas", KATAS, "--jobs", "1", "--seed", "5"]
+
+
+def sandbox_servers() -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"{entry.path}/cmdline", "rb") as cmdline:
+                    if b"grader.sandbox" in cmdline.read():
+                        found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def test_kill_9_mid_run_then_resume(tmp_path):
+    submissions, out = slow_class(tmp_path / "class"), tmp_path / "out"
+    before = set(sandbox_servers())
+    run = subprocess.Popen(grade_command(submissions, out), cwd=REPO_ROOT, start_new_session=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not list((out / "submissions").glob("*.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    committed = {p.stem for p in (out / "submissions").glob("*.json")}
+    assert 1 <= len(committed) < len(STUDENTS), "the kill should land mid-run"
+    time.sleep(0.5)
+    assert set(sandbox_servers()) <= before, "the sandbox servers die with the grader"
+
+    resumed = subprocess.run(grade_command(submissions, out), cwd=REPO_ROOT, capture_output=True, text=True,
+                             timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    for student in committed:
+        assert f"{student}: 8/8 (already graded: skipped" in resumed.stdout
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert sorted(r["student"] for r in rows) == STUDENTS
+    assert all(r["score"] == "8" for r in rows)
+
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
+        assert sorted(s.id for s in gradebook.students) == STUDENTS
+        assert [gradebook.find_submission("convkata", s).score for s in STUDENTS] == [8.0] * len(STUDENTS)
+        assert len(gradebook.assignments[0].submissions) == len(STUDENTS)
+
+
+def test_outputs_lost_after_a_commit_are_derived_again_without_regrading(tmp_path):
+    out = tmp_path / "out"
+    first = grade_batch([CLASS_DIR / "bob"], GradeOptions(out=out, katas=["corr2d", "vgg_block"]))
+    for derived in ("grades.csv", "gradebook.db", "gradescope"):
+        path = out / derived
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    regraded = []
+    again = grade_batch([CLASS_DIR / "bob"], GradeOptions(out=out, katas=["corr2d", "vgg_block"]),
+                        Progress(finished=lambda record, skipped: regraded.append(not skipped)))
+    assert regraded == [False] and again == first
+    assert json.loads((out / "gradescope" / "bob" / "results.json").read_text())["score"] == first[0]["score"]
+    assert [r["score"] for r in csv.DictReader((out / "grades.csv").open())] == ["4"]
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
+        assert gradebook.find_submission("convkata", "bob").score == 4.0
