@@ -28,7 +28,7 @@ from .learner import HintState, backup, splice_symbols, symbol_source, watch
 from .manifest import Kata, Manifest, ManifestError, load_manifest
 from .paths import EXERCISES_DIR, NAMED_IMPLEMENTATIONS, SOLUTIONS_DIR, resolve_impl
 from .report import STATUS_LABEL, render
-from .runner import KataResult, Runner, Status
+from .runner import UNCREDITED_NOTE, KataResult, Runner, Status
 
 MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.PENDING: "…", Status.SKIPPED: "-"}
 STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow", Status.SKIPPED: "dim"}
@@ -130,6 +130,8 @@ def show_result(out: Output, result: KataResult) -> None:
         out.line(f"pending: {summary}; some of it is still a stub in {kata.module}.py", style="yellow")
     else:
         out.line(f"failing: {summary}. Stuck? `kata hint {kata.id}`", style="red")
+    if result.uncredited:
+        out.line(f"({UNCREDITED_NOTE})", style="dim")
 
 
 def cmd_status(args) -> int:

@@ -24,7 +24,7 @@ import warnings
 from pathlib import Path
 
 from .manifest import Manifest
-from .runner import CheckResult, KataResult, Status
+from .runner import UNCREDITED_NOTE, CheckResult, KataResult, Status
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -46,6 +46,7 @@ def kata_record(result: KataResult) -> dict:
     kata = result.kata
     return {"id": kata.id, "title": kata.title, "section": kata.section, "module": kata.module,
             "points": kata.points, "score": round(result.score, 4), "status": result.status.value,
+            "uncredited": result.uncredited,
             "checks": [{"id": r.check.id, "name": r.check.name, "kind": r.check.kind, "status": r.status.value,
                         "message": r.message, "mistakes": list(r.mistakes), "warnings": list(r.warnings)}
                        for r in result.results]}
@@ -78,6 +79,8 @@ def kata_output(kata: dict) -> str:
     applicable = [c for c in kata["checks"] if c["status"] != Status.SKIPPED.value]
     passed = sum(c["status"] == Status.PASSED.value for c in applicable)
     lines = [f"{passed}/{len(applicable)} checks passed ({kata['module']}.py, d2l {kata['section']})"]
+    if kata.get("uncredited"):
+        lines.append(f"({UNCREDITED_NOTE})")
     for check in applicable:
         if check["status"] == Status.PASSED.value:
             continue

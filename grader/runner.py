@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 
 from .checks import checks_of_kata
-from .checks.base import Check, Mismatch, plain
+from .checks.base import FIXED_INPUT_KINDS, Check, Mismatch, plain
 from .diagnosis import explain, for_kata, match_text
 from .implementation import Implementation, ImplementationImportError, load_implementation
 from .manifest import Kata, Manifest
@@ -61,11 +61,22 @@ class KataResult:
         return Status.PASSED
 
     @property
+    def uncredited(self) -> bool:
+        """Checks passed, but only on fixed inputs (see FIXED_INPUT_KINDS): they earn nothing yet."""
+        passed = [r.check.kind for r in self.results if r.status is Status.PASSED]
+        return bool(passed) and all(kind in FIXED_INPUT_KINDS for kind in passed)
+
+    @property
     def score(self) -> float:
-        """The kata's points, in proportion to the applicable checks passed."""
-        if not self.applicable:
+        """The kata's points, in proportion to the applicable checks passed — nothing when only
+        checks on fixed inputs pass, which a hard-coded answer could do."""
+        if not self.applicable or self.uncredited:
             return 0.0
         return self.kata.points * self.count(Status.PASSED) / self.applicable
+
+
+UNCREDITED_NOTE = ("the checks on fixed inputs (examples, architecture, refused arguments) earn points once a "
+                   "check on generated inputs passes too")
 
 
 class ReferenceFailure(RuntimeError):

@@ -18,6 +18,11 @@ import torch
 KINDS = (
     "example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "training", "gpu")
 
+#: Kinds whose inputs are fixed (the book's printed examples, the architecture, the arguments that
+#: must be refused): a hard-coded answer could pass them, so they earn points only beside a
+#: passing check on seeded inputs.
+FIXED_INPUT_KINDS = ("example", "structure", "errors")
+
 Probe = Callable[[ModuleType, int], Any]
 Judge = Callable[[Any, Any, int], None]
 

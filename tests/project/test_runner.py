@@ -107,3 +107,18 @@ def test_a_warning_from_correct_code_never_fails_it(make_impl):
         result = run(warns, "corr2d")
     assert result.status is Status.PASSED
     assert any("UserWarning: torch says: this is deprecated" in r.warnings for r in result.results)
+
+
+def test_checks_on_fixed_inputs_alone_earn_nothing(make_impl, kata_seed):
+    """A corr2d that knows only the book's example passes that check, and earns no point for it."""
+    hard_coded = '''
+import torch
+
+def corr2d(X, K):
+    return torch.tensor([[19.0, 25.0], [37.0, 43.0]])
+'''
+    impl = make_impl(conv_layer=lambda source: source + hard_coded)
+    result = Runner(impl, kata_seed).run_kata(load_manifest().get("corr2d"))
+    passed = [r.check.kind for r in result.results if r.status is Status.PASSED]
+    assert passed == ["example"]
+    assert result.uncredited and result.score == 0
