@@ -173,7 +173,7 @@ def _grading_progress(out: Output):
 def cmd_grade(args) -> int:
     from .batch import GradeOptions, grade_batch
     from .confine import Limits
-    from .results import kata_results
+    from .results import GradebookError, kata_results
     from .sandbox import confinement_report
     from .submissions import SubmissionError
 
@@ -193,6 +193,9 @@ def cmd_grade(args) -> int:
             records = grade_batch(_submission_paths(args.submissions), options, progress)
     except (SubmissionError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
+    except GradebookError as exc:
+        print(f"kata grade: {exc}", file=sys.stderr)
+        return 1
     manifest = load_manifest()
     if len(records) == 1:
         results = kata_results(records[0], manifest)

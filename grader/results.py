@@ -18,8 +18,10 @@ import csv
 import io
 import json
 import os
+import queue
 import sys
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -118,38 +120,70 @@ def class_csv(records: list[dict], manifest: Manifest) -> str:
     return out.getvalue()
 
 
+class GradebookError(RuntimeError):
+    """The gradebook could not be written; the records (and so every grade) are safe on disk."""
+
+
 class Gradebook:
-    """nbgrader's gradebook, written through ``nbgrader.api.Gradebook``; opened on first use."""
+    """nbgrader's gradebook, written through ``nbgrader.api.Gradebook`` by a thread of its own:
+    opening it imports nbgrader and runs alembic (seconds), which then overlaps with the grading.
+    Records are written in the order they arrive; ``close`` waits for the last one."""
 
     def __init__(self, url: str, assignment: str):
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(url)
+        except ArgumentError as exc:
+            raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
         self.url = url
         self.assignment = assignment
-        self._gradebook = None
-
-    def _open(self):
-        if self._gradebook is None:
-            from nbgrader.api import Gradebook as NbgraderGradebook
-
-            # nbgrader runs the `alembic` command beside this Python to check the database's schema
-            scripts = str(Path(sys.executable).parent)
-            if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-                os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
-            # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warning; the rows are right.
-            # (A filter for the process: catch_warnings is not thread-safe, and the judges run in threads.)
-            warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
-            self._gradebook = NbgraderGradebook(self.url)
-        return self._gradebook
-
-    def close(self) -> None:
-        if self._gradebook is not None:
-            self._gradebook.close()
-            self._gradebook = None
+        self.error: BaseException | None = None
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="gradebook", daemon=True)
+        self._thread.start()
 
     def write(self, records: list[dict]) -> None:
+        self._queue.put(list(records))
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        if self.error is not None:
+            raise GradebookError(f"could not write nbgrader's gradebook at {self.url}: {self.error} — every grade "
+                                 "is in the records; run again to retry") from self.error
+
+    def _run(self) -> None:
+        try:
+            gradebook = self._open()
+        except BaseException as exc:
+            self.error = exc
+            return
+        try:
+            while (records := self._queue.get()) is not None:
+                self._write(gradebook, records)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            gradebook.close()
+
+    def _open(self):
+        from nbgrader.api import Gradebook as NbgraderGradebook
+
+        # nbgrader runs the `alembic` command beside this Python to check the database's schema
+        scripts = str(Path(sys.executable).parent)
+        if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+        # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warning; the rows are right.
+        # (A filter for the process: catch_warnings is not thread-safe, and the judges run in threads.)
+        warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
+        return NbgraderGradebook(self.url)
+
+    def _write(self, gradebook, records: list[dict]) -> None:
         """Upsert the students, their submissions and each kata's auto score (idempotent)."""
         from nbgrader.api import Grade, MissingEntry, SubmittedNotebook
 
-        gradebook = self._open()
         gradebook.update_or_create_assignment(self.assignment)
         for record in records:
             for kata in record["katas"]:
@@ -189,19 +223,14 @@ class ResultStore:
         self.manifest = manifest
         self.records_dir = self.out / "submissions"
         self.db_url = db_url or f"sqlite:///{self.out / 'gradebook.db'}"
-        self.gradebook = Gradebook(self.db_url, assignment)
         self.out.mkdir(parents=True, exist_ok=True)
+        self._records = {r["student"]: r for r in self._read_records()}
+        self.gradebook = Gradebook(self.db_url, assignment)
 
     def record_path(self, student: str) -> Path:
         return self.records_dir / f"{student}.json"
 
-    def load(self, student: str) -> dict | None:
-        try:
-            return json.loads(self.record_path(student).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-
-    def records(self) -> list[dict]:
+    def _read_records(self) -> list[dict]:
         found = []
         for path in sorted(self.records_dir.glob("*.json")):
             try:
@@ -212,7 +241,7 @@ class ResultStore:
 
     def done(self, student: str, digest: str, katas: list[str]) -> dict | None:
         """The record of an earlier run of this very submission over these katas, if there is one."""
-        record = self.load(student)
+        record = self._records.get(student)
         if record and record.get("digest") == digest and [k["id"] for k in record["katas"]] == katas:
             return record
         return None
@@ -220,6 +249,7 @@ class ResultStore:
     def commit(self, record: dict) -> None:
         """The record first (the commit point), then what is derived from it."""
         atomic_write(self.record_path(record["student"]), json.dumps(record, indent=1, ensure_ascii=False))
+        self._records[record["student"]] = record
         self.derive([record])
 
     def derive(self, records: list[dict]) -> None:
@@ -228,7 +258,7 @@ class ResultStore:
             atomic_write(self.out / "gradescope" / record["student"] / "results.json",
                          json.dumps(gradescope_results(record), indent=1, ensure_ascii=False))
         self.gradebook.write(records)
-        atomic_write(self.out / "grades.csv", class_csv(self.records(), self.manifest))
+        atomic_write(self.out / "grades.csv", class_csv(list(self._records.values()), self.manifest))
 
     def close(self) -> None:
         self.gradebook.close()
