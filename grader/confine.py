@@ -9,6 +9,8 @@ Everything here acts on the calling process and cannot be undone by it: a worker
   gradebook, the output folder and other submissions are out of reach.
 - Resource limits: address space, CPU seconds, processes and threads, file size, open files, no core dumps.
 - When the grader runs as root, the worker drops to an unprivileged uid with no supplementary groups.
+- seccomp (x86-64, aarch64): no socket of any kind — Landlock governs only TCP, so without this a
+  worker could send UDP anywhere or connect to a unix socket by its path.
 """
 from __future__ import annotations
 
@@ -199,6 +201,46 @@ def reachable_python(paths: list[Path]) -> list[Path]:
             os.close(handle)
         _mount("none", str(closed), None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     return list(covered)
+
+
+class _SockFilter(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
+
+
+#: Per machine: the seccomp audit arch, and the numbers of socket, socketpair and io_uring_setup.
+_SOCKET_SYSCALLS = {"x86_64": (0xC000003E, (41, 53, 425)), "aarch64": (0xC00000B7, (198, 199, 425))}
+_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
+_BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
+_RET_ALLOW, _RET_EACCES = 0x7FFF0000, 0x00050000 | 13
+_X32_SYSCALL_BIT = 0x40000000
+
+
+def deny_sockets() -> bool:
+    """seccomp: from now on this process (and what it forks) can create no socket of any kind —
+    no UDP or raw IP (Landlock governs only TCP), no unix socket to connect to a service by its
+    path — nor an io_uring that would make them; system calls of another ABI (i386, x32) fail too.
+    Returns False on a machine whose system call numbers this does not know."""
+    import platform
+
+    known = _SOCKET_SYSCALLS.get(platform.machine())
+    if known is None:
+        return False
+    arch, numbers = known
+    deny = 6 + len(numbers)  # the index of the final "fail with EACCES", after the "allow"
+    program = [(_BPF_LD_W_ABS, 0, 0, 4), (_BPF_JEQ_K, 1, 0, arch), (_BPF_RET_K, 0, 0, _RET_EACCES),
+               (_BPF_LD_W_ABS, 0, 0, 0), (_BPF_JGE_K, deny - 5, 0, _X32_SYSCALL_BIT)]
+    for index, number in enumerate(numbers, start=5):
+        program.append((_BPF_JEQ_K, deny - index - 1, 0, number))
+    program += [(_BPF_RET_K, 0, 0, _RET_ALLOW), (_BPF_RET_K, 0, 0, _RET_EACCES)]
+    filters = (_SockFilter * len(program))(*(_SockFilter(*instruction) for instruction in program))
+    fprog = _SockFprog(len(program), filters)
+    _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")
+    _check(_libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0), "seccomp")
+    return True
 
 
 def drop_privileges(uid: int) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import io
 import json
+import mmap
 import os
 import selectors
 import shutil
@@ -33,8 +34,9 @@ from pathlib import Path
 from . import confine
 from .paths import REPO_ROOT
 
-#: The child's frames may not add up to more than this (a probe's data is small).
-MAX_OUTPUT_BYTES = 256 << 20
+#: The child's frames may not add up to more than this (a probe's data is small: the reference's
+#: largest kata, resnet18, sends about 80 KB).
+MAX_OUTPUT_BYTES = 16 << 20
 #: After the child exits, how long its pipe may stay open (held by something it left behind).
 DRAIN_SECONDS = 0.5
 _FRAME_HEADER = struct.Struct(">I")
@@ -66,24 +68,107 @@ class KataRun:
 
 
 def decode_frames(data: bytes) -> list[dict]:
-    """The child's frames, loaded with ``weights_only=True``; a malformed frame ends the list."""
+    """The child's frames, loaded with ``weights_only=True``; a malformed frame ends the list.
+
+    The child runs the submission, so every byte here may be forged: a frame counts only when
+    it is what ``_send_frame`` writes (an uncompressed ``torch.save`` archive with a small
+    pickle) holding an event of the shape ``_child`` sends, with plain probe data within
+    ``_FrameBudget`` — no zip or pickle bomb, no structure that is cheap to send but costly to
+    walk, no malformed event to crash or stall the judges."""
     import torch
 
-    events, offset = [], 0
+    events, offset, budget = [], 0, _FrameBudget()
     while offset + _FRAME_HEADER.size <= len(data):
         (length,) = _FRAME_HEADER.unpack_from(data, offset)
         offset += _FRAME_HEADER.size
         if offset + length > len(data):
             break
+        frame = data[offset:offset + length]
+        if not _stored_archive(frame):
+            break
         try:
-            event = torch.load(io.BytesIO(data[offset:offset + length]), weights_only=True)
+            event = torch.load(io.BytesIO(frame), weights_only=True)
         except Exception:
             break
         offset += length
-        if not isinstance(event, dict):
+        if not _valid_event(event, budget):
             break
         events.append(event)
     return events
+
+
+#: The most a frame's pickle may hold (the reference's largest is about 5 KB).
+MAX_PICKLE_BYTES = 1 << 20
+_EVENTS = {"started", "imported", "check", "done"}
+_OUTCOMES = {"data", "pending", "error", "import_error"}
+
+
+class _FrameBudget:
+    """What one kata's frames may add up to when walked: values (every visit counts, so shared
+    references cannot multiply the work), nesting depth, and tensor bytes (by shape, so a
+    zero-stride view of one number cannot stand for gigabytes)."""
+
+    VALUES = 1_000_000
+    DEPTH = 64
+
+    def __init__(self):
+        self.values = self.VALUES
+        self.tensor_bytes = MAX_OUTPUT_BYTES
+
+    def plain(self, value, depth: int = 0) -> bool:
+        import torch
+
+        self.values -= 1
+        if self.values < 0 or depth > self.DEPTH:
+            return False
+        kind = type(value)
+        if value is None or kind in (bool, int, float, str):
+            return True
+        if kind in (list, tuple):
+            return all(self.plain(v, depth + 1) for v in value)
+        if kind is dict:
+            return all(type(k) is str and self.plain(v, depth + 1) for k, v in value.items())
+        if kind is torch.Tensor:
+            try:
+                if value.layout != torch.strided or value.device.type != "cpu" or value.is_quantized or value.is_nested:
+                    return False
+                self.tensor_bytes -= value.numel() * value.element_size()
+            except Exception:  # a tensor torch itself cannot describe is no probe data
+                return False
+            return self.tensor_bytes >= 0
+        return False
+
+
+def _stored_archive(frame: bytes) -> bool:
+    """Whether ``frame`` is a zip archive as ``torch.save`` writes it: every member stored
+    uncompressed (no deflate bomb), the pickle no larger than MAX_PICKLE_BYTES."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(frame)) as archive:
+            members = archive.infolist()
+    except Exception:
+        return False
+    return bool(members) and all(
+        m.compress_type == zipfile.ZIP_STORED and m.file_size == m.compress_size
+        and not (m.filename.endswith(".pkl") and m.file_size > MAX_PICKLE_BYTES) for m in members)
+
+
+def _valid_event(event, budget: _FrameBudget) -> bool:
+    """Whether ``event`` has the shape of an event ``_child`` sends, with plain probe data."""
+    if type(event) is not dict or event.get("event") not in _EVENTS:
+        return False
+    if event["event"] != "check":
+        return set(event) == {"event"}
+    probed = event.get("probed")
+    if set(event) != {"event", "id", "probed"} or type(event["id"]) is not str or type(probed) is not dict:
+        return False
+    if probed.get("outcome") == "data":
+        warnings = probed.get("warnings")
+        return (set(probed) == {"outcome", "data", "warnings"} and type(warnings) is list
+                and all(type(w) is str for w in warnings) and budget.plain(probed["data"]))
+    return (probed.get("outcome") in _OUTCOMES and set(probed) == {"outcome", "message"}
+            and type(probed["message"]) is str)
 
 
 def confinement_report() -> dict:
@@ -254,6 +339,7 @@ def _child(request: dict, workdir: Path, fd: int) -> None:
     abi = confine.landlock_abi()
     if abi:
         confine.restrict_filesystem(read=[*confine.python_paths(), *confine.SYSTEM_READ], write=[workdir], abi=abi)
+    confine.deny_sockets()
     if uid is not None:
         confine.drop_privileges(uid)
         confine.die_with_parent()
@@ -281,41 +367,56 @@ def _child(request: dict, workdir: Path, fd: int) -> None:
     os._exit(0)
 
 
-def _collect(read_fd: int, pid: int, deadline: float) -> tuple[bytes, str]:
-    """Read the child's frames until it exits (plus a short drain) or the deadline passes."""
-    chunks, size, ending = [], 0, "finished"
+#: How much of the child's output one read takes.
+_READ_BYTES = 1 << 20
+
+
+def _collect(read_fd: int, pid: int, deadline: float) -> tuple[mmap.mmap, int, str]:
+    """Read the child's frames until it exits (plus a short drain) or the deadline passes.
+
+    They go into an anonymous mapping, never into the server's heap: every later child is a
+    fork of this process, and could read what an earlier one (another student's) sent from
+    memory the server had freed but not cleared. The caller closes (unmaps) it once sent."""
+    buffer = mmap.mmap(-1, MAX_OUTPUT_BYTES + _READ_BYTES)
+    size, ending = 0, "finished"
     pidfd = os.pidfd_open(pid)
     selector = selectors.DefaultSelector()
     selector.register(read_fd, selectors.EVENT_READ)
     selector.register(pidfd, selectors.EVENT_READ)
     exited_at = None
     try:
-        while True:
-            now = time.monotonic()
-            limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_SECONDS)
-            if now >= limit:
-                ending = "timeout" if exited_at is None else ending
-                break
-            events = selector.select(timeout=limit - now)
-            for key, _ in events:
-                if key.fd == pidfd:
-                    selector.unregister(pidfd)
-                    exited_at = time.monotonic()
-                    continue
-                chunk = os.read(read_fd, 1 << 20)
-                if not chunk:
-                    return b"".join(chunks), ending
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_OUTPUT_BYTES:
-                    return b"".join(chunks), "output_limit"
+        with memoryview(buffer) as view:
+            while True:
+                now = time.monotonic()
+                limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_SECONDS)
+                if now >= limit:
+                    ending = "timeout" if exited_at is None else ending
+                    break
+                events = selector.select(timeout=limit - now)
+                for key, _ in events:
+                    if key.fd == pidfd:
+                        selector.unregister(pidfd)
+                        exited_at = time.monotonic()
+                        continue
+                    with view[size:size + _READ_BYTES] as free:
+                        count = os.readv(read_fd, [free])
+                    if not count:
+                        return buffer, size, ending
+                    size += count
+                    if size > MAX_OUTPUT_BYTES:
+                        return buffer, size, "output_limit"
+    except BaseException:
+        buffer.close()
+        raise
     finally:
         selector.close()
         os.close(pidfd)
-    return b"".join(chunks), ending
+    return buffer, size, ending
 
 
-def _serve_one(request: dict) -> tuple[dict, bytes]:
+def _serve_one(request: dict) -> tuple[dict, mmap.mmap]:
+    """Run one kata; the header, and the mapping whose first ``header["bytes"]`` bytes are the
+    child's frames."""
     started = time.monotonic()
     limits = confine.Limits(**request["limits"])
     workdir = Path(tempfile.mkdtemp(prefix="kata-", dir=request["workdir_root"]))
@@ -335,7 +436,7 @@ def _serve_one(request: dict) -> tuple[dict, bytes]:
             os._exit(70)
     os.close(write_fd)
     try:
-        data, ending = _collect(read_fd, pid, started + limits.wall_seconds)
+        buffer, size, ending = _collect(read_fd, pid, started + limits.wall_seconds)
     finally:
         os.close(read_fd)
         try:
@@ -350,9 +451,23 @@ def _serve_one(request: dict) -> tuple[dict, bytes]:
         _kill_everything_left()
         shutil.rmtree(workdir, ignore_errors=True)
     exit_status = os.waitstatus_to_exitcode(status)
-    header = {"bytes": len(data), "ending": ending, "exit_status": exit_status,
+    header = {"bytes": size, "ending": ending, "exit_status": exit_status,
               "seconds": round(time.monotonic() - started, 3)}
-    return header, data
+    return header, buffer
+
+
+def _reply(out, header: dict, buffer: mmap.mmap) -> None:
+    """Send one reply, straight from the mapping, then unmap it (nothing of it stays behind)."""
+    try:
+        out.write(json.dumps(header).encode() + b"\n")
+        out.flush()
+        with memoryview(buffer) as view:
+            sent = 0
+            while sent < header["bytes"]:
+                with view[sent:header["bytes"]] as rest:
+                    sent += os.write(out.fileno(), rest)
+    finally:
+        buffer.close()
 
 
 def _warm_up() -> None:
@@ -392,9 +507,7 @@ def serve() -> None:
     protocol_out.write(json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
     protocol_out.flush()
     for line in protocol_in:
-        header, data = _serve_one(json.loads(line))
-        protocol_out.write(json.dumps(header).encode() + b"\n" + data)
-        protocol_out.flush()
+        _reply(protocol_out, *_serve_one(json.loads(line)))
 
 
 if __name__ == "__main__":
