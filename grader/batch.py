@@ -2,8 +2,8 @@
 
     grade_batch(paths, GradeOptions(out=...)) -> list of records (see grader.results)
 
-One fork server per job slot (grader.sandbox.Worker); each slot grades whole submissions, kata
-by kata, and this process judges the probe data against the reference's, drawn from a secret
+One fork server with a slot per job (grader.sandbox.ForkServer); each slot grades whole
+submissions, kata by kata, and this process judges the probe data against the reference's, drawn from a secret
 seed for the run. A submission that is already graded (same files, same katas) is skipped unless
 ``force``; each finished submission is committed before the next one is reported.
 """
@@ -26,7 +26,7 @@ from .confine import Limits
 from .manifest import Kata, Manifest, load_manifest
 from .results import ResultStore, submission_record
 from .runner import CheckResult, KataResult, Runner, Status
-from .sandbox import KataRun, Worker
+from .sandbox import ForkServer, KataRun, Slot
 from .submissions import Submission, SubmissionError, find_submissions, stage
 
 
@@ -90,6 +90,8 @@ class Judge:
                     "(an endless loop, or far too slow)")
         if run.ending == "output_limit":
             return "your code produced far more data than this check needs"
+        if run.ending == "refused":
+            return "the process running your code sent data the grader refuses to read (forged or damaged)"
         status = run.exit_status
         how = f"was killed by signal {-status}" if status is not None and status < 0 else f"exited (status {status})"
         return (f"the process running your code {how} during this check — os._exit(), a crash, "
@@ -100,7 +102,7 @@ class Judge:
                 if not (c.needs_cuda and not torch.cuda.is_available())]
 
 
-def _grade_one(worker: Worker, judge: Judge, submission: Submission, staged: Path, digest: str,
+def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, digest: str,
                katas: list[Kata], limits: Limits) -> dict:
     started = time.monotonic()
     results, hanging_modules = [], {}
@@ -108,7 +110,7 @@ def _grade_one(worker: Worker, judge: Judge, submission: Submission, staged: Pat
         if kata.module in hanging_modules:
             results.append(judge.kata_result(kata, None, limits, blocked=hanging_modules[kata.module]))
             continue
-        run = worker.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student)
+        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student)
         if run.ending == "timeout" and not run.imported:
             hanging_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
                                             f"{limits.wall_seconds:g} s (an endless loop at import?)")
@@ -125,12 +127,18 @@ def _failed_record(submission: Submission, katas: list[Kata], judge: Judge, limi
     return submission_record(submission.student, submission.source, "", judge.runner.seed, results, 0.0, error=error)
 
 
-def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progress | None = None) -> list[dict]:
-    """Grade every submission in ``paths``; return their records in the order given."""
+def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progress | None = None,
+                server: ForkServer | None = None) -> list[dict]:
+    """Grade every submission in ``paths``; return their records in the order given. ``server``: a
+    fork server the caller started early (its warm-up then overlaps with the caller's own), else
+    one is started here."""
     progress = progress or Progress()
     manifest = load_manifest()
     katas = select_katas(manifest, options.katas)
     submissions = find_submissions(paths)
+    own_server = server is None
+    if own_server:
+        server = ForkServer(min(max(options.jobs, 1), len(submissions)), options.limits, [k.id for k in katas])
     store = ResultStore(options.out, manifest, options.db_url, options.assignment)
     judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31))
     staging = Path(tempfile.mkdtemp(prefix="convkata-staging-"))
@@ -151,9 +159,11 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
             commit(record, skipped=True)
         for submission, error in unreadable:
             commit(_failed_record(submission, katas, judge, options.limits, error))
-        for record in _grade_in_slots(todo, judge, staging, katas, options):
+        for record in _grade_in_slots(server, todo, judge, staging, katas, options):
             commit(record)
     finally:
+        if own_server:
+            server.close()
         store.close()
         shutil.rmtree(staging, ignore_errors=True)
     return [records[s.student] for s in submissions if s.student in records]
@@ -176,37 +186,36 @@ def _sort_out(submissions: list[Submission], staging: Path, store: ResultStore, 
     return todo, unreadable, done
 
 
-def _grade_in_slots(todo: list[tuple[Submission, str]], judge: Judge, staging: Path, katas: list[Kata],
-                    options: GradeOptions):
-    """Records of the ``todo`` submissions as job slots finish them (a grader failure is raised)."""
+def _grade_in_slots(server: ForkServer, todo: list[tuple[Submission, str]], judge: Judge, staging: Path,
+                    katas: list[Kata], options: GradeOptions):
+    """Records of the ``todo`` submissions as the server's job slots finish them (a grader failure is raised)."""
     pending: queue.Queue = queue.Queue()
     for item in todo:
         pending.put(item)
     finished: queue.Queue = queue.Queue()
-    slots = [threading.Thread(target=_slot, args=(slot, pending, finished, judge, staging, katas, options),
-                              daemon=True) for slot in range(min(max(options.jobs, 1), len(todo)))]
-    for thread in slots:
+    threads = [threading.Thread(target=_work_slot, args=(slot, pending, finished, judge, staging, katas, options),
+                                daemon=True) for slot in server.slots[:len(todo)]]
+    for thread in threads:
         thread.start()
     for _ in todo:
         record = finished.get()
         if isinstance(record, BaseException):
             raise record
         yield record
-    for thread in slots:
+    for thread in threads:
         thread.join()
 
 
-def _slot(slot: int, pending: queue.Queue, finished: queue.Queue, judge: Judge, staging: Path,
-          katas: list[Kata], options: GradeOptions) -> None:
-    """One job slot: its own fork server; grades submissions from ``pending`` until none is left."""
+def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: Judge, staging: Path,
+               katas: list[Kata], options: GradeOptions) -> None:
+    """One job slot's thread: grades submissions from ``pending`` until none is left."""
     try:
-        with Worker(slot, options.limits) as worker:
-            while True:
-                try:
-                    submission, digest = pending.get_nowait()
-                except queue.Empty:
-                    return
-                finished.put(_grade_one(worker, judge, submission, staging / submission.student, digest,
-                                        katas, options.limits))
-    except Exception as exc:  # a failure of the grader itself (WorkerError, …): stop the run, loudly
+        while True:
+            try:
+                submission, digest = pending.get_nowait()
+            except queue.Empty:
+                return
+            finished.put(_grade_one(slot, judge, submission, staging / submission.student, digest,
+                                    katas, options.limits))
+    except Exception as exc:  # a failure of the grader itself (SandboxError, …): stop the run, loudly
         finished.put(exc)

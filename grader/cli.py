@@ -171,31 +171,36 @@ def _grading_progress(out: Output):
 
 
 def cmd_grade(args) -> int:
-    from .batch import GradeOptions, grade_batch
     from .confine import Limits
-    from .results import GradebookError, kata_results
-    from .sandbox import confinement_report
-    from .submissions import SubmissionError
+    from .sandbox import ForkServer, confinement_report
 
     out = Output()
-    options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment, jobs=args.jobs,
-                           limits=Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20),
-                           katas=[k for k in args.katas.split(",") if k] if args.katas else None,
-                           force=args.force, seed=args.seed)
-    report = confinement_report()
-    if not report["landlock_abi"]:
-        out.line("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits"
-                 + (" as an unprivileged user" if report["root"] else "") + " but can read files this user can read",
-                 style="yellow")
-    started = time.monotonic()
-    try:
-        with _grading_progress(out) as progress:
-            records = grade_batch(_submission_paths(args.submissions), options, progress)
-    except (SubmissionError, ValueError) as exc:
-        raise UsageProblem(str(exc)) from None
-    except GradebookError as exc:
-        print(f"kata grade: {exc}", file=sys.stderr)
-        return 1
+    limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
+    katas = [k for k in args.katas.split(",") if k] if args.katas else None
+    # the sandbox warms up (imports torch, the checks) while this process does the same
+    with ForkServer(max(1, min(args.jobs, len(args.submissions))), limits, katas) as server:
+        from .batch import GradeOptions, grade_batch
+        from .results import GradebookError
+        from .submissions import SubmissionError
+
+        options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment, jobs=args.jobs,
+                               limits=limits, katas=katas, force=args.force, seed=args.seed)
+        report = confinement_report()
+        if not report["landlock_abi"]:
+            out.line("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits"
+                     + (" as an unprivileged user" if report["root"] else "")
+                     + " but can read files this user can read", style="yellow")
+        started = time.monotonic()
+        try:
+            with _grading_progress(out) as progress:
+                records = grade_batch(_submission_paths(args.submissions), options, progress, server)
+        except (SubmissionError, ValueError) as exc:
+            raise UsageProblem(str(exc)) from None
+        except GradebookError as exc:
+            print(f"kata grade: {exc}", file=sys.stderr)
+            return 1
+    from .results import kata_results
+
     manifest = load_manifest()
     if len(records) == 1:
         results = kata_results(records[0], manifest)

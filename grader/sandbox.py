@@ -1,19 +1,22 @@
 """Run a submission's probes in a confined process; bring back plain data only.
 
-A ``Worker`` owns one fork server: ``python -m grader.sandbox``, started with a scrubbed
-environment, that imports torch and the checks once and never the reference solutions. For each
-kata the server forks a child, which copies nothing itself: the server has put a private copy of
-the submission in a fresh folder. The child confines itself (grader.confine), imports the
+A ``ForkServer`` is ``python -m grader.sandbox``, started with a scrubbed environment: it imports
+torch and the checks once — never the reference solutions — then forks one slot server per job
+slot, each talking to the grader over its own pair of pipes. For each kata a slot server forks a
+child, which copies nothing itself: the server has put a private copy of the submission in a
+fresh folder. The child confines itself (grader.confine), imports the
 submission, runs the kata's probes and streams one frame per check back through a pipe — each
 frame a ``torch.save`` of plain data, read with ``torch.load(weights_only=True)``, which cannot
 run code. The server enforces the kata's wall-clock limit, then kills everything the child left
 behind (it is a subreaper, so even processes that escaped the child's session come back to it).
 
-Protocol between grader and server: one JSON line per request on the server's stdin; per reply a
-JSON header line, then ``header["bytes"]`` bytes of the child's frames, on its stdout.
+Protocol between the grader and a slot server: a JSON header line when the slot is ready; then one
+JSON line per request, and per reply a JSON header line followed by ``header["bytes"]`` bytes of
+the child's frames.
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 import io
 import json
@@ -50,7 +53,7 @@ class KataRun:
     """What came back from one kata's child: its events, in order, and how it ended."""
 
     events: list[dict] = field(default_factory=list)
-    ending: str = "finished"  # finished | timeout | output_limit | lost
+    ending: str = "finished"  # finished | timeout | output_limit | refused (a frame the grader would not read)
     exit_status: int | None = None
     seconds: float = 0.0
 
@@ -67,8 +70,9 @@ class KataRun:
         return {str(e.get("id")): e.get("probed") for e in self.events if e.get("event") == "check"}
 
 
-def decode_frames(data: bytes) -> list[dict]:
-    """The child's frames, loaded with ``weights_only=True``; a malformed frame ends the list.
+def decode_frames(data: bytes) -> tuple[list[dict], bool]:
+    """The child's frames, loaded with ``weights_only=True``, and whether a frame was refused (a
+    refused frame ends the list).
 
     The child runs the submission, so every byte here may be forged: a frame counts only when
     it is what ``_send_frame`` writes (an uncompressed ``torch.save`` archive with a small
@@ -82,19 +86,19 @@ def decode_frames(data: bytes) -> list[dict]:
         (length,) = _FRAME_HEADER.unpack_from(data, offset)
         offset += _FRAME_HEADER.size
         if offset + length > len(data):
-            break
+            return events, True
         frame = data[offset:offset + length]
         if not _stored_archive(frame):
-            break
+            return events, True
         try:
             event = torch.load(io.BytesIO(frame), weights_only=True)
         except Exception:
-            break
+            return events, True
         offset += length
         if not _valid_event(event, budget):
-            break
+            return events, True
         events.append(event)
-    return events
+    return events, offset != len(data)
 
 
 #: The most a frame's pickle may hold (the reference's largest is about 5 KB).
@@ -185,52 +189,88 @@ def scrubbed_environment() -> dict[str, str]:
             "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0", **threads}
 
 
-class WorkerError(RuntimeError):
+class SandboxError(RuntimeError):
     """The fork server itself failed (a convkata bug or a broken installation, never the submission)."""
 
 
-class Worker:
-    """One fork server and the kata runs it performs, one at a time."""
+class Slot:
+    """One job slot of a fork server: kata runs, one at a time, each in a fresh confined child.
+    Run as root, a slot's children run as their own uid (SANDBOX_UID - slot)."""
 
-    def __init__(self, slot: int = 0, limits: confine.Limits | None = None):
-        self.slot = slot
-        self.limits = limits or confine.Limits()
-        self.uid = SANDBOX_UID - slot if os.geteuid() == 0 else None
-        self.root = Path(tempfile.mkdtemp(prefix="convkata-sandbox-"))
-        self.root.chmod(0o711)  # the worker's uid may pass through to its own folder, not list others
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.sandbox"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            env=scrubbed_environment(), cwd=self.root, close_fds=True)
-        self.info = self._header()
+    def __init__(self, index: int, requests, replies, root: Path, limits: confine.Limits):
+        self.index = index
+        self.uid = SANDBOX_UID - index if os.geteuid() == 0 else None
+        self.limits = limits
+        self._requests, self._replies, self._root = requests, replies, root
+        self.info: dict | None = None
 
     def _header(self) -> dict:
-        line = self.process.stdout.readline()
+        line = self._replies.readline()
         if not line:
-            raise WorkerError(f"the sandbox server exited at start (status {self.process.wait()})")
+            raise SandboxError(f"sandbox slot {self.index} ended (see the messages above)")
         return json.loads(line)
+
+    def ready(self) -> dict:
+        """Wait until the fork server has warmed up; what it reports about confinement."""
+        if self.info is None:
+            self.info = self._header()
+        return self.info
 
     def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str) -> KataRun:
         """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child;
         tracebacks name the submission's files ``shown_as/<file>``."""
+        self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
-                   "limits": asdict(self.limits), "uid": self.uid, "workdir_root": str(self.root)}
+                   "limits": asdict(self.limits), "uid": self.uid, "workdir_root": str(self._root)}
         try:
-            self.process.stdin.write(json.dumps(request).encode() + b"\n")
-            self.process.stdin.flush()
+            self._requests.write(json.dumps(request).encode() + b"\n")
+            self._requests.flush()
             header = self._header()
-            data = self.process.stdout.read(header["bytes"])
+            data = self._replies.read(header["bytes"])
         except (BrokenPipeError, json.JSONDecodeError, KeyError) as exc:
-            raise WorkerError(f"the sandbox server failed: {exc!r}") from exc
-        return KataRun(decode_frames(data), header["ending"], header["exit_status"], header["seconds"])
+            raise SandboxError(f"sandbox slot {self.index} failed: {exc!r}") from exc
+        events, refused = decode_frames(data)
+        return KataRun(events, "refused" if refused else header["ending"], header["exit_status"], header["seconds"])
 
     def close(self) -> None:
-        if self.process.poll() is None:
-            self.process.stdin.close()
+        for pipe in (self._requests, self._replies):
             try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                pipe.close()
+            except OSError:
+                pass
+
+
+class ForkServer:
+    """The fork server and its job slots: ``with ForkServer(2, limits) as server: server.slots[0].run_kata(...)``."""
+
+    def __init__(self, slots: int = 1, limits: confine.Limits | None = None, katas: list[str] | None = None):
+        """``katas``: the katas to be graded, if known (the warm-up then loads only what they need)."""
+        limits = limits or confine.Limits()
+        self.root = Path(tempfile.mkdtemp(prefix="convkata-sandbox-"))
+        self.root.chmod(0o711)  # each slot's uid may pass through to its own folders, not list others
+        channels, theirs = [], []
+        for _ in range(slots):
+            request_read, request_write = os.pipe()
+            reply_read, reply_write = os.pipe()
+            channels.append((request_write, reply_read))
+            theirs += [request_read, reply_write]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "grader.sandbox", str(os.getpid()), *([f"--katas={','.join(katas)}"] if katas else []),
+             *(f"{theirs[2 * i]},{theirs[2 * i + 1]}" for i in range(slots))],
+            stdin=subprocess.DEVNULL, env=scrubbed_environment(), cwd=self.root, pass_fds=theirs)
+        for fd in theirs:
+            os.close(fd)
+        self.slots = [Slot(i, os.fdopen(w, "wb"), os.fdopen(r, "rb"), self.root, limits)
+                      for i, (w, r) in enumerate(channels)]
+
+    def close(self) -> None:
+        for slot in self.slots:
+            slot.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         shutil.rmtree(self.root, ignore_errors=True)
 
     def __enter__(self):
@@ -470,8 +510,9 @@ def _reply(out, header: dict, buffer: mmap.mmap) -> None:
         buffer.close()
 
 
-def _warm_up() -> None:
-    """Load what every child would otherwise load itself: the checks, the digits, torch's kernels."""
+def _warm_up(katas: list[str] | None) -> None:
+    """Load what every child would otherwise load itself: the checks, torch's kernels, and — when
+    a kata to grade has convergence checks — the digits they train on."""
     import torch
     import torch.nn.functional as F
 
@@ -480,8 +521,9 @@ def _warm_up() -> None:
 
     for name in ("implementation", "runner"):  # the child then needs nothing from the project's files
         importlib.import_module(f"{__package__}.{name}")
-    all_checks()
-    digits(16)
+    checks = all_checks()
+    if any(c.kind == "training" and (katas is None or c.kata in katas) for c in checks):
+        digits(16)
     x = torch.randn(2, 3, 8, 8, requires_grad=True)
     y = F.batch_norm(F.max_pool2d(F.conv2d(x, torch.randn(4, 3, 3, 3)), 2), None, None, training=True)
     y.sum().backward()
@@ -490,25 +532,56 @@ def _warm_up() -> None:
     F.conv2d(x.to("meta"), torch.empty(4, 3, 3, 3, device="meta"))
 
 
-def serve() -> None:
-    """The fork server's loop; see the module docstring for the protocol."""
-    import ctypes
+def _serve_slot(requests, replies) -> None:
+    """One slot server: a subreaper that runs the grader's kata requests until its pipe closes."""
+    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to this slot
+    replies.write(json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
+    replies.flush()
+    for line in requests:
+        _reply(replies, *_serve_one(json.loads(line)))
 
+
+def serve(grader_pid: int, channels: list[tuple[int, int]], katas: list[str] | None = None) -> None:
+    """The fork server: warm up once, then fork one slot server per (request fd, reply fd) pair
+    and wait for them. Each dies with its parent, and the fork server with the grader."""
+    confine.die_with_parent()
+    if os.getppid() != grader_pid:  # the grader died before the line above
+        os._exit(1)
     import torch
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
-    protocol_in = sys.stdin.buffer
-    protocol_out = os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # the server's own prints go to stderr, never into the protocol
-    confine.die_with_parent()
-    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to the server
-    _warm_up()
-    protocol_out.write(json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
-    protocol_out.flush()
-    for line in protocol_in:
-        _reply(protocol_out, *_serve_one(json.loads(line)))
+    os.dup2(2, 1)  # the server's own prints go to stderr
+    _warm_up(katas)
+    slots = []
+    for index, (request_fd, reply_fd) in enumerate(channels):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                confine.die_with_parent()
+                for other, (r, w) in enumerate(channels):
+                    if other != index:
+                        os.close(r)
+                        os.close(w)
+                _serve_slot(os.fdopen(request_fd, "rb"), os.fdopen(reply_fd, "wb"))
+            finally:
+                os._exit(0)
+        slots.append(pid)
+    for request_fd, reply_fd in channels:
+        os.close(request_fd)
+        os.close(reply_fd)
+    for pid in slots:
+        os.waitpid(pid, 0)
+    os._exit(0)  # nothing to clean up: skip the interpreter's (slow, torch-sized) shutdown
+
+
+def main(argv: list[str]) -> None:
+    """``python -m grader.sandbox GRADER_PID [--katas IDS] REQUEST_FD,REPLY_FD...`` (started by ForkServer)."""
+    katas = None
+    if len(argv) > 1 and argv[1].startswith("--katas="):
+        katas = argv.pop(1).split("=", 1)[1].split(",")
+    serve(int(argv[0]), [tuple(map(int, channel.split(","))) for channel in argv[1:]], katas)
 
 
 if __name__ == "__main__":
-    serve()
+    main(sys.argv[1:])
