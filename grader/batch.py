@@ -3,8 +3,8 @@
     grade_batch(paths, GradeOptions(out=...)) -> list of records (see grader.results)
 
 One fork server with a slot per job (grader.sandbox.ForkServer); each slot grades whole
-submissions, kata by kata, and this process judges the probe data against the reference's, drawn from a secret
-seed for the run. A submission that is already graded (same files, same katas) is skipped unless
+submissions, kata by kata, and this process judges the probe data against the reference's, on
+inputs drawn from a secret seed for the run. A submission that is already graded (same files, same katas) is skipped unless
 ``force``; each finished submission is committed before the next one is reported.
 """
 from __future__ import annotations
@@ -23,7 +23,7 @@ import torch
 
 from .checks import checks_of_kata
 from .confine import Limits
-from .manifest import Kata, Manifest, load_manifest
+from .manifest import Kata, load_manifest
 from .results import ResultStore, submission_record
 from .runner import CheckResult, KataResult, Runner, Status
 from .sandbox import ForkServer, KataRun, Slot
@@ -48,17 +48,6 @@ class Progress:
 
     started: Callable[[int, int], None] = lambda to_grade, skipped: None
     finished: Callable[[dict, bool], None] = lambda record, skipped: None
-
-
-def select_katas(manifest: Manifest, ids: list[str] | None) -> list[Kata]:
-    """The katas to grade, in manifest order; ValueError naming an unknown id."""
-    if not ids:
-        return list(manifest)
-    known = {k.id for k in manifest}
-    unknown = [i for i in ids if i not in known]
-    if unknown:
-        raise ValueError(f"unknown kata {', '.join(map(repr, unknown))}; known katas: {', '.join(sorted(known))}")
-    return [k for k in manifest if k.id in ids]
 
 
 class Judge:
@@ -134,7 +123,7 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
     one is started here."""
     progress = progress or Progress()
     manifest = load_manifest()
-    katas = select_katas(manifest, options.katas)
+    katas = manifest.select(options.katas)
     submissions = find_submissions(paths)
     own_server = server is None
     if own_server:

@@ -173,15 +173,20 @@ def _grading_progress(out: Output):
 def cmd_grade(args) -> int:
     from .confine import Limits
     from .sandbox import ForkServer, confinement_report
+    from .submissions import SubmissionError, find_submissions
 
     out = Output()
     limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
     katas = [k for k in args.katas.split(",") if k] if args.katas else None
+    try:  # bad input is reported before anything starts (imports here do not load torch)
+        load_manifest().select(katas)
+        find_submissions(_submission_paths(args.submissions))
+    except (SubmissionError, ValueError) as exc:
+        raise UsageProblem(str(exc)) from None
     # the sandbox warms up (imports torch, the checks) while this process does the same
     with ForkServer(max(1, min(args.jobs, len(args.submissions))), limits, katas) as server:
         from .batch import GradeOptions, grade_batch
         from .results import GradebookError
-        from .submissions import SubmissionError
 
         options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment, jobs=args.jobs,
                                limits=limits, katas=katas, force=args.force, seed=args.seed)

@@ -45,6 +45,16 @@ class Manifest:
                 return kata
         raise KeyError(f"no kata {kata_id!r}; known katas: {', '.join(k.id for k in self.katas)}")
 
+    def select(self, ids: list[str] | None) -> list[Kata]:
+        """The katas with these ids (every kata for None), in manifest order; ValueError naming an unknown id."""
+        if not ids:
+            return list(self.katas)
+        known = {k.id for k in self.katas}
+        unknown = [i for i in ids if i not in known]
+        if unknown:
+            raise ValueError(f"unknown kata {', '.join(map(repr, unknown))}; known katas: {', '.join(sorted(known))}")
+        return [k for k in self.katas if k.id in ids]
+
     @property
     def modules(self) -> tuple[str, ...]:
         """The kata modules, in the order they first appear."""

@@ -120,6 +120,17 @@ def class_csv(records: list[dict], manifest: Manifest) -> str:
     return out.getvalue()
 
 
+def check_database_url(url: str) -> None:
+    """ValueError unless ``url`` is an SQLAlchemy URL."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
+
+
 class GradebookError(RuntimeError):
     """The gradebook could not be written; the records (and so every grade) are safe on disk."""
 
@@ -130,13 +141,7 @@ class Gradebook:
     Records are written in the order they arrive; ``close`` waits for the last one."""
 
     def __init__(self, url: str, assignment: str):
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
-
-        try:
-            make_url(url)
-        except ArgumentError as exc:
-            raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
+        check_database_url(url)
         self.url = url
         self.assignment = assignment
         self.error: BaseException | None = None

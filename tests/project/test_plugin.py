@@ -46,16 +46,9 @@ def test_the_impl_option_rejects_a_missing_folder(tmp_path):
     assert "is not a folder" in output
 
 
-def test_the_environment_picks_the_impl_and_the_header_shows_it(tmp_path):
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "tests/katas/test_pooling.py"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "KATA_IMPL": "solutions", "KATA_SEED": "99"})
-    assert completed.returncode == 0, completed.stdout
-    assert f"convkata: impl={SOLUTIONS_DIR} seed=99" in completed.stdout
-
-
-def test_warnings_do_not_fail_kata_tests_even_as_errors(tmp_path):
+def test_the_environment_picks_the_impl_and_warnings_never_fail_a_kata(tmp_path):
+    """KATA_IMPL and KATA_SEED choose the implementation and the seed (the header shows both); its
+    warnings — at import and inside a kata — fail nothing, even when pytest makes them errors."""
     impl = tmp_path / "warns"
     shutil.copytree(SOLUTIONS_DIR, impl, ignore=shutil.ignore_patterns("__pycache__"))
     source = (impl / "pooling.py").read_text(encoding="utf-8")
@@ -63,5 +56,10 @@ def test_warnings_do_not_fail_kata_tests_even_as_errors(tmp_path):
         '    if mode not in ("max", "avg"):',
         '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
         encoding="utf-8")
-    code, output = pytest_run(f"--impl={impl}", "-W", "error::UserWarning", "tests/katas/test_pooling.py", "-q")
-    assert code == 0, output
+    completed = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-W", "error::UserWarning",
+         "tests/katas/test_pooling.py"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "KATA_IMPL": str(impl), "KATA_SEED": "99"})
+    assert completed.returncode == 0, completed.stdout
+    assert f"convkata: impl={impl} seed=99" in completed.stdout
