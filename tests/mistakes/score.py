@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from grader.checks import checks_of_kata
 from grader.diagnosis import known
 from grader.implementation import load_implementation
 from grader.manifest import load_manifest
@@ -44,9 +45,18 @@ def score_line(verdicts: list[Verdict]) -> str:
 
 
 def judge_mistake(mistake: Mistake, workdir: Path, seed: int) -> tuple[Verdict, Runner]:
-    """Run the mistake's kata on the reference with the mistake applied."""
+    """Run the mistake's kata on the reference with the mistake applied. The convergence checks
+    (seconds each) run only when the others do not already catch and name it, or when it is a
+    mistake that only training shows."""
     runner = Runner(load_implementation(mistake.apply(workdir / mistake.id)), seed)
-    return Verdict(mistake, runner.run_kata(load_manifest().get(mistake.kata))), runner
+    kata = load_manifest().get(mistake.kata)
+    checks = checks_of_kata(kata.id)
+    results = [runner.run(check, kata.module) for check in checks if check.kind != "training"]
+    verdict = Verdict(mistake, KataResult(kata, results))
+    if mistake.only_in_training or not (verdict.caught and verdict.named):
+        training = [runner.run(check, kata.module) for check in checks if check.kind == "training"]
+        verdict = Verdict(mistake, KataResult(kata, results + training))
+    return verdict, runner
 
 
 def main(argv: list[str] | None = None) -> int:
