@@ -77,17 +77,19 @@ def test_kill_9_mid_run_then_resume(tmp_path):
 
 
 def test_outputs_lost_after_a_commit_are_derived_again_without_regrading(tmp_path):
-    out = tmp_path / "out"
-    first = grade_batch([CLASS_DIR / "bob"], GradeOptions(out=out, katas=["corr2d", "vgg_block"]))
-    for derived in ("grades.csv", "gradebook.db", "gradescope"):
-        path = out / derived
-        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    """As after a kill between the record and what derives from it; the gradebook is elsewhere (--db)."""
+    out, database = tmp_path / "out", tmp_path / "course" / "gradebook.db"
+    database.parent.mkdir()
+    options = GradeOptions(out=out, katas=["corr2d", "vgg_block"], db_url=f"sqlite:///{database}")
+    first = grade_batch([CLASS_DIR / "bob"], options)
+    assert not (out / "gradebook.db").exists() and database.exists()
+    for derived in (out / "grades.csv", database, out / "gradescope"):
+        shutil.rmtree(derived) if derived.is_dir() else derived.unlink()
     regraded = []
-    again = grade_batch([CLASS_DIR / "bob"], GradeOptions(out=out, katas=["corr2d", "vgg_block"]),
-                        Progress(finished=lambda record, skipped: regraded.append(not skipped)))
+    again = grade_batch([CLASS_DIR / "bob"], options, Progress(finished=lambda record, skipped: regraded.append(not skipped)))
     assert regraded == [False] and again == first
     assert json.loads((out / "gradescope" / "bob" / "results.json").read_text())["score"] == first[0]["score"]
     assert [r["score"] for r in csv.DictReader((out / "grades.csv").open())] == ["4"]
     from nbgrader.api import Gradebook
-    with Gradebook(f"sqlite:///{out / 'gradebook.db'}") as gradebook:
+    with Gradebook(f"sqlite:///{database}") as gradebook:
         assert gradebook.find_submission("convkata", "bob").score == 4.0
