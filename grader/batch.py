@@ -99,7 +99,7 @@ def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, d
         if kata.module in hanging_modules:
             results.append(judge.kata_result(kata, None, limits, blocked=hanging_modules[kata.module]))
             continue
-        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student)
+        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student, limits)
         if run.ending == "timeout" and not run.imported:
             hanging_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
                                             f"{limits.wall_seconds:g} s (an endless loop at import?)")

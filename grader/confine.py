@@ -243,6 +243,54 @@ def deny_sockets() -> bool:
     return True
 
 
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+class MemoryCgroup:
+    """A memory cgroup for one kata's whole process tree (cgroup v2, or v1's memory controller):
+    ``memory_bytes`` then bounds the child and everything it forks together, where the resource
+    limits bound each process alone. Needs root and a writable cgroup filesystem; ``create``
+    returns None elsewhere, and the per-process limits stand alone."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, name: str, memory_bytes: int) -> "MemoryCgroup | None":
+        if os.geteuid() != 0:
+            return None
+        unified = (CGROUP_ROOT / "cgroup.controllers").exists()
+        base = CGROUP_ROOT if unified else CGROUP_ROOT / "memory"
+        limit_file = "memory.max" if unified else "memory.limit_in_bytes"
+        try:
+            if unified and "memory" not in (CGROUP_ROOT / "cgroup.subtree_control").read_text().split():
+                return None
+            path = base / name
+            path.mkdir()
+        except OSError:
+            return None
+        try:
+            (path / limit_file).write_text(str(memory_bytes))
+            swap = path / ("memory.swap.max" if unified else "memory.memsw.limit_in_bytes")
+            if swap.exists():
+                swap.write_text("0" if unified else str(memory_bytes))
+        except OSError:
+            cls(path).remove()
+            return None
+        return cls(path)
+
+    def enter(self) -> None:
+        """Move the calling process into the cgroup (its children follow)."""
+        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def remove(self) -> None:
+        """Remove the cgroup, once every process in it has ended."""
+        try:
+            self.path.rmdir()
+        except OSError:
+            pass
+
+
 def drop_privileges(uid: int) -> None:
     """Become ``uid`` (group the same number), with no supplementary groups; only root can."""
     os.setgroups([])

@@ -216,12 +216,13 @@ class Slot:
             self.info = self._header()
         return self.info
 
-    def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str) -> KataRun:
-        """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child;
-        tracebacks name the submission's files ``shown_as/<file>``."""
+    def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str,
+                 limits: confine.Limits | None = None) -> KataRun:
+        """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child,
+        within ``limits`` (default: the server's); tracebacks name its files ``shown_as/<file>``."""
         self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
-                   "limits": asdict(self.limits), "uid": self.uid, "workdir_root": str(self._root)}
+                   "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root)}
         try:
             self._requests.write(json.dumps(request).encode() + b"\n")
             self._requests.flush()
@@ -464,11 +465,15 @@ def _serve_one(request: dict) -> tuple[dict, mmap.mmap]:
     (workdir / "home").mkdir()
     if request["uid"] is not None:
         _chown_tree(workdir, request["uid"])
+    cgroup = confine.MemoryCgroup.create(workdir.name.replace("kata-", f"convkata-{os.getpid()}-"),
+                                         limits.memory_bytes)
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(read_fd)
+            if cgroup is not None:
+                cgroup.enter()
             _child(request, workdir, write_fd)
         except BaseException:  # a failure of the sandbox itself, before the submission ran
             traceback.print_exc()
@@ -489,6 +494,8 @@ def _serve_one(request: dict) -> tuple[dict, mmap.mmap]:
             pass
         _, status = os.waitpid(pid, 0)
         _kill_everything_left()
+        if cgroup is not None:
+            cgroup.remove()
         shutil.rmtree(workdir, ignore_errors=True)
     exit_status = os.waitstatus_to_exitcode(status)
     header = {"bytes": size, "ending": ending, "exit_status": exit_status,

@@ -22,6 +22,16 @@ def make_impl(tmp_path):
     return make
 
 
+@pytest.fixture(scope="session")
+def sandbox():
+    """One fork server with two job slots for every test that grades in the sandbox (its warm-up
+    costs seconds); each batch passes its own limits."""
+    from grader.sandbox import ForkServer
+
+    with ForkServer(2) as server:
+        yield server
+
+
 VERDICTS = pytest.StashKey[list]()
 
 

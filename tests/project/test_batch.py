@@ -17,10 +17,10 @@ POINTS = {k.id: k.points for k in load_manifest()}
 
 
 @pytest.fixture(scope="module")
-def graded(tmp_path_factory):
+def graded(tmp_path_factory, sandbox):
     out = tmp_path_factory.mktemp("grades")
     records = grade_batch(sorted(CLASS_DIR.iterdir()), GradeOptions(out=out, katas=KATAS, jobs=2,
-                                                                    limits=Limits(wall_seconds=20)))
+                                                                    limits=Limits(wall_seconds=20)), server=sandbox)
     return out, {r["student"]: r for r in records}
 
 
@@ -127,7 +127,7 @@ def test_nbgrader_gradebook_holds_every_score(graded):
                 assert grade.auto_score == pytest.approx(kata["score"])
 
 
-def test_a_second_run_skips_what_is_graded_and_force_regrades(graded, tmp_path):
+def test_a_second_run_skips_what_is_graded_and_force_regrades(graded, sandbox):
     out, records = graded
     seen = []
     from grader.batch import Progress
@@ -136,6 +136,6 @@ def test_a_second_run_skips_what_is_graded_and_force_regrades(graded, tmp_path):
     assert sorted(seen) == [("alice", True), ("mallory", True)]
     assert again[0] == records["alice"]
     seen.clear()
-    grade_batch([CLASS_DIR / "mallory"], GradeOptions(out=out, katas=KATAS, force=True), progress)
+    grade_batch([CLASS_DIR / "mallory"], GradeOptions(out=out, katas=KATAS, force=True), progress, sandbox)
     assert seen == [("mallory", False)]
     assert len(list(csv.DictReader((out / "grades.csv").open()))) == 4

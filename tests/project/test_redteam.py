@@ -145,7 +145,7 @@ WATCHED = [REPO_ROOT / "solutions" / "conv_layer.py", REPO_ROOT / "katas.toml", 
 
 
 @pytest.fixture(scope="module")
-def batch(tmp_path_factory):
+def batch(tmp_path_factory, sandbox):
     root = tmp_path_factory.mktemp("redteam")
     token = secrets.token_hex(6)
     sentinel = f"convkata-redteam-{token}"
@@ -167,7 +167,8 @@ def batch(tmp_path_factory):
     before = sandbox_processes()
     started = time.monotonic()
     try:
-        records = grade_batch(paths, GradeOptions(out=out, katas=list(KATAS), limits=LIMITS, jobs=JOBS))
+        records = grade_batch(paths, GradeOptions(out=out, katas=list(KATAS), limits=LIMITS, jobs=JOBS),
+                              server=sandbox)
     finally:
         seconds = time.monotonic() - started
         time.sleep(0.2)

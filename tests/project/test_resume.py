@@ -44,7 +44,7 @@ def sandbox_servers() -> list[int]:
     return found
 
 
-def test_kill_9_mid_run_then_resume(tmp_path):
+def test_kill_9_mid_run_then_resume(tmp_path, sandbox):
     submissions, out = slow_class(tmp_path / "class"), tmp_path / "out"
     before = set(sandbox_servers())
     run = subprocess.Popen(grade_command(submissions, out), cwd=REPO_ROOT, start_new_session=True,
@@ -63,7 +63,8 @@ def test_kill_9_mid_run_then_resume(tmp_path):
 
     seen = []
     grade_batch(submissions, GradeOptions(out=out, katas=KATAS.split(","), jobs=1, seed=5),
-                Progress(finished=lambda record, skipped: seen.append((record["student"], skipped, record["score"]))))
+                Progress(finished=lambda record, skipped: seen.append((record["student"], skipped, record["score"]))),
+                sandbox)
     assert sorted(seen) == [(s, s in committed, 8) for s in STUDENTS]
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert sorted(r["student"] for r in rows) == STUDENTS
@@ -76,12 +77,12 @@ def test_kill_9_mid_run_then_resume(tmp_path):
         assert len(gradebook.assignments[0].submissions) == len(STUDENTS)
 
 
-def test_outputs_lost_after_a_commit_are_derived_again_without_regrading(tmp_path):
+def test_outputs_lost_after_a_commit_are_derived_again_without_regrading(tmp_path, sandbox):
     """As after a kill between the record and what derives from it; the gradebook is elsewhere (--db)."""
     out, database = tmp_path / "out", tmp_path / "course" / "gradebook.db"
     database.parent.mkdir()
     options = GradeOptions(out=out, katas=["corr2d", "vgg_block"], db_url=f"sqlite:///{database}")
-    first = grade_batch([CLASS_DIR / "bob"], options)
+    first = grade_batch([CLASS_DIR / "bob"], options, server=sandbox)
     assert not (out / "gradebook.db").exists() and database.exists()
     for derived in (out / "grades.csv", database, out / "gradescope"):
         shutil.rmtree(derived) if derived.is_dir() else derived.unlink()

@@ -1,0 +1,49 @@
+"""The sandbox's memory limit covers a kata's whole process tree where cgroups allow (root)."""
+import shutil
+
+import pytest
+
+from grader.checks import checks_of_kata
+from grader.confine import Limits, MemoryCgroup
+from grader.paths import EXERCISES_DIR
+
+HOG = '''
+
+import os
+import time
+
+import torch
+
+
+def pool2d(X, pool_size, mode="max"):
+    """Six processes that each try to hold 200 MB; returns how many still do a moment later."""
+    kids = []
+    for _ in range(6):
+        pid = os.fork()
+        if pid == 0:
+            block = bytearray(200 << 20)
+            for i in range(0, len(block), 4096):
+                block[i] = 1
+            time.sleep(30)
+            os._exit(0)
+        kids.append(pid)
+    time.sleep(1.5)
+    alive = sum(os.waitpid(pid, os.WNOHANG) == (0, 0) for pid in kids)
+    return torch.tensor([[float(alive)]])
+'''
+
+
+def test_processes_forked_by_a_kata_share_its_memory_limit(tmp_path, sandbox):
+    probe = MemoryCgroup.create("convkata-probe-test", 1 << 30)
+    if probe is None:
+        pytest.skip("needs root and a writable cgroup filesystem (the per-process limits still apply)")
+    probe.remove()
+    submission = tmp_path / "hog"
+    shutil.copytree(EXERCISES_DIR, submission)
+    with (submission / "pooling.py").open("a") as module:
+        module.write(HOG)
+    check = next(c for c in checks_of_kata("pool2d") if c.kind == "example")
+    run = sandbox.slots[0].run_kata(submission, "pooling", [(check.id, 1)], "hog",
+                                    Limits(wall_seconds=20, memory_bytes=512 << 20))
+    held = run.probed()[check.id]["data"][0]
+    assert 1 <= float(held) <= 2, f"{float(held):g} processes held 200 MB each under a 512 MB limit"
