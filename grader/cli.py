@@ -8,6 +8,7 @@
     kata solution KATA           the reference solution, once your kata passes
     kata grade [SUBMISSION...]   grade submissions in a sandbox (default: your exercises)
     kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
+    kata gradescope build        the autograder zip to upload to Gradescope
 
 Output is plain text when not on a terminal and uses rich when it is.
 """
@@ -25,7 +26,7 @@ from pathlib import Path
 from . import stubgen
 from .implementation import load_implementation
 from .learner import HintState, backup, splice_symbols, symbol_source, watch
-from .manifest import Kata, Manifest, ManifestError, load_manifest
+from .manifest import Kata, Manifest, ManifestError, kata_ids, load_manifest
 from .paths import EXERCISES_DIR, NAMED_IMPLEMENTATIONS, SOLUTIONS_DIR, resolve_impl
 from .report import STATUS_LABEL, render
 from .runner import UNCREDITED_NOTE, KataResult, Runner, Status
@@ -177,7 +178,7 @@ def cmd_grade(args) -> int:
 
     out = Output()
     limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
-    katas = [k for k in args.katas.split(",") if k] if args.katas else None
+    katas = kata_ids(args.katas)
     try:  # bad input is reported before anything starts (imports here do not load torch)
         load_manifest().select(katas)
         find_submissions(_submission_paths(args.submissions))
@@ -220,6 +221,18 @@ def cmd_grade(args) -> int:
              + (f", class average {total / len(records):.1f}/{records[0]['max_score']}" if len(records) > 1 else ""))
     out.line(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'gradescope'}/*/results.json, "
              f"gradebook {options.db_url or Path(args.out) / 'gradebook.db'}", style="dim")
+    return 0
+
+
+def cmd_gradescope_build(args) -> int:
+    from .gradescope import build_autograder
+
+    try:
+        names = build_autograder(Path(args.out), kata_ids(args.katas))
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    Output().line(f"wrote {args.out} ({len(names)} files; katas: {args.katas or 'all'}): upload it as the "
+                  "autograder of a Gradescope programming assignment (base image Ubuntu 22.04 or 24.04)")
     return 0
 
 
@@ -463,6 +476,15 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
     grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
+    gradescope = commands.add_parser("gradescope", help="Gradescope: the autograder zip",
+                                     description="Gradescope: the autograder zip (its run_autograder runs "
+                                                 "`python -m grader.gradescope run`)")
+    actions = gradescope.add_subparsers(dest="action", required=True, metavar="ACTION")
+    builder = actions.add_parser("build", help="write the autograder zip to upload to Gradescope",
+                                 description="write the autograder zip to upload to Gradescope")
+    builder.set_defaults(handler=cmd_gradescope_build)
+    builder.add_argument("--out", default="autograder.zip", help="the zip to write (default: ./autograder.zip)")
+    builder.add_argument("--katas", default=None, metavar="IDS", help="comma-separated kata ids (default: every kata)")
     return parser
 
 

@@ -13,6 +13,11 @@ REQUIRED_FIELDS = {"id": str, "title": str, "section": str, "module": str, "symb
                    "points": int, "requires": list, "hints": list}
 
 
+def kata_ids(text: str | None) -> list[str] | None:
+    """A ``--katas`` option (comma-separated ids) as a list; None (every kata) when not given."""
+    return [k for k in text.split(",") if k] if text else None
+
+
 class ManifestError(ValueError):
     """katas.toml is malformed; the message names the kata and the fix."""
 

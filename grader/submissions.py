@@ -93,11 +93,12 @@ def _files_of_zip(archive: zipfile.ZipFile, student: str):
 
 
 def _kata_root(files: dict[PurePosixPath, bytes]) -> PurePosixPath:
-    """The folder holding the kata modules: the top, or the one folder everything is in."""
-    if any(len(path.parts) == 1 and path.suffix == ".py" for path in files):
-        return PurePosixPath()
-    tops = {path.parts[0] for path in files}
-    return PurePosixPath(tops.pop()) if len(tops) == 1 else PurePosixPath()
+    """The folder holding the kata modules: the shallowest folder with .py files in it (the top, a
+    folder zipped whole, a repository with exercises/ beside its README), or the top if two are."""
+    folders = {path.parent for path in files if path.suffix == ".py"}
+    depth = min((len(folder.parts) for folder in folders), default=0)
+    shallowest = [folder for folder in folders if len(folder.parts) == depth]
+    return shallowest[0] if len(shallowest) == 1 else PurePosixPath()
 
 
 def stage(submission: Submission, target: Path) -> str:

@@ -24,6 +24,18 @@ def test_a_folder_and_its_zip_stage_to_the_same_files(tmp_path):
     assert sorted(p.name for p in (tmp_path / "zip").iterdir()) == sorted(p.name for p in (tmp_path / "folder").iterdir())
 
 
+def test_a_repository_is_staged_from_the_shallowest_folder_of_modules(tmp_path):
+    """A student's repository: exercises/ beside a README (and a scratch folder inside it)."""
+    repo = tmp_path / "dana"
+    (repo / "exercises" / "scratch").mkdir(parents=True)
+    (repo / "README.md").write_text("# katas\n")
+    (repo / "exercises" / "conv_layer.py").write_text("x = 1\n")
+    (repo / "exercises" / "scratch" / "try.py").write_text("y = 2\n")
+    stage(Submission.at(repo), tmp_path / "staged")
+    assert sorted(p.relative_to(tmp_path / "staged").as_posix() for p in (tmp_path / "staged").rglob("*.py")) == [
+        "conv_layer.py", "scratch/try.py"]
+
+
 def test_symlinks_and_caches_are_not_copied(tmp_path):
     submission = tmp_path / "eve"
     submission.mkdir()
@@ -67,12 +79,12 @@ def test_bad_submission_lists_are_usage_errors(tmp_path):
         stage(Submission.at(tmp_path / "empty"), tmp_path / "staged")
 
 
-def test_an_unreadable_submission_scores_zero_with_the_reason_and_the_batch_goes_on(tmp_path):
+def test_an_unreadable_submission_scores_zero_with_the_reason_and_the_batch_goes_on(tmp_path, sandbox):
     from grader.batch import GradeOptions, grade_batch
 
     archive = tmp_path / "zed.zip"
     archive.write_bytes(b"not a zip at all")
-    [record] = grade_batch([archive], GradeOptions(out=tmp_path / "out", katas=["corr2d"]))
+    [record] = grade_batch([archive], GradeOptions(out=tmp_path / "out", katas=["corr2d"]), server=sandbox)
     assert record["score"] == 0 and "zed: " in record["error"] and "cannot be read" in record["error"]
     assert all(c["status"] == "failed" and "cannot be read" in c["message"]
                for c in record["katas"][0]["checks"] if c["status"] != "skipped")
