@@ -35,6 +35,7 @@ class GradeOptions:
     out: Path
     db_url: str | None = None
     assignment: str = "convkata"
+    gradebook: bool = True
     jobs: int = 2
     limits: Limits = field(default_factory=Limits)
     katas: list[str] | None = None
@@ -128,7 +129,7 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
     own_server = server is None
     if own_server:
         server = ForkServer(min(max(options.jobs, 1), len(submissions)), options.limits, [k.id for k in katas])
-    store = ResultStore(options.out, manifest, options.db_url, options.assignment)
+    store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
     judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31))
     staging = Path(tempfile.mkdtemp(prefix="convkata-staging-"))
     records: dict[str, dict] = {}

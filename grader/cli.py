@@ -189,7 +189,8 @@ def cmd_grade(args) -> int:
         from .batch import GradeOptions, grade_batch
         from .results import GradebookError
 
-        options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment, jobs=args.jobs,
+        options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment,
+                               gradebook=not args.no_gradebook, jobs=args.jobs,
                                limits=limits, katas=katas, force=args.force, seed=args.seed)
         report = confinement_report()
         if not report["landlock_abi"]:
@@ -219,8 +220,9 @@ def cmd_grade(args) -> int:
     total = sum(r["score"] for r in records)
     out.line(f"graded {len(records)} submission(s) in {time.monotonic() - started:.1f} s"
              + (f", class average {total / len(records):.1f}/{records[0]['max_score']}" if len(records) > 1 else ""))
-    out.line(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'gradescope'}/*/results.json, "
-             f"gradebook {options.db_url or Path(args.out) / 'gradebook.db'}", style="dim")
+    gradebook = "" if args.no_gradebook else f", gradebook {options.db_url or Path(args.out) / 'gradebook.db'}"
+    out.line(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'gradescope'}/*/results.json{gradebook}",
+             style="dim")
     return 0
 
 
@@ -470,6 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--db", default=None, metavar="URL",
                        help="nbgrader gradebook as an SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
     grade.add_argument("--assignment", default="convkata", help="assignment name in the gradebook (default: convkata)")
+    grade.add_argument("--no-gradebook", action="store_true",
+                       help="skip nbgrader's gradebook (Gradescope, Classroom: seconds of start-up saved)")
     grade.add_argument("--katas", default=None, metavar="IDS", help="comma-separated kata ids (default: every kata)")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit per kata")

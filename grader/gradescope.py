@@ -153,7 +153,7 @@ def _grade(staged: Path, out: Path, katas: list[Kata]) -> dict:
     """``kata grade`` on the staged submission, in a process of its own (a crash there still leaves
     this one to report it); its Gradescope results."""
     command = [sys.executable, "-m", "grader.cli", "grade", str(staged), "--out", str(out), "--jobs", "1",
-               "--katas", ",".join(k.id for k in katas)]
+               "--no-gradebook", "--katas", ",".join(k.id for k in katas)]
     status = subprocess.run(command, cwd=REPO_ROOT).returncode
     results = out / "gradescope" / STUDENT / "results.json"
     if status != 0 or not results.is_file():

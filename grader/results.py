@@ -223,14 +223,15 @@ class Gradebook:
 class ResultStore:
     """The output folder of a batch: records, Gradescope files, the class CSV and the gradebook."""
 
-    def __init__(self, out: Path, manifest: Manifest, db_url: str | None = None, assignment: str = "convkata"):
+    def __init__(self, out: Path, manifest: Manifest, db_url: str | None = None, assignment: str = "convkata",
+                 gradebook: bool = True):
         self.out = Path(out).resolve()
         self.manifest = manifest
         self.records_dir = self.out / "submissions"
         self.db_url = db_url or f"sqlite:///{self.out / 'gradebook.db'}"
         self.out.mkdir(parents=True, exist_ok=True)
         self._records = {r["student"]: r for r in self._read_records()}
-        self.gradebook = Gradebook(self.db_url, assignment)
+        self.gradebook = Gradebook(self.db_url, assignment) if gradebook else None
 
     def record_path(self, student: str) -> Path:
         return self.records_dir / f"{student}.json"
@@ -262,8 +263,10 @@ class ResultStore:
         for record in records:
             atomic_write(self.out / "gradescope" / record["student"] / "results.json",
                          json.dumps(gradescope_results(record), indent=1, ensure_ascii=False))
-        self.gradebook.write(records)
+        if self.gradebook is not None:
+            self.gradebook.write(records)
         atomic_write(self.out / "grades.csv", class_csv(list(self._records.values()), self.manifest))
 
     def close(self) -> None:
-        self.gradebook.close()
+        if self.gradebook is not None:
+            self.gradebook.close()
