@@ -22,6 +22,7 @@ import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import stubgen
 from .implementation import load_implementation
@@ -29,7 +30,10 @@ from .learner import HintState, backup, splice_symbols, symbol_source, watch
 from .manifest import Kata, Manifest, ManifestError, kata_ids, load_manifest
 from .paths import EXERCISES_DIR, NAMED_IMPLEMENTATIONS, SOLUTIONS_DIR, resolve_impl
 from .report import STATUS_LABEL, render
-from .runner import UNCREDITED_NOTE, KataResult, Runner, Status
+from .status import UNCREDITED_NOTE, Status
+
+if TYPE_CHECKING:
+    from .runner import KataResult, Runner
 
 MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.PENDING: "…", Status.SKIPPED: "-"}
 STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow", Status.SKIPPED: "dim"}
@@ -61,6 +65,8 @@ def _seed(args) -> int:
 
 def _runner(args, root: Path | None = None) -> Runner:
     """A runner over the files as they are now (a module imported earlier in this process is re-read)."""
+    from .runner import Runner
+
     impl = load_implementation(root or _exercises(args))
     impl.reload()
     return Runner(impl, _seed(args), seed_option="--seed")

@@ -26,7 +26,8 @@ import warnings
 from pathlib import Path
 
 from .manifest import Manifest
-from .runner import UNCREDITED_NOTE, CheckResult, KataResult, Status
+from .runner import CheckResult, KataResult, Status
+from .status import UNCREDITED_NOTE
 
 
 def atomic_write(path: Path, text: str) -> None:

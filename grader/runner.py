@@ -9,7 +9,6 @@ from __future__ import annotations
 import traceback
 import warnings
 from dataclasses import dataclass, field, replace
-from enum import Enum
 from pathlib import Path
 
 import torch
@@ -20,13 +19,7 @@ from .diagnosis import explain, for_kata, match_text
 from .implementation import Implementation, ImplementationImportError, load_implementation
 from .manifest import Kata, Manifest
 from .paths import SOLUTIONS_DIR
-
-
-class Status(str, Enum):
-    PASSED = "passed"
-    FAILED = "failed"
-    PENDING = "pending"
-    SKIPPED = "skipped"
+from .status import Status
 
 
 @dataclass(frozen=True)
@@ -73,10 +66,6 @@ class KataResult:
         if not self.applicable or self.uncredited:
             return 0.0
         return self.kata.points * self.count(Status.PASSED) / self.applicable
-
-
-UNCREDITED_NOTE = ("the checks on fixed inputs (examples, architecture, refused arguments) earn points once a "
-                   "check on generated inputs passes too")
 
 
 class ReferenceFailure(RuntimeError):
