@@ -15,7 +15,7 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -38,6 +38,8 @@ class GradeOptions:
     gradebook: bool = True
     jobs: int = 2
     limits: Limits = field(default_factory=Limits)
+    #: Wall-clock seconds for all of a submission's katas together (None: only each kata's limit).
+    submission_seconds: float | None = None
     katas: list[str] | None = None
     force: bool = False
     seed: int | None = None
@@ -93,20 +95,27 @@ class Judge:
 
 
 def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, digest: str,
-               katas: list[Kata], limits: Limits) -> dict:
+               katas: list[Kata], limits: Limits, budget: float | None = None) -> dict:
+    """Every kata of one submission, each in a fresh child; ``budget`` seconds for them all, if set."""
     started = time.monotonic()
-    results, hanging_modules = [], {}
+    results, blocked_modules = [], {}
     for kata in katas:
-        if kata.module in hanging_modules:
-            results.append(judge.kata_result(kata, None, limits, blocked=hanging_modules[kata.module]))
+        left = None if budget is None else budget - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            results.append(judge.kata_result(kata, None, limits, blocked=(
+                f"not run: the submission's {budget:g} s were used up by the katas before it")))
             continue
-        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student, limits)
+        if kata.module in blocked_modules:
+            results.append(judge.kata_result(kata, None, limits, blocked=blocked_modules[kata.module]))
+            continue
+        kata_limits = limits if left is None or left >= limits.wall_seconds else replace(limits, wall_seconds=left)
+        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student, kata_limits)
         if run.ending == "timeout" and not run.imported:
-            hanging_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
-                                            f"{limits.wall_seconds:g} s (an endless loop at import?)")
-            results.append(judge.kata_result(kata, None, limits, blocked=hanging_modules[kata.module]))
+            blocked_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
+                                            f"{kata_limits.wall_seconds:g} s (an endless loop at import?)")
+            results.append(judge.kata_result(kata, None, kata_limits, blocked=blocked_modules[kata.module]))
             continue
-        results.append(judge.kata_result(kata, run, limits))
+        results.append(judge.kata_result(kata, run, kata_limits))
     return submission_record(submission.student, submission.source, digest, judge.runner.seed, results,
                              time.monotonic() - started)
 
@@ -206,6 +215,6 @@ def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: J
             except queue.Empty:
                 return
             finished.put(_grade_one(slot, judge, submission, staging / submission.student, digest,
-                                    katas, options.limits))
+                                    katas, options.limits, options.submission_seconds))
     except Exception as exc:  # a failure of the grader itself (SandboxError, …): stop the run, loudly
         finished.put(exc)

@@ -197,7 +197,8 @@ def cmd_grade(args) -> int:
 
         options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment,
                                gradebook=not args.no_gradebook, jobs=args.jobs,
-                               limits=limits, katas=katas, force=args.force, seed=args.seed)
+                               limits=limits, submission_seconds=args.submission_timeout, katas=katas,
+                               force=args.force, seed=args.seed)
         report = confinement_report()
         if not report["landlock_abi"]:
             out.line("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits"
@@ -483,6 +484,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--katas", default=None, metavar="IDS", help="comma-separated kata ids (default: every kata)")
     grade.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
     grade.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help="wall-clock limit per kata")
+    grade.add_argument("--submission-timeout", type=float, default=None, metavar="SECONDS",
+                       help="wall-clock limit for all of a submission's katas together (default: none)")
     grade.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
     grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")

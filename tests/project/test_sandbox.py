@@ -47,3 +47,19 @@ def test_processes_forked_by_a_kata_share_its_memory_limit(tmp_path, sandbox):
                                     Limits(wall_seconds=20, memory_bytes=512 << 20))
     held = run.probed()[check.id]["data"][0]
     assert 1 <= float(held) <= 2, f"{float(held):g} processes held 200 MB each under a 512 MB limit"
+
+
+def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_rest(tmp_path, sandbox):
+    from grader.batch import GradeOptions, grade_batch
+
+    submission = tmp_path / "loops"
+    shutil.copytree(EXERCISES_DIR, submission)
+    with (submission / "conv_layer.py").open("a") as module:
+        module.write("\n\ndef corr2d(X, K):\n    while True:\n        pass\n")
+    options = GradeOptions(out=tmp_path / "out", katas=["corr2d", "conv2d_module"], gradebook=False,
+                           limits=Limits(wall_seconds=30), submission_seconds=1.5)
+    [record] = grade_batch([submission], options, server=sandbox)
+    corr2d, conv2d_module = record["katas"]
+    assert "did not finish within the kata's 1.5 s" in corr2d["checks"][0]["message"]
+    assert "the submission's 1.5 s were used up" in conv2d_module["checks"][0]["message"]
+    assert record["seconds"] < 10
