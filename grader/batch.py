@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-import torch
 
 from .checks import checks_of_kata
 from .confine import Limits
@@ -32,6 +31,8 @@ from .submissions import Submission, SubmissionError, find_submissions, stage
 
 @dataclass
 class GradeOptions:
+    """What ``kata grade`` was asked for (see its --help)."""
+
     out: Path
     db_url: str | None = None
     assignment: str = "convkata"
@@ -64,7 +65,7 @@ class Judge:
         probed = run.probed() if run else {}
         results, unfinished = [], blocked
         for check in checks_of_kata(kata.id):
-            if check.needs_cuda and not torch.cuda.is_available():
+            if not check.runnable:
                 results.append(CheckResult(check, Status.SKIPPED, "needs a CUDA device"))
             elif isinstance(probed.get(check.id), dict):
                 with self.lock:  # reference data is computed once, by one thread
@@ -90,8 +91,7 @@ class Judge:
                 "or the memory limit")
 
     def checks_to_probe(self, kata: Kata) -> list[tuple[str, int]]:
-        return [(c.id, c.seed_for(self.runner.seed)) for c in checks_of_kata(kata.id)
-                if not (c.needs_cuda and not torch.cuda.is_available())]
+        return [(c.id, c.seed_for(self.runner.seed)) for c in checks_of_kata(kata.id) if c.runnable]
 
 
 def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, digest: str,

@@ -175,20 +175,19 @@ def _closed_ancestor(path: Path) -> Path | None:
     return None
 
 
-def reachable_python(paths: list[Path]) -> list[Path]:
+def reachable_python(paths: list[Path]) -> None:
     """Make the Python installation readable for an unprivileged user, hiding everything else.
 
     When Python lives under a folder other users may not enter (pyenv in /root, say), this
     process moves to a private mount namespace and covers that folder with an empty, read-only
-    tmpfs into which only the installation is bind-mounted, read-only. Needs root; returns the
-    folders it covered."""
+    tmpfs into which only the installation is bind-mounted, read-only. Needs root."""
     covered: dict[Path, list[Path]] = {}
     for path in paths:
         closed = _closed_ancestor(path.resolve())
         if closed is not None:
             covered.setdefault(closed, []).append(path.resolve())
     if not covered:
-        return []
+        return
     _check(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
     for closed, inside in covered.items():
@@ -200,7 +199,6 @@ def reachable_python(paths: list[Path]) -> list[Path]:
             _mount("none", str(path), None, _MS_REMOUNT | _MS_BIND | _MS_RDONLY | _MS_NOSUID)
             os.close(handle)
         _mount("none", str(closed), None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
-    return list(covered)
 
 
 class _SockFilter(ctypes.Structure):

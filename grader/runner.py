@@ -142,7 +142,7 @@ class Runner:
 
     def run(self, check: Check, module_name: str) -> CheckResult:
         """Probe the implementation in this process and judge the data."""
-        if check.needs_cuda and not torch.cuda.is_available():
+        if not check.runnable:
             return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
         seed = check.seed_for(self.seed)
         if self.impl is self.reference:  # grading the reference: its data is computed once
@@ -183,7 +183,7 @@ class Runner:
     def prepare(self, kata: Kata) -> None:
         """Compute the reference's data for a kata ahead of time (watch mode keeps re-checks fast)."""
         for check in checks_of_kata(kata.id):
-            if not (check.needs_cuda and not torch.cuda.is_available()):
+            if check.runnable:
                 self.reference_data(check, kata.module, check.seed_for(self.seed))
 
     def run_kata(self, kata: Kata) -> KataResult:

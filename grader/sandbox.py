@@ -61,10 +61,6 @@ class KataRun:
     def imported(self) -> bool:
         return any(e.get("event") == "imported" for e in self.events)
 
-    @property
-    def completed(self) -> bool:
-        return any(e.get("event") == "done" for e in self.events)
-
     def probed(self) -> dict[str, object]:
         """Check id → what its probe recorded, for every check the child reported."""
         return {str(e.get("id")): e.get("probed") for e in self.events if e.get("event") == "check"}

@@ -64,6 +64,11 @@ class Check:
     def id(self) -> str:
         return f"{self.kata}::{self.name}"
 
+    @property
+    def runnable(self) -> bool:
+        """Whether this machine can run the check (a CUDA check needs a CUDA device)."""
+        return not self.needs_cuda or torch.cuda.is_available()
+
     def seed_for(self, run_seed: int) -> int:
         """The check's own seed, derived from the run's seed so that checks draw independent inputs."""
         return zlib.crc32(f"{run_seed}:{self.id}".encode()) & 0x7FFFFFFF
