@@ -19,7 +19,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-
 from .checks import checks_of_kata
 from .confine import Limits
 from .manifest import Kata, load_manifest
