@@ -81,13 +81,18 @@ def generate(solutions_dir: Path = SOLUTIONS_DIR, manifest: Manifest | None = No
             for path in sorted(solutions_dir.glob("*.py"))}
 
 
+def stale_files(expected: dict[str, str], folder: Path) -> list[str]:
+    """The .py files under ``folder`` (by relative path) that differ from ``expected``: missing,
+    stale, or extra."""
+    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*.py")} if folder.is_dir() else set()
+    stale = [name for name, text in expected.items()
+             if name not in present or (folder / name).read_text(encoding="utf-8") != text]
+    return sorted(stale + [name for name in present - set(expected)])
+
+
 def out_of_sync(exercises_dir: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR) -> list[str]:
     """The exercise files that differ from a fresh generation (missing, stale, or extra)."""
-    expected = generate(solutions_dir)
-    present = {p.name for p in exercises_dir.glob("*.py")}
-    stale = [name for name, text in expected.items()
-             if name not in present or (exercises_dir / name).read_text(encoding="utf-8") != text]
-    return sorted(stale + [name for name in present - set(expected)])
+    return stale_files(generate(solutions_dir), exercises_dir)
 
 
 def write(target: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR,

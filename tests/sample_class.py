@@ -62,11 +62,8 @@ def generate() -> dict[Path, str]:
 
 
 def out_of_sync() -> list[str]:
-    expected = generate()
-    present = {p.relative_to(CLASS_DIR) for p in CLASS_DIR.rglob("*.py")} if CLASS_DIR.exists() else set()
-    stale = [str(p) for p, text in expected.items()
-             if not (CLASS_DIR / p).exists() or (CLASS_DIR / p).read_text(encoding="utf-8") != text]
-    return sorted(stale + [str(p) for p in present - set(expected)])
+    """The sample class's files that differ from a fresh generation (missing, stale, or extra)."""
+    return stubgen.stale_files({path.as_posix(): text for path, text in generate().items()}, CLASS_DIR)
 
 
 def write() -> int:

@@ -20,7 +20,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import torch
 
 from grader.batch import GradeOptions, grade_batch
 from grader.checks import checks_of_kata
@@ -44,7 +43,7 @@ MANIFEST = load_manifest()
 
 
 def applicable(kata: str) -> list[str]:
-    return [c.name for c in checks_of_kata(kata) if not (c.needs_cuda and not torch.cuda.is_available())]
+    return [c.name for c in checks_of_kata(kata) if c.runnable]
 
 
 def honest_checks(honest: dict, kata: str) -> set[str]:
