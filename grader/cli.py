@@ -7,8 +7,10 @@
     kata reset KATA              restore a kata's stub (your file is backed up first)
     kata solution KATA           the reference solution, once your kata passes
     kata grade [SUBMISSION...]   grade submissions in a sandbox (default: your exercises)
+    kata grade --nbgrader DIR A  grade an nbgrader course's submissions of assignment A in the sandbox
     kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
     kata gradescope build        the autograder zip to upload to Gradescope
+    kata nbgrader build DIR      an nbgrader course: a notebook per d2l section, autograded by the checks
 
 Output is plain text when not on a terminal and uses rich when it is.
 """
@@ -177,6 +179,14 @@ def _grading_progress(out: Output):
         yield Progress(started=started, finished=finished)
 
 
+def _nbgrader_conflicts(args) -> list[str]:
+    """The options ``kata grade --nbgrader`` takes from the course instead."""
+    given = {"SUBMISSION": args.submissions != ["exercises"], "--db": args.db is not None,
+             "--assignment": args.assignment != "convkata", "--katas": args.katas is not None,
+             "--seed": args.seed is not None, "--no-gradebook": args.no_gradebook}
+    return [name for name, present in given.items() if present]
+
+
 def cmd_grade(args) -> int:
     from .confine import Limits
     from .sandbox import ForkServer, confinement_report
@@ -184,18 +194,31 @@ def cmd_grade(args) -> int:
 
     out = Output()
     limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
-    katas = kata_ids(args.katas)
+    katas, jobs = kata_ids(args.katas), args.jobs
+    if args.nbgrader:
+        conflicts = _nbgrader_conflicts(args)
+        if conflicts:
+            raise UsageProblem(f"--nbgrader takes the submissions, katas, seed and gradebook from the course; "
+                               f"leave out {', '.join(conflicts)}")
+        course_dir, assignment = args.nbgrader
+        if not Path(course_dir).is_dir():
+            raise UsageProblem(f"--nbgrader {course_dir}: no such course folder (make one with `kata nbgrader build`)")
+        out_dir = Path(args.out or Path(course_dir) / "kata-grades" / assignment)
+    else:
+        out_dir = Path(args.out or "grades")
+        jobs = min(jobs, len(args.submissions))
     try:  # bad input is reported before anything starts (imports here do not load torch)
         load_manifest().select(katas)
-        find_submissions(_submission_paths(args.submissions))
+        if not args.nbgrader:
+            find_submissions(_submission_paths(args.submissions))
     except (SubmissionError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
     # the sandbox warms up (imports torch, the checks) while this process does the same
-    with ForkServer(max(1, min(args.jobs, len(args.submissions))), limits, katas) as server:
+    with ForkServer(max(1, jobs), limits, katas) as server:
         from .batch import GradeOptions, grade_batch
         from .results import GradebookError
 
-        options = GradeOptions(out=Path(args.out), db_url=args.db, assignment=args.assignment,
+        options = GradeOptions(out=out_dir, db_url=args.db, assignment=args.assignment,
                                gradebook=not args.no_gradebook, jobs=args.jobs,
                                limits=limits, submission_seconds=args.submission_timeout, katas=katas,
                                force=args.force, seed=args.seed)
@@ -207,7 +230,13 @@ def cmd_grade(args) -> int:
         started = time.monotonic()
         try:
             with _grading_progress(out) as progress:
-                records = grade_batch(_submission_paths(args.submissions), options, progress, server)
+                if args.nbgrader:
+                    from .nbgrader_grading import NbgraderCourse, grade_course
+
+                    course = NbgraderCourse(Path(course_dir), assignment)
+                    records = grade_course(course, options, progress, server)
+                else:
+                    records = grade_batch(_submission_paths(args.submissions), options, progress, server)
         except (SubmissionError, ValueError) as exc:
             raise UsageProblem(str(exc)) from None
         except GradebookError as exc:
@@ -227,9 +256,31 @@ def cmd_grade(args) -> int:
     total = sum(r["score"] for r in records)
     out.line(f"graded {len(records)} submission(s) in {time.monotonic() - started:.1f} s"
              + (f", class average {total / len(records):.1f}/{records[0]['max_score']}" if len(records) > 1 else ""))
-    gradebook = "" if args.no_gradebook else f", gradebook {options.db_url or Path(args.out) / 'gradebook.db'}"
-    out.line(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'gradescope'}/*/results.json{gradebook}",
-             style="dim")
+    if args.nbgrader:
+        out.line(f"results: nbgrader's gradebook ({course.coursedir.db_url}) and "
+                 f"{course.root / course.coursedir.autograded_directory}/; "
+                 f"the code graded: {out_dir / 'code'}; next: `nbgrader generate_feedback {assignment}` "
+                 "in the course folder", style="dim")
+        return 0
+    gradebook = "" if args.no_gradebook else f", gradebook {options.db_url or out_dir / 'gradebook.db'}"
+    out.line(f"results: {out_dir / 'grades.csv'}, {out_dir / 'gradescope'}/*/results.json{gradebook}", style="dim")
+    return 0
+
+
+def cmd_nbgrader_build(args) -> int:
+    from .notebooks import build_course
+
+    try:
+        written = build_course(Path(args.course), args.assignment, kata_ids(args.katas), kernel=args.kernel,
+                               seed=args.seed, force=args.force)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    out = Output()
+    for path in written:
+        out.line(f"wrote {path}")
+    out.line(f"next, in {args.course}: `nbgrader generate_assignment {args.assignment}` (the students' version in "
+             f"release/), then, once they have submitted, `kata grade --nbgrader {args.course} {args.assignment}` "
+             f"or `nbgrader autograde {args.assignment}`", style="dim")
     return 0
 
 
@@ -475,7 +526,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade = add("grade", cmd_grade, "grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrader gradebook")
     grade.add_argument("submissions", nargs="*", default=["exercises"], metavar="SUBMISSION",
                        help="folders laid out like exercises/ or .zip files of one (default: exercises)")
-    grade.add_argument("--out", default="grades", help="output folder (default: ./grades)")
+    grade.add_argument("--nbgrader", nargs=2, default=None, metavar=("COURSE_DIR", "ASSIGNMENT"),
+                       help="grade an nbgrader course's submitted notebooks of ASSIGNMENT into its gradebook "
+                            "(built with `kata nbgrader build`)")
+    grade.add_argument("--out", default=None,
+                       help="output folder (default: ./grades; with --nbgrader COURSE_DIR/kata-grades/ASSIGNMENT)")
     grade.add_argument("--db", default=None, metavar="URL",
                        help="nbgrader gradebook as an SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
     grade.add_argument("--assignment", default="convkata", help="assignment name in the gradebook (default: convkata)")
@@ -498,6 +553,22 @@ def build_parser() -> argparse.ArgumentParser:
     builder.set_defaults(handler=cmd_gradescope_build)
     builder.add_argument("--out", default="autograder.zip", help="the zip to write (default: ./autograder.zip)")
     builder.add_argument("--katas", default=None, metavar="IDS", help="comma-separated kata ids (default: every kata)")
+    course = commands.add_parser("nbgrader", help="nbgrader: a course of notebooks built from the katas",
+                                 description="nbgrader: a course of notebooks built from the katas")
+    course_actions = course.add_subparsers(dest="action", required=True, metavar="ACTION")
+    course_builder = course_actions.add_parser(
+        "build", help="write nbgrader_config.py and source/ASSIGNMENT/<module>.ipynb, one notebook per d2l section",
+        description="write nbgrader_config.py and source/ASSIGNMENT/<module>.ipynb, one notebook per d2l section")
+    course_builder.set_defaults(handler=cmd_nbgrader_build)
+    course_builder.add_argument("course", metavar="COURSE_DIR", help="the nbgrader course folder (made if missing)")
+    course_builder.add_argument("--assignment", default="convkata", help="the assignment's name (default: convkata)")
+    course_builder.add_argument("--katas", default=None, metavar="IDS",
+                                help="comma-separated kata ids (default: every kata)")
+    course_builder.add_argument("--kernel", default="python3",
+                                help="the Jupyter kernel, one that can import convkata (default: python3)")
+    course_builder.add_argument("--seed", type=int, default=None,
+                                help="the grading seed (default: the assignment's, else a random one)")
+    course_builder.add_argument("--force", action="store_true", help="replace notebooks that differ (backed up first)")
     return parser
 
 

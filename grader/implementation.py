@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import importlib.machinery
 import importlib.util
 import sys
 import traceback
@@ -20,9 +21,28 @@ class ImplementationImportError(Exception):
     """A module of the implementation could not be imported; the message shows where and why."""
 
 
-class Implementation:
-    """``shown_as`` names the folder in tracebacks instead of its path (the sandbox's private copy
-    of a submission is shown under the student's name)."""
+class CodeUnderTest:
+    """What the runner needs of the code it checks: its modules (``module(name)``), which source
+    files are its own (``owns``), and tracebacks in its own terms."""
+
+    def owns(self, filename: str) -> bool:
+        return False
+
+    def shown_frame(self, frame: traceback.FrameSummary) -> traceback.FrameSummary:
+        """A traceback frame of this code as the learner should read it."""
+        return frame
+
+    def format_exception(self, exc: BaseException) -> str:
+        """The exception with only the frames in this code's own files (all if none)."""
+        frames = [self.shown_frame(f) for f in traceback.extract_tb(exc.__traceback__) if self.owns(f.filename)]
+        lines = traceback.format_list(frames) if frames else []
+        detail = traceback.format_exception_only(type(exc), exc)
+        return "".join(lines + detail).rstrip()
+
+
+class Implementation(CodeUnderTest):
+    """A folder laid out like ``exercises/``. ``shown_as`` names the folder in tracebacks instead
+    of its path (the sandbox's private copy of a submission is shown under the student's name)."""
 
     def __init__(self, root: Path, shown_as: str | None = None):
         self.root = Path(root).resolve()
@@ -40,8 +60,11 @@ class Implementation:
         if self.package in sys.modules:
             return
         init = self.root / "__init__.py"
-        spec = importlib.util.spec_from_file_location(
-            self.package, init if init.exists() else None, submodule_search_locations=[str(self.root)])
+        if init.exists():
+            spec = importlib.util.spec_from_file_location(self.package, init, submodule_search_locations=[str(self.root)])
+        else:  # a namespace-like package: its modules are the folder's files
+            spec = importlib.machinery.ModuleSpec(self.package, None, is_package=True)
+            spec.submodule_search_locations = [str(self.root)]
         package = importlib.util.module_from_spec(spec)
         sys.modules[self.package] = package
         if init.exists():
@@ -86,15 +109,7 @@ class Implementation:
         except (OSError, ValueError):
             return False
 
-    def format_exception(self, exc: BaseException) -> str:
-        """The exception with only the frames in the implementation's own files (all if none)."""
-        frames = [self._shown(f) for f in traceback.extract_tb(exc.__traceback__) if self.owns(f.filename)]
-        lines = traceback.format_list(frames) if frames else []
-        detail = traceback.format_exception_only(type(exc), exc)
-        return "".join(lines + detail).rstrip()
-
-
-    def _shown(self, frame: traceback.FrameSummary) -> traceback.FrameSummary:
+    def shown_frame(self, frame: traceback.FrameSummary) -> traceback.FrameSummary:
         if self.shown_as is None:
             return frame
         relative = Path(frame.filename).resolve().relative_to(self.root)

@@ -78,18 +78,26 @@ def kata_results(record: dict, manifest: Manifest) -> list[KataResult]:
 
 
 def kata_output(kata: dict) -> str:
-    """A kata's feedback in plain text: the count of checks passed, then each failure's diagnosis."""
+    """A kata's feedback in plain text: the count of checks passed, each failure's diagnosis, and
+    the pending checks in one line (they all wait for the same stub)."""
     applicable = [c for c in kata["checks"] if c["status"] != Status.SKIPPED.value]
     passed = sum(c["status"] == Status.PASSED.value for c in applicable)
     lines = [f"{passed}/{len(applicable)} checks passed ({kata['module']}.py, d2l {kata['section']})"]
     if kata.get("uncredited"):
         lines.append(f"({UNCREDITED_NOTE})")
     for check in applicable:
-        if check["status"] == Status.PASSED.value:
-            continue
-        lines.append(f"\n✗ {check['name']} [{check['kind']}] {check['status']}:")
-        lines.append(check["message"])
+        if check["status"] == Status.FAILED.value:
+            lines.append(f"\n✗ {check['name']} [{check['kind']}] failed:")
+            lines.append(check["message"])
+    pending = [c for c in applicable if c["status"] == Status.PENDING.value]
+    if pending:
+        lines.append(f"\n… {len(pending)} check(s) pending: {pending[0]['message']}")
     return "\n".join(lines)
+
+
+def kata_feedback(kata: dict) -> str:
+    """``kata_output`` under a headline with the points earned (a notebook's test cell shows this)."""
+    return f"{kata['id']} — {kata['title']}: {kata['score']:g}/{kata['points']} points\n{kata_output(kata)}"
 
 
 def gradescope_results(record: dict) -> dict:
@@ -130,6 +138,13 @@ def check_database_url(url: str) -> None:
         make_url(url)
     except ArgumentError as exc:
         raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
+
+
+def alembic_on_path() -> None:
+    """nbgrader runs the ``alembic`` command to check a gradebook's schema: the one beside this Python."""
+    scripts = str(Path(sys.executable).parent)
+    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
 
 
 class GradebookError(RuntimeError):
@@ -177,10 +192,7 @@ class Gradebook:
     def _open(self):
         from nbgrader.api import Gradebook as NbgraderGradebook
 
-        # nbgrader runs the `alembic` command beside this Python to check the database's schema
-        scripts = str(Path(sys.executable).parent)
-        if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-            os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+        alembic_on_path()
         # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warning; the rows are right.
         # (A filter for the process: catch_warnings is not thread-safe, and the judges run in threads.)
         warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")

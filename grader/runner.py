@@ -9,14 +9,13 @@ from __future__ import annotations
 import traceback
 import warnings
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import torch
 
 from .checks import checks_of_kata
 from .checks.base import FIXED_INPUT_KINDS, Check, Mismatch, plain
 from .diagnosis import explain, for_kata, match_text
-from .implementation import Implementation, ImplementationImportError, load_implementation
+from .implementation import CodeUnderTest, Implementation, ImplementationImportError, load_implementation
 from .manifest import Kata, Manifest
 from .paths import SOLUTIONS_DIR
 from .status import Status
@@ -72,7 +71,7 @@ class ReferenceFailure(RuntimeError):
     """The reference itself failed a probe: a bug in convkata, not in the learner's code."""
 
 
-def stub_message(exc: BaseException, impl: Implementation) -> str | None:
+def stub_message(exc: BaseException, impl: CodeUnderTest) -> str | None:
     """The stub's message when ``exc`` is the NotImplementedError a stub raises — raised by a
     ``raise NotImplementedError`` statement in the implementation's own files — else None.
     (torch raises NotImplementedError too, e.g. when copying out of a meta tensor: that is a
@@ -84,10 +83,13 @@ def stub_message(exc: BaseException, impl: Implementation) -> str | None:
         return None
     if not (frames[-1].line or "").lstrip().startswith("raise NotImplementedError"):
         return None
-    return str(exc) or f"{Path(frames[-1].filename).name}: not implemented yet"
+    innermost = exc.__traceback__
+    while innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    return str(exc) or f"{innermost.tb_frame.f_code.co_qualname} is not implemented yet"
 
 
-def probe(check: Check, impl: Implementation, module_name: str, seed: int) -> dict:
+def probe(check: Check, impl: CodeUnderTest, module_name: str, seed: int) -> dict:
     """Run one check's probe on ``impl``; what happened, as plain data for ``Runner.verdict``:
     ``{"outcome": "data", "data": ..., "warnings": [...]}``, or ``"pending"``, ``"error"`` or
     ``"import_error"`` with a ``"message"`` in the learner's terms."""
@@ -115,7 +117,7 @@ class Runner:
     """Runs checks for one implementation against the reference, with one seed for the run.
     With ``impl=None`` it only judges probe data recorded elsewhere (the sandboxed grader)."""
 
-    def __init__(self, impl: Implementation | None, seed: int, reference: Implementation | None = None, *,
+    def __init__(self, impl: CodeUnderTest | None, seed: int, reference: Implementation | None = None, *,
                  seed_option: str = "--kata-seed"):
         self.impl = impl
         self.seed = seed

@@ -1,10 +1,14 @@
 """Fixtures shared by the project's own tests (the kata tests need only grader.pytest_plugin)."""
 import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
 from grader.implementation import load_implementation
-from grader.paths import SOLUTIONS_DIR
+from grader.paths import REPO_ROOT, SOLUTIONS_DIR
 
 
 @pytest.fixture
@@ -46,3 +50,34 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if verdicts:
         from tests.mistakes.score import score_line
         terminalreporter.write_line(score_line(verdicts))
+
+
+NBGRADER_COURSE = pytest.StashKey[tuple]()
+
+
+def pytest_collection_finish(session):
+    """If test_nbgrader runs, start its course (tests.nbgrader_course) in the background now: nbgrader's
+    kernels take seconds that then overlap with the other tests, which mostly use one core."""
+    if any(item.path.name == "test_nbgrader.py" for item in session.items):
+        root = Path(tempfile.mkdtemp(prefix="convkata-nbgrader-"))
+        process = subprocess.Popen([sys.executable, "-m", "tests.nbgrader_course", str(root)], cwd=REPO_ROOT,
+                                   stdout=subprocess.DEVNULL, stderr=(root / "stderr").open("w"))
+        session.config.stash[NBGRADER_COURSE] = (root, process)
+
+
+def pytest_sessionfinish(session):
+    root, process = session.config.stash.get(NBGRADER_COURSE, (None, None))
+    if process is not None:
+        process.kill()
+        process.wait()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def nbgrader_course(request) -> Path:
+    """The course of tests.nbgrader_course, autograded by nbgrader (started at collection)."""
+    root, process = request.config.stash[NBGRADER_COURSE]
+    if process.wait(timeout=900) != 0 or not (root / "done").exists():
+        log = (root / "log").read_text() if (root / "log").exists() else ""
+        pytest.fail(f"preparing the nbgrader course failed:\n{(root / 'stderr').read_text()[-3000:]}\n{log[-3000:]}")
+    return root / "course"

@@ -1,0 +1,153 @@
+"""``kata grade --nbgrader COURSE_DIR ASSIGNMENT``: an nbgrader course's submissions, graded in the sandbox.
+
+1. Each submitted notebook (``submitted/<student>/<assignment>/<module>.ipynb``) becomes the module
+   it amounts to (``grader.notebooks.module_source``), written to ``OUT/code/<student>/<module>.py``
+   where the instructor can read it.
+2. The batch grader grades those folders on the assignment's seed (the one in its source
+   notebooks' hidden test lines), so each kata scores what ``nbgrader autograde`` gives it — but
+   the students' code runs confined, and the judges outside it.
+3. nbgrader's own autograde then runs with its kernel-executing preprocessor (``Execute``) replaced
+   by ``RecordedVerdicts``, which gives each test cell the feedback ``check_kata`` prints and, as
+   its value, the points from the records. The rest is nbgrader's: ``autograded/``, timestamps,
+   late penalties, the gradebook — so ``nbgrader generate_feedback`` and formgrader work as after
+   ``nbgrader autograde``.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_output
+from nbgrader import utils as nbgrader_utils
+from nbgrader.coursedir import CourseDirectory
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+from traitlets.config import Config, PyFileConfigLoader
+
+from .batch import GradeOptions, Progress, grade_batch
+from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
+from .results import alembic_on_path, kata_feedback
+from .sandbox import ForkServer
+
+
+class RecordedVerdicts(NbGraderPreprocessor):
+    """Stands in for nbgrader's ``Execute``: each autograded test cell gets the feedback that
+    ``check_kata`` prints and, as its value (nbgrader's partial credit), the points recorded by
+    the sandboxed grader. A test cell the records do not cover gets an error: 0 points."""
+
+    records_dir = Unicode(help="the batch grader's records (OUT/submissions)").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        path = Path(self.records_dir) / f"{resources['nbgrader']['student']}.json"
+        self._katas = {k["id"]: k for k in json.loads(path.read_text(encoding="utf-8"))["katas"]}
+        return super().preprocess(nb, resources)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and nbgrader_utils.is_grade(cell):
+            cell.outputs = test_cell_outputs(self._katas.get(cell.metadata.nbgrader.grade_id))
+        return cell, resources
+
+
+def test_cell_outputs(kata: dict | None) -> list:
+    """A test cell's outputs for a kata's record (None: no record, an error)."""
+    if kata is None:
+        return [new_output("error", ename="NotGraded", evalue="kata grade has no result for this cell",
+                           traceback=["NotGraded: kata grade has no result for this cell"])]
+    return [new_output("stream", name="stdout", text=kata_feedback(kata) + "\n"),
+            new_output("execute_result", data={"text/plain": repr(float(kata["score"]))}, execution_count=None)]
+
+
+class NbgraderCourse:
+    """An nbgrader course folder, read with its ``nbgrader_config.py`` (if any) as nbgrader reads it."""
+
+    def __init__(self, root: Path, assignment: str):
+        self.root = Path(root).resolve()
+        if not self.root.is_dir():
+            raise CourseError(f"{root}: no such course folder (make one with `kata nbgrader build {root}`)")
+        self.config = Config()
+        if (self.root / "nbgrader_config.py").is_file():
+            self.config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config())
+        self.config.CourseDirectory.root = str(self.root)
+        self.config.CourseDirectory.assignment_id = assignment
+        self.assignment = assignment
+        self.coursedir = CourseDirectory(config=self.config)
+        self.sources = self._source_notebooks()
+        self.katas = [kata for notebook in self.sources.values() for kata in graded_katas(notebook)]
+        seeds = {grading_seed(notebook) for notebook in self.sources.values()} - {None}
+        if len(seeds) != 1:
+            raise CourseError(f"the source notebooks of {assignment} have {len(seeds) or 'no'} grading seeds "
+                              f"({sorted(seeds)}): build them with `kata nbgrader build` (one seed per assignment)")
+        self.seed = seeds.pop()
+
+    def _source_notebooks(self) -> dict[str, nbformat.NotebookNode]:
+        folder = Path(self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment))
+        notebooks = {path.stem: read_notebook(path) for path in sorted(folder.glob("*.ipynb"))}
+        notebooks = {module: nb for module, nb in notebooks.items() if graded_katas(nb)}
+        if not notebooks:
+            raise CourseError(f"{folder} has no notebooks with convkata test cells: build the assignment with "
+                              f"`kata nbgrader build {self.root} --assignment {self.assignment}`")
+        return notebooks
+
+    def submissions(self) -> dict[str, Path]:
+        """Student id → their submitted assignment folder."""
+        pattern = self.coursedir.format_path(self.coursedir.submitted_directory, "*", self.assignment)
+        student_part = Path(pattern).parts.index("*")
+        found = {Path(folder).parts[student_part]: Path(folder) for folder in sorted(glob.glob(pattern))
+                 if Path(folder).is_dir()}
+        if not found:
+            raise CourseError(f"no submissions of {self.assignment}: nbgrader expects them in {pattern}")
+        return found
+
+    def write_modules(self, submitted: Path, target: Path) -> None:
+        """The modules a student's submitted notebooks amount to, one file each; a notebook that
+        cannot be read becomes a module that fails to import, saying so."""
+        target.mkdir(parents=True, exist_ok=True)
+        for module, source in self.sources.items():
+            path = submitted / f"{module}.ipynb"
+            if not path.exists():
+                continue  # its katas fail as missing (and nbgrader gives a missing notebook 0)
+            try:
+                text = module_source(source, read_notebook(path))
+            except CourseError as exc:
+                text = f"raise ImportError({str(exc)!r})\n"
+            (target / f"{module}.py").write_text(text, encoding="utf-8")
+
+    def autograde_from_records(self, records_dir: Path) -> None:
+        """nbgrader's autograde of every submission, with the records standing in for execution."""
+        from nbgrader.converters import Autograde
+        from nbgrader.preprocessors import Execute
+
+        alembic_on_path()
+        config = Config(self.config)
+        config.RecordedVerdicts.records_dir = str(records_dir)
+        app = Autograde(coursedir=CourseDirectory(config=config), config=config)
+        app.force = True
+        app.create_student = True
+        if Execute not in app.autograde_preprocessors:
+            raise CourseError("this course's nbgrader_config.py replaces Autograde's Execute preprocessor; "
+                              "kata grade --nbgrader stands in for Execute and cannot tell where")
+        app.autograde_preprocessors = [RecordedVerdicts if p is Execute else p for p in app.autograde_preprocessors]
+        level = app.log.level
+        app.log.setLevel(logging.ERROR)  # not its notes on replacing autograded/ and on hidden tests' checksums
+        try:
+            app.start()
+        finally:
+            app.log.setLevel(level)
+
+
+def grade_course(course: NbgraderCourse, options: GradeOptions, progress: Progress | None = None,
+                 server: ForkServer | None = None) -> list[dict]:
+    """Grade every submission of the course's assignment (see the module's docstring); the records."""
+    out = Path(options.out)
+    folders = []
+    for student, submitted in course.submissions().items():
+        course.write_modules(submitted, out / "code" / student)
+        folders.append(out / "code" / student)
+    options = replace(options, katas=course.katas, seed=course.seed, seed_option="seed", gradebook=False)
+    records = grade_batch(folders, options, progress, server)
+    course.autograde_from_records(out / "submissions")
+    return records

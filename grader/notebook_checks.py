@@ -1,0 +1,103 @@
+"""The checks, run from a notebook's test cell on the code the notebook defined.
+
+    from grader.notebook_checks import check_kata
+    check_kata("corr2d")        # prints what passed and what to fix; its value is the points earned
+
+The notebooks ``kata nbgrader build`` writes end each kata with such a cell. nbgrader records a
+test cell's value as its partial credit, and scores a cell 0 if it writes to stderr: the checks
+run with stderr (Python's and the C level's) sent nowhere, so a torch warning costs nothing.
+A learner's run draws a fresh seed each time; the hidden line nbgrader puts back when it
+autogrades (``grade_with_seed``) makes every later check use the assignment's seed.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import random
+import sys
+import traceback
+import warnings
+from types import ModuleType
+
+from .implementation import CodeUnderTest
+
+_grading_seed: int | None = None
+
+
+def grade_with_seed(seed: int) -> None:
+    """Autograding: every later ``check_kata`` in this kernel uses ``seed`` (the assignment's)."""
+    global _grading_seed
+    _grading_seed = int(seed)
+
+
+class NotebookCode(CodeUnderTest):
+    """The code a notebook's cells defined (its namespace), as the module ``name`` the checks probe;
+    its own frames are the cells', shown as ``In[N]``."""
+
+    def __init__(self, namespace: dict):
+        self.namespace = namespace
+        try:
+            self._compiler = get_ipython().compile  # noqa: F821 — defined inside IPython
+        except NameError:
+            self._compiler = None
+
+    def module(self, name: str) -> ModuleType:
+        module = ModuleType(name)
+        module.__dict__.update(self.namespace)
+        return module
+
+    def _cell_name(self, filename: str) -> str | None:
+        named = self._compiler.format_code_name(filename) if self._compiler is not None else None
+        return named[1] if named else None
+
+    def owns(self, filename: str) -> bool:
+        return self._cell_name(filename) is not None
+
+    def shown_frame(self, frame: traceback.FrameSummary) -> traceback.FrameSummary:
+        return traceback.FrameSummary(self._cell_name(frame.filename) or frame.filename, frame.lineno, frame.name,
+                                      line=frame.line)
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Python's and the C level's stderr go nowhere, and warnings are not shown (nbgrader gives a
+    test cell that writes to stderr 0 points)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        os.dup2(devnull.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def check_kata(kata_id: str, seed: int | None = None) -> float:
+    """Run the kata's checks on what this notebook defined, print the feedback, return the points.
+
+    ``seed``: the inputs' seed (default: the assignment's when autograding, else a fresh one;
+    a failure prints the seed, and ``check_kata(kata_id, seed=N)`` reproduces it)."""
+    namespace = sys._getframe(1).f_globals
+    with _stderr_silenced():
+        import torch
+
+        from .manifest import load_manifest
+        from .results import kata_feedback, kata_record
+        from .runner import Runner
+
+        try:
+            kata = load_manifest().get(kata_id)
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        if seed is None:
+            seed = _grading_seed if _grading_seed is not None else random.SystemRandom().randrange(2**31)
+        threads = torch.get_num_threads()
+        try:
+            result = Runner(NotebookCode(namespace), seed, seed_option="seed").run_kata(kata)
+        finally:
+            torch.set_num_threads(threads)  # the checks use one; the learner's own training keeps its own
+    record = kata_record(result)
+    print(kata_feedback(record))
+    return record["score"]

@@ -1,0 +1,251 @@
+"""nbgrader notebooks from the reference — one per kata module (a d2l section) — and back.
+
+    kata nbgrader build COURSE_DIR [--assignment NAME] [--katas IDS]
+
+A module's notebook: its title (the module's docstring); a locked cell of given code (the
+module's imports, with what it imports from other modules written out, so the notebook stands
+alone); then per kata, in the manifest's order: instructions (title, d2l section, points, hints),
+a solution cell (the kata's definitions from ``solutions/``, bodies between nbgrader's
+``### BEGIN SOLUTION`` markers) and an autograded test cell (``grade_id`` = the kata id, the
+manifest's points) calling ``grader.notebook_checks.check_kata``. Its hidden line makes
+``nbgrader autograde`` use the assignment's seed (drawn at the first build, kept by later ones).
+
+Read backwards, the same layout turns a submitted notebook into the module the sandboxed grader
+grades (``module_source``): the source's given code, then the student's solution cells.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from .learner import backup
+from .manifest import Kata, load_manifest
+from .paths import SOLUTIONS_DIR
+from .stubgen import strip_markers
+
+CONFIG_TEXT = '''\
+# nbgrader's configuration for a convkata course (written by `kata nbgrader build`; yours to edit).
+c = get_config()
+
+# A kata's checks can take longer than nbgrader's default 30 s per cell on a slow machine.
+c.Execute.timeout = 300
+'''
+
+TEST_CELL = '''\
+# The checks of {kata_id} ({points} points): what passed, and what to fix. The cell's value is your score.
+from grader.notebook_checks import check_kata
+### BEGIN HIDDEN TESTS
+from grader.notebook_checks import grade_with_seed
+grade_with_seed({seed})  # autograding uses the assignment's seed
+### END HIDDEN TESTS
+check_kata({kata_id!r})'''
+
+_GRADING_SEED = re.compile(r"^\s*grade_with_seed\((\d+)\)", re.MULTILINE)
+
+INTRO = """\
+Fill in every cell that says `# YOUR CODE HERE` (replace the `raise NotImplementedError()`), then run the test \
+cell below it: it runs the kata's checks on fresh random inputs, prints what passed and what to fix, and its \
+value is your score. Keep your code, helpers included, inside those cells: only they are graded. \
+Grading runs the same checks on other inputs."""
+
+
+class CourseError(ValueError):
+    """A course folder or notebook convkata cannot use as it is; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModuleParts:
+    """A reference module cut where its notebook cuts it."""
+
+    title: str
+    given: str
+    definitions: dict[str, str]  # top-level name -> its source (solution markers kept)
+
+
+def _start(node: ast.stmt) -> int:
+    return min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+
+
+def _segments(source: str) -> list[tuple[ast.stmt, str]]:
+    """Each top-level statement with its text, up to the next one (trailing comments, such as a
+    solution's end marker, included; blank lines around it left out)."""
+    lines = source.splitlines(keepends=True)
+    body = ast.parse(source).body
+    ends = [_start(node) - 1 for node in body[1:]] + [len(lines)]
+    return [(node, "".join(lines[_start(node) - 1:end]).strip() + "\n") for node, end in zip(body, ends)]
+
+
+def _definitions(source: str) -> dict[str, str]:
+    return {node.name: text for node, text in _segments(source) if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+
+
+def module_parts(module: str, solutions_dir: Path = SOLUTIONS_DIR) -> ModuleParts:
+    """The title, given code and definitions of ``solutions/<module>.py``. A relative import in
+    its header (``from ._args import as_pair``) is replaced by the definitions it imports."""
+    source = (solutions_dir / f"{module}.py").read_text(encoding="utf-8")
+    segments = _segments(source)
+    title = ast.get_docstring(ast.parse(source)) or module
+    given = []
+    for index, (node, text) in enumerate(segments):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            break
+        if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue  # the docstring: the notebook's title
+        given.append(_inlined(node, module, solutions_dir) if isinstance(node, ast.ImportFrom) and node.level
+                     else text)
+    return ModuleParts(title, "".join(given).strip() + "\n", _definitions(source))
+
+
+def _inlined(node: ast.ImportFrom, module: str, solutions_dir: Path) -> str:
+    """``from .other import a, b as c`` as the definitions of a and b (and ``c = b``)."""
+    other = node.module or ""
+    available = _definitions(strip_markers((solutions_dir / f"{other}.py").read_text(encoding="utf-8")))
+    manifest = load_manifest()
+    parts = []
+    for alias in node.names:
+        if alias.name not in available:
+            raise CourseError(f"solutions/{module}.py imports {alias.name} from {other}.py, which does not define "
+                              "it at top level; a notebook can only be given top-level functions and classes")
+        kata = manifest.kata_of_symbol(other, alias.name)
+        why = (f"the reference {alias.name} of kata {kata.id} (d2l {kata.section}); yours is graded in {other}.ipynb"
+               if kata else f"{alias.name}, a helper from {other}.py")
+        parts.append(f"\n\n# Given: {why}.\n{available[alias.name]}")
+        if alias.asname:
+            parts.append(f"{alias.asname} = {alias.name}\n")
+    return "".join(parts) + "\n\n"
+
+
+def _cell(kind: str, source: str, grade_id: str, *, solution=False, grade=False, locked=True,
+          points: int | None = None) -> nbformat.NotebookNode:
+    """A cell with nbgrader's metadata; its id is its grade_id, so a rebuild writes the same file."""
+    meta = {"grade_id": grade_id, "solution": solution, "grade": grade, "locked": locked, "schema_version": 3}
+    if points is not None:
+        meta["points"] = points
+    make = new_code_cell if kind == "code" else new_markdown_cell
+    return make(source, metadata={"nbgrader": meta}, id=grade_id)
+
+
+def _kata_markdown(kata: Kata, index: int, total: int) -> str:
+    hints = "\n".join(f"{number}. {hint}" for number, hint in enumerate(kata.hints, start=1))
+    symbols = ", ".join(f"`{s}`" for s in kata.symbols)
+    return (f"## Kata {index} of {total}: {kata.title}\n\n"
+            f"d2l {kata.section} · {symbols} · **{kata.points} points** · kata id `{kata.id}`\n\n"
+            "Complete the definition below (its docstring says what it takes and returns), then run the test cell "
+            "after it.\n\n"
+            f"<details><summary>Hints, from gentle to explicit</summary>\n\n{hints}\n\n</details>")
+
+
+def module_notebook(module: str, katas: list[Kata], seed: int, kernel: str = "python3",
+                    solutions_dir: Path = SOLUTIONS_DIR) -> nbformat.NotebookNode:
+    """The source notebook for ``katas`` (all of one ``module``), with solutions and hidden seed."""
+    parts = module_parts(module, solutions_dir)
+    cells = [_cell("markdown", f"# {parts.title}\n\n{INTRO}", f"{module}_intro"),
+             _cell("code", parts.given, f"{module}_given")]
+    for index, kata in enumerate(katas, start=1):
+        missing = [s for s in kata.symbols if s not in parts.definitions]
+        if missing:
+            raise CourseError(f"kata {kata.id}: solutions/{module}.py does not define {missing} at top level")
+        cells += [
+            _cell("markdown", _kata_markdown(kata, index, len(katas)), f"{kata.id}_instructions"),
+            _cell("code", "\n\n".join(parts.definitions[s].rstrip() for s in kata.symbols), f"{kata.id}_code",
+                  solution=True, locked=False),
+            _cell("code", TEST_CELL.format(kata_id=kata.id, points=kata.points, seed=seed), kata.id,
+                  grade=True, points=kata.points),
+        ]
+    kernelspec = {"name": kernel, "display_name": "Python 3 (convkata)", "language": "python"}
+    return new_notebook(cells=cells, metadata={"kernelspec": kernelspec, "language_info": {"name": "python"}})
+
+
+def _nbgrader(cell) -> dict:
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def graded_katas(notebook: nbformat.NotebookNode) -> list[str]:
+    """The kata ids of a notebook's autograded test cells, in order."""
+    return [_nbgrader(c)["grade_id"] for c in notebook.cells if _nbgrader(c).get("grade") and c.cell_type == "code"]
+
+
+def grading_seed(notebook: nbformat.NotebookNode) -> int | None:
+    """The seed in a source notebook's hidden test lines (None if it has none)."""
+    for cell in notebook.cells:
+        if _nbgrader(cell).get("grade"):
+            found = _GRADING_SEED.search(cell.source)
+            if found:
+                return int(found.group(1))
+    return None
+
+
+def _without_magics(source: str) -> str:
+    """IPython's ``%magic`` and ``!shell`` lines become ``pass`` (a module cannot run them)."""
+    return "".join(f"{line[:len(line) - len(line.lstrip())]}pass  # (IPython only) {line.strip()}\n"
+                   if line.lstrip().startswith(("%", "!")) else line
+                   for line in source.splitlines(keepends=True))
+
+
+def module_source(source: nbformat.NotebookNode, submitted: nbformat.NotebookNode) -> str:
+    """The module a submitted notebook amounts to: the source's given (locked) code cells and the
+    submission's solution cells (matched by ``grade_id``), in the source's order. Cells the student
+    added are not part of it."""
+    answers: dict[str, str] = {}
+    for cell in submitted.cells:
+        grade_id = _nbgrader(cell).get("grade_id")
+        if cell.get("cell_type") == "code" and grade_id:
+            answers.setdefault(grade_id, cell.get("source", ""))
+    parts = []
+    for cell in source.cells:
+        meta = _nbgrader(cell)
+        if cell.cell_type != "code" or meta.get("grade"):
+            continue
+        if meta.get("solution"):
+            parts.append(_without_magics(answers.get(meta["grade_id"], "")))
+        elif meta.get("locked"):
+            parts.append(cell.source)
+    return "\n\n\n".join(part.rstrip() for part in parts) + "\n"
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """A notebook file, or CourseError naming it and what is wrong."""
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
+        raise CourseError(f"{path}: not a readable notebook ({exc})") from None
+
+
+def build_course(course: Path, assignment: str, kata_ids: list[str] | None = None, *, kernel: str = "python3",
+                 seed: int | None = None, force: bool = False) -> list[Path]:
+    """Write ``nbgrader_config.py`` (unless there is one) and ``source/<assignment>/<module>.ipynb``
+    for the katas (default: all); return the notebooks written. A notebook that exists with other
+    content is replaced only with ``force`` (a copy goes to ``COURSE/.kata-backups/``); the
+    assignment keeps the seed it was built with."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", assignment):
+        raise CourseError(f"assignment {assignment!r}: use letters, digits, '_', '-' and '.' (nbgrader's ids)")
+    katas = load_manifest().select(kata_ids)
+    folder = course / "source" / assignment
+    existing = {p: read_notebook(p) for p in sorted(folder.glob("*.ipynb"))} if folder.is_dir() else {}
+    kept_seeds = {s for s in map(grading_seed, existing.values()) if s is not None}
+    if seed is None:
+        seed = min(kept_seeds) if kept_seeds else random.SystemRandom().randrange(2**31)
+    notebooks = {}
+    for module in dict.fromkeys(k.module for k in katas):
+        text = nbformat.writes(module_notebook(module, [k for k in katas if k.module == module], seed, kernel))
+        notebooks[folder / f"{module}.ipynb"] = text + "\n"
+    changed = [p for p, text in notebooks.items() if p.exists() and p.read_text(encoding="utf-8") != text]
+    if changed and not force:
+        raise CourseError(f"{', '.join(str(p) for p in changed)} exist(s) with other content (your edits, or "
+                          "another kata selection or seed); give --force to replace them")
+    folder.mkdir(parents=True, exist_ok=True)
+    config = course / "nbgrader_config.py"
+    if not config.exists():
+        config.write_text(CONFIG_TEXT, encoding="utf-8")
+    for path in changed:
+        backup(path, course / ".kata-backups")
+    for path, text in notebooks.items():
+        path.write_text(text, encoding="utf-8")
+    return list(notebooks)

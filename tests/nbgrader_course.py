@@ -1,0 +1,87 @@
+"""A real nbgrader course for the end-to-end test, autograded by nbgrader itself.
+
+    python -m tests.nbgrader_course ROOT     # what the test's fixture runs, in the background
+
+``kata nbgrader build`` writes the course (katas KATAS, assignment ASSIGNMENT) into ROOT/course,
+``nbgrader generate_assignment`` releases it, three students submit — the reference's solution
+cells, the untouched release, and the reference with the seed notes' corr2d (MISTAKE) — and
+``nbgrader autograde`` grades them in its kernel. ``ROOT/done`` marks the end; nbgrader's output
+is in ``ROOT/log``. Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from grader.cli import main as kata
+from grader.stubgen import strip_markers
+from tests.mistakes.catalogue import load_mistakes
+
+ASSIGNMENT = "ps1"
+KATAS = ("corr2d", "edge_detection")
+MISTAKE = "corr2d_seed_zeros"
+STUDENTS = ("reference", "stubs", "seed_mistake")
+
+
+def jupyter_env(root: Path) -> dict[str, str]:
+    """An environment whose Jupyter reads no user configuration and whose ``python3`` kernel is this Python."""
+    spec = root / "jupyter" / "data" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3", "language": "python"}), encoding="utf-8")
+    (root / "jupyter" / "config").mkdir(exist_ok=True)
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"  # nbgrader runs alembic
+    return {**os.environ, "PATH": path, "JUPYTER_PATH": str(root / "jupyter" / "data"),
+            "JUPYTER_CONFIG_DIR": str(root / "jupyter" / "config"), "JUPYTER_DATA_DIR": str(root / "jupyter" / "data")}
+
+
+def nbgrader(course: Path, env: dict[str, str], log: Path, *args: str) -> None:
+    """Run ``nbgrader ARGS`` in the course, appending its output to ``log``; CalledProcessError if it fails."""
+    with log.open("a") as out:
+        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=env, check=True,
+                       stdout=out, stderr=subprocess.STDOUT)
+
+
+def submitted_notebook(course: Path, student: str) -> nbformat.NotebookNode:
+    """What a student hands in: the release, with solution cells filled in as the student would."""
+    released = nbformat.read(course / "release" / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
+    if student == "stubs":
+        return released
+    source = nbformat.read(course / "source" / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
+    answers = {c.metadata.nbgrader.grade_id: strip_markers(c.source) for c in source.cells
+               if c.metadata.nbgrader.get("solution")}
+    if student == "seed_mistake":
+        mistake = next(m for m in load_mistakes() if m.id == MISTAKE)
+        answers[f"{mistake.kata}_code"] = mistake.applied_to(answers[f"{mistake.kata}_code"])
+    for cell in released.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in answers:
+            cell.source = answers[cell.metadata.nbgrader.grade_id]
+    return released
+
+
+def prepare(root: Path) -> Path:
+    """Build, release, submit and autograde the course under ``root``; the course folder."""
+    course, log = root / "course", root / "log"
+    env = jupyter_env(root)
+    if kata(["nbgrader", "build", str(course), "--assignment", ASSIGNMENT, "--katas", ",".join(KATAS)]) != 0:
+        raise RuntimeError("kata nbgrader build failed")
+    nbgrader(course, env, log, "generate_assignment", ASSIGNMENT)
+    for student in STUDENTS:
+        folder = course / "submitted" / student / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(submitted_notebook(course, student), folder / "conv_layer.ipynb")
+    nbgrader(course, env, log, "autograde", ASSIGNMENT, "--create")
+    shutil.copy(course / "gradebook.db", root / "autograded-by-nbgrader.db")
+    (root / "done").touch()
+    return course
+
+
+if __name__ == "__main__":
+    prepare(Path(sys.argv[1]))
