@@ -4,8 +4,9 @@
 
 ``kata nbgrader build`` writes the course (katas KATAS, assignment ASSIGNMENT) into ROOT/course,
 ``nbgrader generate_assignment`` releases it, three students submit — the reference's solution
-cells, the untouched release, and the reference with the seed notes' corr2d (MISTAKE) — and
-``nbgrader autograde`` grades them in its kernel. ``ROOT/done`` marks the end; nbgrader's output
+cells (its corr2d also writing to stderr every call, as a torch warning would: NOISE), the untouched
+release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
+grades them in its kernel. ``ROOT/done`` marks the end; nbgrader's output
 is in ``ROOT/log``. Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
 """
 from __future__ import annotations
@@ -27,6 +28,23 @@ ASSIGNMENT = "ps1"
 KATAS = ("corr2d", "edge_detection")
 MISTAKE = "corr2d_seed_zeros"
 STUDENTS = ("reference", "stubs", "seed_mistake")
+#: Appended to the reference student's corr2d cell: every call warns and writes to stderr, from
+#: Python and from C, which must cost nothing (nbgrader gives a test cell with stderr output 0).
+NOISE = """
+
+import os as _os
+import sys as _sys
+import warnings as _warnings
+
+_quiet_corr2d = corr2d
+
+
+def corr2d(X, K):
+    _warnings.warn("a warning from the student's code, as torch might give")
+    print("a line on Python's stderr", file=_sys.stderr)
+    _os.write(2, b"a line on the C level's stderr\\n")
+    return _quiet_corr2d(X, K)
+"""
 
 
 def jupyter_env(root: Path) -> dict[str, str]:
@@ -57,6 +75,8 @@ def submitted_notebook(course: Path, student: str) -> nbformat.NotebookNode:
     source = nbformat.read(course / "source" / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
     answers = {c.metadata.nbgrader.grade_id: strip_markers(c.source) for c in source.cells
                if c.metadata.nbgrader.get("solution")}
+    if student == "reference":
+        answers["corr2d_code"] += NOISE
     if student == "seed_mistake":
         mistake = next(m for m in load_mistakes() if m.id == MISTAKE)
         answers[f"{mistake.kata}_code"] = mistake.applied_to(answers[f"{mistake.kata}_code"])
