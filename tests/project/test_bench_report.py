@@ -44,7 +44,7 @@ def report(tmp_path_factory, sandbox):
     out = root / "out"
     options = BenchOptions(out=out, sides=SIDES, rounds=ROUNDS, katas=["corr2d"], seed=1)
     summary = bench_batch([root / "fast", root / "loop"], options, server=sandbox)
-    return summary, write_report(summary, out), out
+    return summary, write_report(summary, out), out, root
 
 
 def _timing(summary: dict, student: str) -> dict:
@@ -52,7 +52,7 @@ def _timing(summary: dict, student: str) -> dict:
 
 
 def test_the_report_writes_every_file_and_valid_plots(report):
-    summary, files, out = report
+    summary, files, out, _ = report
     assert sorted(files) == sorted(["report.md", "report.html", "time-corr2d.png", "speedup.png", "scores.png",
                                     "mistakes.png"])
     assert (out / "bench.json").is_file() and (out / "grades" / "submissions" / "loop.json").is_file()
@@ -67,7 +67,7 @@ def test_the_report_writes_every_file_and_valid_plots(report):
 
 
 def test_bench_json_holds_the_raw_samples_and_what_follows_from_them(report):
-    summary, _, out = report
+    summary, _, out, _ = report
     assert json.loads((out / "bench.json").read_text(encoding="utf-8")) == summary
     for student in ("fast", "loop"):
         timing = _timing(summary, student)
@@ -88,7 +88,7 @@ def test_bench_json_holds_the_raw_samples_and_what_follows_from_them(report):
 
 
 def test_the_markdown_shows_the_json_numbers(report):
-    summary, files, _ = report
+    summary, files, _, _ = report
     text = files["report.md"].read_text(encoding="utf-8")
     for student in ("fast", "loop"):
         timing = _timing(summary, student)
@@ -100,6 +100,19 @@ def test_the_markdown_shows_the_json_numbers(report):
                               ratio(timing["ratio_to_reference"]["conv2d"][-1])]
     assert "| corr2d | 4 | 2 | 0 | 0 | 4.00 | 4 | 4 |" in text
     assert "No check failed." in text
+
+
+def test_grades_of_an_earlier_run_are_reused_only_for_the_same_files(report, sandbox, tmp_path):
+    summary, _, out, root = report
+    options = BenchOptions(out=tmp_path / "again", sides=SIDES, rounds=1, katas=["corr2d"], grades=out / "grades")
+    again = bench_batch([root / "fast"], options, server=sandbox)
+    assert again["submissions"][0]["score"] == 4.0 and _timing(again, "fast")["benchmarked"]
+    assert not (tmp_path / "again" / "grades").exists()  # nothing graded again
+    changed = tmp_path / "loop"
+    shutil.copytree(root / "loop", changed)
+    (changed / "conv_layer.py").write_text("# changed since it was graded\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no record of loop's present files"):
+        bench_batch([changed], options, server=sandbox)
 
 
 def _record(student: str, checks: list[tuple[str, list[str]]], score: float) -> dict:
