@@ -71,7 +71,7 @@ class BenchOptions:
 
     out: Path
     sides: tuple[int, ...] = DEFAULT_SIDES
-    rounds: int = 5
+    rounds: int = 6  # every order of the three contenders once
     #: Katas to grade (None: every kata); the family katas among them are timed.
     katas: list[str] | None = None
     #: An earlier ``kata grade --out`` folder to take the grades from (None: grade into OUT/grades).

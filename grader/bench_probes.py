@@ -25,7 +25,7 @@ from .checks.functions import TensorFunction
 from .implementation import Implementation
 from .timing import device_sync, sweep
 
-#: The contenders of every sweep, in the order each round starts from.
+#: The contenders of every sweep, in the order of its first round.
 CONTENDERS = ("submission", "reference", "conv2d")
 KERNEL = 3
 CHANNELS_IN, CHANNELS_OUT = 3, 2

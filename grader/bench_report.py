@@ -236,7 +236,7 @@ def blocks(summary: dict, figures: dict[str, str]) -> list[Block]:
               f"{settings['torch']}, torch threads: {', '.join(map(str, threads)) or 'none timed'}) over image sides {', '.join(map(str, sides))} with a "
               f"{settings['kernel']}×{settings['kernel']} kernel: per side, one warm-up round, then "
               f"{settings['rounds']} rounds calling the submission, the reference and F.conv2d in turn on the same "
-              f"inputs; the figures are medians. A sweep stops after a side where a call took over "
+              f"inputs, each round in another order; the figures are medians. A sweep stops after a side where a call took over "
               f"{settings['call_seconds']:g} s, or before one that would not fit its {settings['budget_seconds']:g} s."),
         ("p", "÷ reference: the median time over the reference's, at the largest side timed (below 1: faster). "
               "Growth exponent k: the least-squares slope of log(time) against log(side n) over the sides timed, "

@@ -534,7 +534,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="bench-report", help="output folder (default: ./bench-report)")
     bench.add_argument("--sizes", default=None, metavar="SIDES",
                        help="image sides n (n×n images), comma-separated (default: 32,64,…,2048)")
-    bench.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds per side (default: 5)")
+    bench.add_argument("--rounds", type=int, default=6,
+                       help="interleaved timing rounds per side (default: 6, every order of the three contenders once)")
     bench.add_argument("--call-seconds", type=float, default=1.0, metavar="SECONDS",
                        help="a sweep stops after a side where one call took longer (default: 1)")
     bench.add_argument("--grades", default=None, metavar="DIR",

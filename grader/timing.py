@@ -10,6 +10,7 @@ device), so the sandboxed child can time with it and the report can analyse with
 """
 from __future__ import annotations
 
+import itertools
 import math
 import statistics
 import time
@@ -45,18 +46,18 @@ def timed_call(call: Callable[[], object], sync: Callable[[], None] = no_sync) -
 def interleaved(contenders: Mapping[str, Callable[[], object]], rounds: int, *, warmup: int = 1,
                 sync: Callable[[], None] = no_sync) -> dict[str, list[int]]:
     """``rounds`` timings (ns) of each contender, taken in turn: every round calls each contender
-    once, starting one further along each time, so that drift (clock scaling, other load) falls
-    on all of them alike. ``warmup`` untimed rounds come first (allocator, caches, lazy init)."""
+    once, so that drift (clock scaling, other load) falls on all of them alike, and the rounds go
+    through every order of the contenders in turn, so that none always runs first or always runs
+    after the same one (whose freed memory or cache state it would inherit). ``warmup`` untimed
+    rounds come first (allocator, caches, lazy initialisation)."""
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
-    names = list(contenders)
     for _ in range(warmup):
-        for name in names:
-            timed_call(contenders[name], sync)
-    samples: dict[str, list[int]] = {name: [] for name in names}
-    for round_ in range(rounds):
-        for offset in range(len(names)):
-            name = names[(round_ + offset) % len(names)]
+        for call in contenders.values():
+            timed_call(call, sync)
+    samples: dict[str, list[int]] = {name: [] for name in contenders}
+    for _, order in zip(range(rounds), itertools.cycle(itertools.permutations(contenders))):
+        for name in order:
             samples[name].append(timed_call(contenders[name], sync))
     return samples
 

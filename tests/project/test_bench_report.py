@@ -153,10 +153,10 @@ def test_growth_exponent_is_the_log_log_slope_in_the_side():
     assert growth_exponent([32], [1.0]) is None
 
 
-def test_interleaved_rounds_start_one_contender_further_each_time():
+def test_interleaved_rounds_go_through_every_order_of_the_contenders():
     calls = []
-    interleaved({name: (lambda name=name: calls.append(name)) for name in "abc"}, rounds=3, warmup=0)
-    assert calls == list("abc" "bca" "cab")
+    interleaved({name: (lambda name=name: calls.append(name)) for name in "abc"}, rounds=7, warmup=1)
+    assert calls == list("abc" "abc" "acb" "bac" "bca" "cab" "cba" "abc")
 
 
 def test_a_sweep_stops_at_the_call_or_time_budget_and_says_so():
