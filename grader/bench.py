@@ -44,7 +44,7 @@ from .results import ResultStore, atomic_write
 from .sandbox import ForkServer, KataRun, Slot
 from .status import Status
 from .submissions import Submission, SubmissionError, find_submissions, stage
-from .timing import growth_exponent, median_seconds
+from .timing import growth_exponent, median_seconds, relative_spread
 
 DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)
 #: The share of the kata's wall-clock limit a sweep plans to use (the rest: start-up, the reference's import).
@@ -107,8 +107,8 @@ def benchmarked_katas(katas: list[Kata]) -> list[tuple[Kata, Benchmarked]]:
 
 
 def analyse(data: object, settings: SweepSettings) -> dict:
-    """A timing probe's data as the report's numbers: medians (s), ratios to the reference's median
-    (> 1: slower) and growth exponents per contender. ValueError for data of the wrong shape (the
+    """A timing probe's data as the report's numbers: medians (s), spreads (interquartile range over
+    the median), ratios to the reference's median (> 1: slower) and growth exponents per contender. ValueError for data of the wrong shape (the
     child ran the submission: its data may be forged)."""
     if type(data) is not dict or set(data) != {"sides", "samples", "skipped", "stopped", "threads"}:
         raise ValueError("not the fields of a timing probe")
@@ -128,6 +128,7 @@ def analyse(data: object, settings: SweepSettings) -> dict:
     return {"benchmarked": True, "sides": sides, "skipped": skipped, "stopped": (data["stopped"] or "")[:300] or None,
             "threads": data["threads"], "samples_ns": {name: samples[name] for name in CONTENDERS},
             "median_s": medians,
+            "spread": {name: [relative_spread(run) for run in samples[name]] for name in CONTENDERS},
             "ratio_to_reference": {name: [t / r for t, r in zip(medians[name], medians["reference"])]
                                    for name in CONTENDERS if name != "reference"},
             "growth_exponent": {name: growth_exponent(sides, medians[name]) for name in CONTENDERS}}

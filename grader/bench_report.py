@@ -191,16 +191,17 @@ def kata_table(summary: dict, kata: str) -> Table:
         if timing is None:
             continue
         if not timing["benchmarked"]:
-            rows.append([entry["student"], "—", "—", "—", "—", "—", "—", "—", timing["reason"]])
+            rows.append([entry["student"], *["—"] * 8, timing["reason"]])
             continue
         medians, ratios, k = timing["median_s"], timing["ratio_to_reference"], timing["growth_exponent"]
         sides = timing["sides"]
         rows.append([entry["student"], f"{sides[0]}–{sides[-1]}" if len(sides) > 1 else str(sides[0]),
                      duration(medians["submission"][-1]), duration(medians["reference"][-1]),
                      duration(medians["conv2d"][-1]), ratio(ratios["submission"][-1]), ratio(ratios["conv2d"][-1]),
+                     " / ".join(f"{timing['spread'][name][-1]:.0%}" for name in ("submission", "reference")),
                      f"{exponent(k['submission'])} (ref {exponent(k['reference'])})", _skipped_note(timing)])
     return Table(["student", "sides timed", "median", "reference", "F.conv2d", "÷ reference", "F.conv2d ÷ reference",
-                  "growth exponent", "note"], rows)
+                  "spread", "growth exponent", "note"], rows)
 
 
 def _skipped_note(timing: dict) -> str:
@@ -239,6 +240,8 @@ def blocks(summary: dict, figures: dict[str, str]) -> list[Block]:
               f"inputs, each round in another order; the figures are medians. A sweep stops after a side where a call took over "
               f"{settings['call_seconds']:g} s, or before one that would not fit its {settings['budget_seconds']:g} s."),
         ("p", "÷ reference: the median time over the reference's, at the largest side timed (below 1: faster). "
+              "Spread: the interquartile range over the median of the submission's and the reference's samples "
+              "there — past 10 to 20%, other work on the machine blurs the ratios. "
               "Growth exponent k: the least-squares slope of log(time) against log(side n) over the sides timed, "
               "time ≈ c·n^k — 2 is time proportional to the pixel count; well below 2, per-call overhead still "
               "dominates. Timings are informational: they never change a grade."),

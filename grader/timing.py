@@ -69,6 +69,15 @@ def median_seconds(samples_ns: Sequence[int]) -> float:
     return statistics.median(samples_ns) / 1e9
 
 
+def relative_spread(samples_ns: Sequence[int]) -> float:
+    """The interquartile range over the median (0 for a single sample): how far to trust a median
+    — on a machine busy with other work it grows well past 10%."""
+    if len(samples_ns) < 2:
+        return 0.0
+    first, _, third = statistics.quantiles(samples_ns, n=4, method="inclusive")
+    return (third - first) / statistics.median(samples_ns)
+
+
 def growth_exponent(sides: Sequence[float], seconds: Sequence[float]) -> float | None:
     """The least-squares slope of log(time) against log(side): k in time ≈ c · side^k.
 

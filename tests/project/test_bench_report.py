@@ -78,6 +78,9 @@ def test_bench_json_holds_the_raw_samples_and_what_follows_from_them(report):
             assert [len(run) for run in samples] == [ROUNDS] * len(SIDES)
             medians = [statistics.median(run) / 1e9 for run in samples]
             assert timing["median_s"][contender] == pytest.approx(medians)
+            quartiles = [statistics.quantiles(run, n=4, method="inclusive") for run in samples]
+            assert timing["spread"][contender] == pytest.approx(
+                [(q[2] - q[0]) / statistics.median(run) for q, run in zip(quartiles, samples)])
             slope = statistics.linear_regression([math.log(s) for s in SIDES], [math.log(t) for t in medians]).slope
             assert timing["growth_exponent"][contender] == pytest.approx(slope)
             if contender != "reference":
@@ -94,10 +97,11 @@ def test_the_markdown_shows_the_json_numbers(report):
         timing = _timing(summary, student)
         row = next(line for line in text.splitlines() if line.startswith(f"| {student} |"))
         cells = [cell.strip() for cell in row.strip("|").split("|")]
-        assert cells[1:7] == ["8–32", duration(timing["median_s"]["submission"][-1]),
+        assert cells[1:8] == ["8–32", duration(timing["median_s"]["submission"][-1]),
                               duration(timing["median_s"]["reference"][-1]), duration(timing["median_s"]["conv2d"][-1]),
                               ratio(timing["ratio_to_reference"]["submission"][-1]),
-                              ratio(timing["ratio_to_reference"]["conv2d"][-1])]
+                              ratio(timing["ratio_to_reference"]["conv2d"][-1]),
+                              f"{timing['spread']['submission'][-1]:.0%} / {timing['spread']['reference'][-1]:.0%}"]
     assert "| corr2d | 4 | 2 | 0 | 0 | 4.00 | 4 | 4 |" in text
     assert "No check failed." in text
 
@@ -140,6 +144,7 @@ def test_timing_data_of_the_wrong_shape_is_refused():
     good = {"sides": [8], "skipped": [16], "stopped": "why", "threads": 1,
             "samples": {name: [[5, 7]] for name in CONTENDERS}}
     assert analyse(good, settings)["median_s"]["reference"] == [6e-9]
+    assert analyse(good, settings)["spread"]["reference"] == [pytest.approx(1 / 6)]
     for forged in ({**good, "sides": [8, 16], "skipped": []}, {**good, "extra": 1}, {**good, "skipped": [32]},
                    {**good, "samples": {**good["samples"], "reference": [[5, -1]]}},
                    {**good, "samples": {**good["samples"], "conv2d": [[5]]}}, {**good, "stopped": 3}):
