@@ -6,8 +6,8 @@
     kata watch [KATA]            re-check on every save
     kata reset KATA              restore a kata's stub (your file is backed up first)
     kata solution KATA           the reference solution, once your kata passes
-    kata grade [SUBMISSION...]   grade submissions in a sandbox (default: your exercises)
     kata bench SUBMISSION...     time the corr2d family of passing katas; an HTML/Markdown report
+    kata grade [SUBMISSION...]   grade submissions in a sandbox (default: your exercises)
     kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
     kata gradescope build        the autograder zip to upload to Gradescope
 
