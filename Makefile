@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: grade test mutation-score exercises examples check-exercises clean help
+.PHONY: grade test mutation-score exercises examples check-exercises report clean help
 
 help:
 	@echo "make grade      grade your exercises/ in the sandbox, kata by kata (creates .venv on first use)"
@@ -12,6 +12,7 @@ help:
 	@echo "make exercises  regenerate exercises/ from solutions/ (keeps a backup of changed files)"
 	@echo "make examples   regenerate the sample class in examples/class/ from examples/class.toml"
 	@echo "make mutation-score  how many catalogued learner mistakes the checks catch and name"
+	@echo "make report     benchmark the sample class's corr2d katas: bench-report/report.html (and .md, bench.json)"
 
 # The virtual environment, with the project installed (editable) and its test tools.
 $(STAMP): pyproject.toml
@@ -34,6 +35,9 @@ exercises: $(STAMP)
 
 examples: $(STAMP)
 	$(BIN)/python -m tests.sample_class
+
+report: $(STAMP)
+	$(BIN)/kata bench examples/class/* --out bench-report
 
 check-exercises: $(STAMP)
 	$(BIN)/python -m grader.stubgen --check

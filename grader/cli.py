@@ -6,6 +6,7 @@
     kata watch [KATA]            re-check on every save
     kata reset KATA              restore a kata's stub (your file is backed up first)
     kata solution KATA           the reference solution, once your kata passes
+    kata bench SUBMISSION...     time the corr2d family of passing katas; an HTML/Markdown report
     kata grade [SUBMISSION...]   grade submissions in a sandbox (default: your exercises)
     kata grade --nbgrader DIR A  grade an nbgrader course's submissions of assignment A in the sandbox
     kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
@@ -284,6 +285,43 @@ def cmd_nbgrader_build(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from .bench import DEFAULT_SIDES, BenchOptions, benchmarked_katas, parse_sides
+    from .confine import Limits
+    from .sandbox import ForkServer
+    from .submissions import SubmissionError, find_submissions
+
+    out = Output()
+    katas = kata_ids(args.katas)
+    try:  # bad input is reported before the sandbox starts
+        benchmarked_katas(load_manifest().select(katas))
+        find_submissions(_submission_paths(args.submissions))
+        options = BenchOptions(out=Path(args.out), sides=parse_sides(args.sizes) if args.sizes else DEFAULT_SIDES,
+                               rounds=args.rounds, katas=katas,
+                               grades=Path(args.grades) if args.grades else None, jobs=args.jobs,
+                               limits=Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20),
+                               call_seconds=args.call_seconds, seed=args.seed)
+    except (SubmissionError, ValueError) as exc:
+        raise UsageProblem(str(exc)) from None
+    with ForkServer(max(1, min(args.jobs, len(args.submissions))), options.limits, katas) as server:
+        from .bench import bench_batch
+        from .bench_report import write_report
+
+        def timed_line(student, timings):
+            parts = [f"{kata} {t['ratio_to_reference']['submission'][-1]:.3g}× the reference at {t['sides'][-1]}²"
+                     if t["benchmarked"] else f"{kata} not timed" for kata, t in timings.items()]
+            out.line(f"  {student}: {'; '.join(parts)}")
+
+        try:
+            with _grading_progress(out) as progress:
+                summary = bench_batch(_submission_paths(args.submissions), options, server, progress, timed_line)
+        except (SubmissionError, ValueError) as exc:
+            raise UsageProblem(str(exc)) from None
+    files = write_report(summary, options.out)
+    out.line(f"report: {files['report.html']}, {files['report.md']}; raw data: {options.out / 'bench.json'}")
+    return 0
+
+
 def cmd_gradescope_build(args) -> int:
     from .gradescope import build_autograder
 
@@ -544,6 +582,25 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
     grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
+    bench = add("bench", cmd_bench, "time the corr2d family of katas of each submission that passes them, "
+                                    "beside the reference and F.conv2d, in the sandbox; write an HTML and Markdown report")
+    bench.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                       help="folders laid out like exercises/ or .zip files of one")
+    bench.add_argument("--out", default="bench-report", help="output folder (default: ./bench-report)")
+    bench.add_argument("--sizes", default=None, metavar="SIDES",
+                       help="image sides n (n×n images), comma-separated (default: 32,64,…,2048)")
+    bench.add_argument("--rounds", type=int, default=6,
+                       help="interleaved timing rounds per side (default: 6, every order of the three contenders once)")
+    bench.add_argument("--call-seconds", type=float, default=1.0, metavar="SECONDS",
+                       help="a sweep stops after a side where one call took longer (default: 1)")
+    bench.add_argument("--grades", default=None, metavar="DIR",
+                       help="take the grades from an earlier `kata grade --out DIR` (default: grade into OUT/grades)")
+    bench.add_argument("--katas", default=None, metavar="IDS",
+                       help="comma-separated kata ids to grade (default: every kata); those of the family are timed")
+    bench.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1, help="submissions graded at once")
+    bench.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                       help="wall-clock limit per kata, for grading and for each sweep (default: 60)")
+    bench.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
     gradescope = commands.add_parser("gradescope", help="Gradescope: the autograder zip",
                                      description="Gradescope: the autograder zip (its run_autograder runs "
                                                  "`python -m grader.gradescope run`)")

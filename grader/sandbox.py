@@ -213,12 +213,15 @@ class Slot:
         return self.info
 
     def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str,
-                 limits: confine.Limits | None = None) -> KataRun:
+                 limits: confine.Limits | None = None, bench: dict | None = None) -> KataRun:
         """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child,
-        within ``limits`` (default: the server's); tracebacks name its files ``shown_as/<file>``."""
+        within ``limits`` (default: the server's); tracebacks name its files ``shown_as/<file>``.
+        ``bench`` (``kata bench`` only): ``{"reference": folder, "sweep": SweepSettings as a dict}``
+        — the child then also holds a copy of the reference and can run timing probes."""
         self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
-                   "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root)}
+                   "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root),
+                   **({"bench": bench} if bench is not None else {})}
         try:
             self._requests.write(json.dumps(request).encode() + b"\n")
             self._requests.flush()
@@ -385,9 +388,14 @@ def _child(request: dict, workdir: Path, fd: int) -> None:
     os.closerange(3, fd)
     os.closerange(fd + 1, 1 << 16)
     sys.path[:] = [p for p in sys.path if p and _outside_project(Path(p))]
-    checks = {c.id: c for c in all_checks()}
-    impl = Implementation(workdir / "submission", shown_as=request["shown_as"])
     module = request["module"]
+    checks = {c.id: c for c in all_checks()}
+    if "bench" in request:  # kata bench: informational timings, never grades (see grader.bench)
+        from .bench_probes import timing_probes
+
+        reference = Implementation(workdir / "reference", shown_as="reference")
+        checks.update(timing_probes(reference, module, request["bench"]["sweep"]))
+    impl = Implementation(workdir / "submission", shown_as=request["shown_as"])
     _send_frame(fd, {"event": "started"})
     try:
         impl.module(module)
@@ -458,6 +466,8 @@ def _serve_one(request: dict) -> tuple[dict, mmap.mmap]:
     limits = confine.Limits(**request["limits"])
     workdir = Path(tempfile.mkdtemp(prefix="kata-", dir=request["workdir_root"]))
     _copy_submission(Path(request["submission"]), workdir / "submission")
+    if "bench" in request:
+        _copy_submission(Path(request["bench"]["reference"]), workdir / "reference")
     (workdir / "home").mkdir()
     if request["uid"] is not None:
         _chown_tree(workdir, request["uid"])
@@ -522,7 +532,7 @@ def _warm_up(katas: list[str] | None) -> None:
     from .checks import all_checks
     from .checks.training import digits
 
-    for name in ("implementation", "runner"):  # the child then needs nothing from the project's files
+    for name in ("implementation", "runner", "bench_probes"):  # the child then needs nothing from the project's files
         importlib.import_module(f"{__package__}.{name}")
     checks = all_checks()
     if any(c.kind == "training" and (katas is None or c.kata in katas) for c in checks):
