@@ -1,6 +1,7 @@
-"""Fixtures of the benchmarks: the implementations they compare, torch's thread count, and what
-every benchmark records besides its times. A run without --benchmark-only (pyproject's addopts has
---benchmark-skip, so a plain `pytest` or `make test`) deselects the benchmarks; the smoke test stays.
+"""Fixtures of the benchmarks: the implementations they compare, and ``bench`` (pytest-benchmark's
+fixture with torch's thread count set and the run described in extra_info). A run without
+--benchmark-only (pyproject's addopts has --benchmark-skip: a plain `pytest`, `make test`)
+deselects the benchmarks; the smoke test stays.
 
 $KATA_BENCH_THREADS sets torch's intra-op threads (default 1, as the grader runs the checks).
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import os
 import platform
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,7 +20,7 @@ from grader.pytest_plugin import runner_for
 
 from .workloads import SEED_LOOP, Implementations, device_name, skipped_if_pending
 
-HERE = os.path.dirname(__file__)
+HERE = Path(__file__).parent
 
 
 def bench_threads() -> int:
@@ -28,11 +30,11 @@ def bench_threads() -> int:
 def pytest_collection_modifyitems(config, items):
     if not config.getoption("benchmark_skip") or config.getoption("benchmark_only"):
         return
-    benchmarks = [item for item in items if "benchmark" in getattr(item, "fixturenames", ())
-                  and str(item.path).startswith(HERE)]
+    benchmarks = {item for item in items
+                  if "benchmark" in getattr(item, "fixturenames", ()) and item.path.is_relative_to(HERE)}
     if benchmarks:
-        config.hook.pytest_deselected(items=benchmarks)
-        items[:] = [item for item in items if item not in set(benchmarks)]
+        config.hook.pytest_deselected(items=[item for item in items if item in benchmarks])
+        items[:] = [item for item in items if item not in benchmarks]
 
 
 def pytest_benchmark_update_machine_info(config, machine_info):
@@ -41,12 +43,6 @@ def pytest_benchmark_update_machine_info(config, machine_info):
     machine_info["cpu_model"] = device_name("cpu")
     if torch.cuda.is_available():
         machine_info["cuda_device"] = device_name("cuda")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def torch_threads():
-    """Every benchmark runs with bench_threads() intra-op threads."""
-    torch.set_num_threads(bench_threads())
 
 
 @pytest.fixture(scope="session")
@@ -73,9 +69,12 @@ def measurable(implementations):
 
 @pytest.fixture
 def bench(benchmark, pytestconfig):
-    """pytest-benchmark's ``benchmark``, with the machine, torch and the implementation under test
-    in its extra_info (they go into the saved JSON)."""
+    """pytest-benchmark's ``benchmark``, run with bench_threads() torch threads, and with the
+    machine, torch and the implementation under test in its extra_info (saved in the run's JSON)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(bench_threads())
     benchmark.extra_info.update(torch=torch.__version__, torch_threads=torch.get_num_threads(),
                                 machine=f"{platform.node()} ({platform.machine()}, {os.cpu_count()} CPUs)",
                                 cpu=device_name("cpu"), impl=str(runner_for(pytestconfig).impl.root))
-    return benchmark
+    yield benchmark
+    torch.set_num_threads(threads)

@@ -18,6 +18,7 @@ from .workloads import CORR2D_VARIANTS
 
 BASELINE = "reference"
 COMPARED = ("F.conv2d", "unfold")
+TITLES = {"seed_loop": "d2l's loop", "impl": "--impl"}
 
 
 def seconds_text(seconds: float) -> str:
@@ -40,7 +41,7 @@ def corr2d_times(run: dict, kernel: int, device: str, stat: str) -> dict[int, di
 def markdown_table(times: dict[int, dict[str, float]]) -> str:
     variants = [v for v in CORR2D_VARIANTS if any(v in row for row in times.values())]
     compared = [v for v in COMPARED if v in variants]
-    header = ["image", *variants, *(f"{v} ÷ {BASELINE}" for v in compared)]
+    header = ["image", *(TITLES.get(v, v) for v in variants), *(f"{v} ÷ {BASELINE}" for v in compared)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for size, row in times.items():
         cells = [f"{size}²", *(seconds_text(row[v]) if v in row else "—" for v in variants)]
@@ -54,7 +55,7 @@ def kernel_table(run: dict, kernels: list[int], device: str, stat: str) -> str:
     ratios = {kernel: {size: row["F.conv2d"] / row[BASELINE] for size, row in corr2d_times(run, kernel, device, stat).items()
                        if "F.conv2d" in row and BASELINE in row} for kernel in kernels}
     sizes = sorted({size for by_size in ratios.values() for size in by_size})
-    lines = ["| F.conv2d ÷ reference | " + " | ".join(f"{k}×{k}" for k in kernels) + " |", "|" + "---|" * (len(kernels) + 1)]
+    lines = ["| image | " + " | ".join(f"{k}×{k}" for k in kernels) + " |", "|" + "---|" * (len(kernels) + 1)]
     for size in sizes:
         lines.append(f"| {size}² | " + " | ".join(f"{ratios[k][size]:.2f}×" if size in ratios[k] else "—"
                                                    for k in kernels) + " |")
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"corr2d on {args.device}, {args.stat} of the rounds; torch {run['machine_info'].get('torch')}, "
           f"{run['machine_info'].get('torch_threads')} thread(s)\n")
     if args.by_kernel:
+        print(f"F.conv2d ÷ {BASELINE}:\n")
         print(kernel_table(run, kernels, args.device, args.stat))
     else:
         print(f"{args.kernel}×{args.kernel} kernel:\n")
