@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: grade test bench mutation-score exercises examples check-exercises clean help
+.PHONY: grade test mutation-score exercises examples check-exercises clean help
 
 help:
 	@echo "make grade      grade your exercises/ in the sandbox, kata by kata (creates .venv on first use)"
@@ -29,6 +29,7 @@ test: $(STAMP)
 
 # Only the benchmarks (--benchmark-only overrides pyproject's --benchmark-skip), grouped tables;
 # each run is saved under .benchmarks/ for `pytest-benchmark compare`.
+.PHONY: bench
 IMPL ?= exercises
 bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --impl=$(IMPL) --benchmark-autosave \
