@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 help:
 	@echo "make grade      grade your exercises/ in the sandbox, kata by kata (creates .venv on first use)"
 	@echo "make test       the whole test suite, against the reference solutions"
+	@echo "make bench      benchmarks of corr2d, the channel katas and the networks: IMPL (exercises) vs the reference and torch"
 	@echo "make exercises  regenerate exercises/ from solutions/ (keeps a backup of changed files)"
 	@echo "make examples   regenerate the sample class in examples/class/ from examples/class.toml"
 	@echo "make mutation-score  how many catalogued learner mistakes the checks catch and name"
@@ -26,6 +27,14 @@ grade: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest --impl=solutions
+
+# Only the benchmarks (--benchmark-only overrides pyproject's --benchmark-skip), grouped tables;
+# each run is saved under .benchmarks/ for `pytest-benchmark compare`.
+.PHONY: bench
+IMPL ?= exercises
+bench: $(STAMP)
+	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --impl=$(IMPL) --benchmark-autosave \
+		--benchmark-columns=min,median,iqr,rounds $(BENCH_ARGS)
 
 mutation-score: $(STAMP)
 	$(BIN)/python -m tests.mistakes.score

@@ -24,7 +24,7 @@ def corr2d(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
     for a in range(kh):
         for b in range(kw):
             if a or b:
-                Y = Y + X[a:a + out_h, b:b + out_w] * K[a, b]
+                Y.addcmul_(X[a:a + out_h, b:b + out_w], K[a, b])  # Y += X[...] * K[a, b], in place
     return Y
     ### END SOLUTION
 
