@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -60,11 +59,22 @@ def jupyter_env(root: Path) -> dict[str, str]:
             "JUPYTER_CONFIG_DIR": str(root / "jupyter" / "config"), "JUPYTER_DATA_DIR": str(root / "jupyter" / "data")}
 
 
-def nbgrader(course: Path, env: dict[str, str], log: Path, *args: str) -> None:
-    """Run ``nbgrader ARGS`` in the course, appending its output to ``log``; CalledProcessError if it fails."""
+def nbgrader_api(course: Path):
+    """nbgrader's Python API on the course, configured by its nbgrader_config.py (as its commands are)."""
+    from nbgrader.apps import NbGraderAPI
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config.CourseDirectory.root = str(course)
+    return NbGraderAPI(config=config)
+
+
+def check_step(result: dict, log: Path) -> None:
+    """Keep an nbgrader API call's log; RuntimeError with its error if it failed."""
     with log.open("a") as out:
-        subprocess.run([str(Path(sys.executable).parent / "nbgrader"), *args], cwd=course, env=env, check=True,
-                       stdout=out, stderr=subprocess.STDOUT)
+        out.write(result.get("log", ""))
+    if not result["success"]:
+        raise RuntimeError(f"nbgrader failed: {result.get('error')}")
 
 
 def submitted_notebook(course: Path, student: str) -> nbformat.NotebookNode:
@@ -87,17 +97,19 @@ def submitted_notebook(course: Path, student: str) -> nbformat.NotebookNode:
 
 
 def prepare(root: Path) -> Path:
-    """Build, release, submit and autograde the course under ``root``; the course folder."""
+    """Build, release, submit and autograde the course under ``root``; the course folder. (nbgrader
+    runs in this process, through its API: one start-up for both steps.)"""
     course, log = root / "course", root / "log"
-    env = jupyter_env(root)
+    os.environ.update(jupyter_env(root))
     if kata(["nbgrader", "build", str(course), "--assignment", ASSIGNMENT, "--katas", ",".join(KATAS)]) != 0:
         raise RuntimeError("kata nbgrader build failed")
-    nbgrader(course, env, log, "generate_assignment", ASSIGNMENT)
+    api = nbgrader_api(course)
+    check_step(api.generate_assignment(ASSIGNMENT), log)
     for student in STUDENTS:
         folder = course / "submitted" / student / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(submitted_notebook(course, student), folder / "conv_layer.ipynb")
-    nbgrader(course, env, log, "autograde", ASSIGNMENT, "--create")
+        check_step(api.autograde(ASSIGNMENT, student), log)
     shutil.copy(course / "gradebook.db", root / "autograded-by-nbgrader.db")
     (root / "done").touch()
     return course

@@ -2,8 +2,6 @@
 ``kata grade --nbgrader`` into the same gradebook with the same scores."""
 import ast
 import shutil
-import subprocess
-import sys
 
 import nbformat
 import pytest
@@ -14,7 +12,7 @@ from grader.cli import main as kata
 from grader.manifest import load_manifest
 from grader.nbgrader_grading import NbgraderCourse, grade_course
 from grader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
-from tests.nbgrader_course import ASSIGNMENT, STUDENTS, jupyter_env
+from tests.nbgrader_course import ASSIGNMENT, STUDENTS, nbgrader_api
 
 #: Without a GPU, corr2d has 6 checks (example, shapes, values, gradient, dtype/device, no builtin
 #: convolution): the seed's torch.zeros fails only dtype/device, so 4 points × 5/6. edge_detection
@@ -93,7 +91,6 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
             assert ours.cells[index].outputs[1].data == theirs[1].data
     mistake = next(r for r in records if r["student"] == "seed_mistake")
     assert {m for k in mistake["katas"] for c in k["checks"] for m in c["mistakes"]} == {"output_ignores_dtype"}
-    subprocess.run([sys.executable, "-m", "nbgrader", "generate_feedback", ASSIGNMENT], cwd=course,
-                   env=jupyter_env(tmp_path), check=True, capture_output=True)
+    assert nbgrader_api(course).generate_feedback(ASSIGNMENT)["success"]
     feedback = (course / "feedback" / "seed_mistake" / ASSIGNMENT / "conv_layer.html").read_text()
     assert "corr2d — 2-D cross-correlation: 3.3333/4 points" in feedback
