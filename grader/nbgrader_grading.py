@@ -29,6 +29,7 @@ from traitlets import Unicode
 from traitlets.config import Config, PyFileConfigLoader
 
 from .batch import GradeOptions, Progress, grade_batch
+from .manifest import load_manifest
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
 from .results import alembic_on_path, kata_feedback
 from .sandbox import ForkServer
@@ -47,7 +48,7 @@ class RecordedVerdicts(NbGraderPreprocessor):
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "code" and nbgrader_utils.is_grade(cell):
+        if cell.cell_type == "code" and nbgrader_utils.is_grade(cell) and not nbgrader_utils.is_solution(cell):
             cell.outputs = test_cell_outputs(self._katas.get(cell.metadata.nbgrader.grade_id))
         return cell, resources
 
@@ -77,6 +78,11 @@ class NbgraderCourse:
         self.coursedir = CourseDirectory(config=self.config)
         self.sources = self._source_notebooks()
         self.katas = [kata for notebook in self.sources.values() for kata in graded_katas(notebook)]
+        known = {kata.id for kata in load_manifest()}
+        foreign = [cell for cell in self.katas if cell not in known]
+        if foreign:
+            raise CourseError(f"the test cells {', '.join(foreign)} of {assignment} are not convkata katas: kata grade "
+                              "--nbgrader can only grade convkata's own test cells; use nbgrader autograde")
         seeds = {grading_seed(notebook) for notebook in self.sources.values()} - {None}
         if len(seeds) != 1:
             raise CourseError(f"the source notebooks of {assignment} have {len(seeds) or 'no'} grading seeds "

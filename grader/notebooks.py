@@ -168,8 +168,9 @@ def _nbgrader(cell) -> dict:
 
 
 def graded_katas(notebook: nbformat.NotebookNode) -> list[str]:
-    """The kata ids of a notebook's autograded test cells, in order."""
-    return [_nbgrader(c)["grade_id"] for c in notebook.cells if _nbgrader(c).get("grade") and c.cell_type == "code"]
+    """The grade ids of a notebook's autograded test cells (convkata's: kata ids), in order."""
+    return [_nbgrader(c)["grade_id"] for c in notebook.cells
+            if c.cell_type == "code" and _nbgrader(c).get("grade") and not _nbgrader(c).get("solution")]
 
 
 def grading_seed(notebook: nbformat.NotebookNode) -> int | None:

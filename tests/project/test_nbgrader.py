@@ -65,6 +65,17 @@ def test_grading_an_nbgrader_course_takes_its_katas_from_the_course(capsys):
     assert "leave out --katas" in capsys.readouterr().err
 
 
+def test_a_test_cell_of_the_instructors_own_is_refused_not_zeroed(tmp_path):
+    [path] = build_course(tmp_path, ASSIGNMENT, ["pool2d"])
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell("assert True", metadata={"nbgrader": {
+        "grade_id": "my_own_test", "grade": True, "solution": False, "locked": True, "points": 1,
+        "schema_version": 3}}))
+    nbformat.write(notebook, path)
+    with pytest.raises(CourseError, match="my_own_test .*not convkata katas"):
+        NbgraderCourse(tmp_path, ASSIGNMENT)
+
+
 def test_nbgrader_autograde_gives_full_marks_zero_and_the_exact_partial_score(nbgrader_course):
     assert gradebook_scores(f"sqlite:///{nbgrader_course.parent / 'autograded-by-nbgrader.db'}") == EXPECTED
     released = (nbgrader_course / "release" / ASSIGNMENT / "conv_layer.ipynb").read_text()
