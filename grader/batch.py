@@ -43,8 +43,8 @@ class GradeOptions:
     katas: list[str] | None = None
     force: bool = False
     seed: int | None = None
-    #: How a failure tells the student to rerun with the run's seed (``--seed=N``; ``seed=N`` in a notebook).
-    seed_option: str = "--seed"
+    #: How a failure tells the student to rerun on the run's seed (a template of ``{seed}``).
+    rerun: str = "--seed={seed}"
 
 
 @dataclass
@@ -58,8 +58,8 @@ class Progress:
 class Judge:
     """Turns a kata's sandbox run into check results, against the reference's data."""
 
-    def __init__(self, seed: int, seed_option: str = "--seed"):
-        self.runner = Runner(None, seed, seed_option=seed_option)
+    def __init__(self, seed: int, rerun: str = "--seed={seed}"):
+        self.runner = Runner(None, seed, rerun=rerun)
         self.lock = threading.Lock()
 
     def kata_result(self, kata: Kata, run: KataRun | None, limits: Limits, blocked: str | None = None) -> KataResult:
@@ -140,7 +140,7 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
     if own_server:
         server = ForkServer(min(max(options.jobs, 1), len(submissions)), options.limits, [k.id for k in katas])
     store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
-    judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.seed_option)
+    judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun)
     staging = Path(tempfile.mkdtemp(prefix="convkata-staging-"))
     records: dict[str, dict] = {}
 

@@ -72,7 +72,7 @@ def _runner(args, root: Path | None = None) -> Runner:
 
     impl = load_implementation(root or _exercises(args))
     impl.reload()
-    return Runner(impl, _seed(args), seed_option="--seed")
+    return Runner(impl, _seed(args), rerun="--seed={seed}")
 
 
 def _impl_root(spec: str) -> Path:

@@ -30,6 +30,7 @@ from traitlets.config import Config, PyFileConfigLoader
 
 from .batch import GradeOptions, Progress, grade_batch
 from .manifest import load_manifest
+from .notebook_checks import RERUN_IN_NOTEBOOK
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
 from .results import alembic_on_path, kata_feedback
 from .sandbox import ForkServer
@@ -153,7 +154,7 @@ def grade_course(course: NbgraderCourse, options: GradeOptions, progress: Progre
     for student, submitted in course.submissions().items():
         course.write_modules(submitted, out / "code" / student)
         folders.append(out / "code" / student)
-    options = replace(options, katas=course.katas, seed=course.seed, seed_option="seed", gradebook=False)
+    options = replace(options, katas=course.katas, seed=course.seed, rerun=RERUN_IN_NOTEBOOK, gradebook=False)
     records = grade_batch(folders, options, progress, server)
     course.autograde_from_records(out / "submissions")
     return records

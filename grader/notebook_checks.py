@@ -22,6 +22,8 @@ from types import ModuleType
 from .implementation import CodeUnderTest
 
 _grading_seed: int | None = None
+#: How a failure in a notebook says to rerun on its seed (Runner's ``rerun`` template).
+RERUN_IN_NOTEBOOK = "check_kata(…, seed={seed})"
 
 
 def grade_with_seed(seed: int) -> None:
@@ -95,7 +97,7 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
             seed = _grading_seed if _grading_seed is not None else random.SystemRandom().randrange(2**31)
         threads = torch.get_num_threads()
         try:
-            result = Runner(NotebookCode(namespace), seed, seed_option="seed").run_kata(kata)
+            result = Runner(NotebookCode(namespace), seed, rerun=RERUN_IN_NOTEBOOK).run_kata(kata)
         finally:
             torch.set_num_threads(threads)  # the checks use one; the learner's own training keeps its own
     record = kata_record(result)

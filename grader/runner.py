@@ -118,17 +118,17 @@ class Runner:
     With ``impl=None`` it only judges probe data recorded elsewhere (the sandboxed grader)."""
 
     def __init__(self, impl: CodeUnderTest | None, seed: int, reference: Implementation | None = None, *,
-                 seed_option: str = "--kata-seed"):
+                 rerun: str = "--kata-seed={seed}"):
         self.impl = impl
         self.seed = seed
         # The checks' tensors are small: a second intra-op thread only contends for the cores
         # (measured here: the reference's convergence checks 4-7x slower with 2 threads on 2 busy cores).
         torch.set_num_threads(1)
         self.reference = reference or load_implementation(SOLUTIONS_DIR)
-        self.seed_option = seed_option
+        self.rerun = rerun
 
     def reproduce_hint(self) -> str:
-        return f"(seed {self.seed}: rerun with {self.seed_option}={self.seed} to reproduce)"
+        return f"(seed {self.seed}: rerun with {self.rerun.format(seed=self.seed)} to reproduce)"
 
     def reference_data(self, check: Check, module_name: str, seed: int):
         """The reference's probe data, computed once per process for a check and seed."""

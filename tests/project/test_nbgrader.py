@@ -100,6 +100,8 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
             assert [o.output_type for o in theirs] == ["stream", "execute_result"]  # no stderr
             assert ours.cells[index].outputs[0].text == theirs[0].text
             assert ours.cells[index].outputs[1].data == theirs[1].data
+    corr2d_feedback = kernel_outputs["seed_mistake"].cells[tests[0]].outputs[0].text
+    assert "known mistake" in corr2d_feedback and "rerun with check_kata(…, seed=" in corr2d_feedback
     mistake = next(r for r in records if r["student"] == "seed_mistake")
     assert {m for k in mistake["katas"] for c in k["checks"] for m in c["mistakes"]} == {"output_ignores_dtype"}
     assert nbgrader_api(course).generate_feedback(ASSIGNMENT)["success"]
