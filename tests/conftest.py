@@ -1,4 +1,5 @@
 """Fixtures shared by the project's own tests (the kata tests need only grader.pytest_plugin)."""
+import os
 import shutil
 import subprocess
 import sys
@@ -56,12 +57,14 @@ NBGRADER_COURSE = pytest.StashKey[tuple]()
 
 
 def pytest_collection_finish(session):
-    """If test_nbgrader runs, start its course (tests.nbgrader_course) in the background now: nbgrader's
-    kernels take seconds that then overlap with the other tests, which mostly use one core."""
+    """If test_nbgrader runs, start its course (tests.nbgrader_course) in the background now, at a lower
+    priority: nbgrader's kernels take seconds that then use the core the other tests (mostly on one
+    core) leave idle."""
     if any(item.path.name == "test_nbgrader.py" for item in session.items):
         root = Path(tempfile.mkdtemp(prefix="convkata-nbgrader-"))
         process = subprocess.Popen([sys.executable, "-m", "tests.nbgrader_course", str(root)], cwd=REPO_ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=(root / "stderr").open("w"))
+                                   stdout=subprocess.DEVNULL, stderr=(root / "stderr").open("w"),
+                                   preexec_fn=lambda: os.nice(10))  # the tests in the foreground come first
         session.config.stash[NBGRADER_COURSE] = (root, process)
 
 
