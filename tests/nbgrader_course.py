@@ -7,7 +7,7 @@
 cells (its corr2d also writing to stderr every call, as a torch warning would: NOISE), the untouched
 release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
 grades them in its kernel. ``ROOT/done`` marks the end; nbgrader's output
-is in ``ROOT/log``. Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
+is in ``ROOT/log``. (tests/conftest.py runs it in the background.) Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
 """
 from __future__ import annotations
 

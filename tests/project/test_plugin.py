@@ -1,10 +1,12 @@
 """The pytest plugin end to end, as a learner or CI runs it: pytest --impl=... in a fresh process.
-The runs start together, when the first test of this file needs one (a fresh pytest spends most of
-its seconds importing torch, so two of them share the cores better than one after the other)."""
+The runs start together in the background when collection ends, at a lower priority
+(tests/conftest.py), and these tests run last."""
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -19,40 +21,52 @@ class Run:
     def __init__(self, *args, seed="11", env=None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *([f"--kata-seed={seed}"] if seed else []),
-             *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+             *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+            preexec_fn=lambda: os.nice(10))  # the tests in the foreground come first
 
     def result(self) -> tuple[int, str]:
         output, _ = self.process.communicate(timeout=300)
         return self.process.returncode, output
 
 
+class PluginRuns:
+    """This file's pytest runs, on implementations in a folder of their own (``runs``, by name)."""
+
+    def __init__(self):
+        self.root = Path(tempfile.mkdtemp(prefix="convkata-plugin-"))
+        stubs = self.root / "stubs"
+        stubgen.write(stubs, backup_dir=self.root / "backups")
+        broken = self.root / "broken" / "learner"
+        shutil.copytree(SOLUTIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
+        (broken / "conv_layer.py").write_text("def corr2d(X, K)\n    return X\n", encoding="utf-8")
+        warns = self.root / "warns"
+        shutil.copytree(SOLUTIONS_DIR, warns, ignore=shutil.ignore_patterns("__pycache__"))
+        source = (warns / "pooling.py").read_text(encoding="utf-8")
+        (warns / "pooling.py").write_text("import warnings\nwarnings.warn('at import', UserWarning)\n" + source.replace(
+            '    if mode not in ("max", "avg"):',
+            '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
+            encoding="utf-8")
+        self.runs = {
+            "stubs": Run(f"--impl={stubs}", "tests/katas", "-q"),
+            "broken": Run(f"--impl={broken}", "tests/katas/test_conv_layer.py", "tests/katas/test_pooling.py", "-q",
+                          "-p", "no:randomly"),
+            "missing": Run(f"--impl={stubs / 'nowhere'}", "tests/katas/test_pooling.py", "-q"),
+            "environment": Run("-W", "error::UserWarning", "tests/katas/test_pooling.py", seed=None,
+                               env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"}),
+        }
+        self.runs["environment"].impl = warns
+
+    def stop(self) -> None:
+        for run in self.runs.values():
+            if run.process.poll() is None:
+                run.process.kill()
+            run.process.communicate()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory) -> dict[str, Run]:
-    stubs = tmp_path_factory.mktemp("stubs")
-    stubgen.write(stubs, backup_dir=tmp_path_factory.mktemp("backups"))
-    broken = tmp_path_factory.mktemp("impl") / "learner"
-    shutil.copytree(SOLUTIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
-    (broken / "conv_layer.py").write_text("def corr2d(X, K)\n    return X\n", encoding="utf-8")
-    warns = tmp_path_factory.mktemp("impl") / "warns"
-    shutil.copytree(SOLUTIONS_DIR, warns, ignore=shutil.ignore_patterns("__pycache__"))
-    source = (warns / "pooling.py").read_text(encoding="utf-8")
-    (warns / "pooling.py").write_text("import warnings\nwarnings.warn('at import', UserWarning)\n" + source.replace(
-        '    if mode not in ("max", "avg"):',
-        '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
-        encoding="utf-8")
-    started = {
-        "stubs": Run(f"--impl={stubs}", "tests/katas", "-q"),
-        "broken": Run(f"--impl={broken}", "tests/katas/test_conv_layer.py", "tests/katas/test_pooling.py", "-q",
-                      "-p", "no:randomly"),
-        "missing": Run(f"--impl={stubs / 'nowhere'}", "tests/katas/test_pooling.py", "-q"),
-        "environment": Run("-W", "error::UserWarning", "tests/katas/test_pooling.py", seed=None,
-                           env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"}),
-    }
-    started["environment"].impl = warns
-    yield started
-    for run in started.values():
-        if run.process.poll() is None:
-            run.process.kill()
+def runs(background) -> dict[str, Run]:
+    return background["plugin_runs"].runs
 
 
 def test_untouched_stubs_are_all_pending_and_nothing_fails(runs):
