@@ -35,10 +35,9 @@ from grader.manifest import Kata, load_manifest
 from grader.notebooks import build_course
 from grader.paths import REPO_ROOT, SOLUTIONS_DIR
 from grader.runner import Runner, Status
-from grader.stubgen import strip_markers
 
 sys.path.insert(0, str(REPO_ROOT))  # the tests' isolated Jupyter environment, when run as a script
-from tests.nbgrader_course import jupyter_env  # noqa: E402
+from tests.nbgrader_course import handed_in, jupyter_env, reference_answers  # noqa: E402
 
 ASSIGNMENT = "bench"
 #: Every WRONG_EVERY-th student hands in the deliberately wrong module.
@@ -92,17 +91,15 @@ def write_course(course: Path, env: dict[str, str], n: int, kata: Kata, seed: in
     """Build and release the course, hand in N notebooks; the student ids."""
     [notebook] = build_course(course, ASSIGNMENT, [kata.id], seed=seed)
     run_nbgrader(course, env, "generate_assignment", ASSIGNMENT)
-    source = nbformat.read(notebook, as_version=4)
-    reference = next(strip_markers(c.source) for c in source.cells if c.metadata.nbgrader.get("solution"))
+    reference = reference_answers(nbformat.read(notebook, as_version=4))
+    zeroed = {grade_id: zero_returns(text, kata.symbols) for grade_id, text in reference.items()}
     students = []
     for number in range(1, n + 1):
         released = nbformat.read(course / "release" / ASSIGNMENT / notebook.name, as_version=4)
-        for cell in released.cells:
-            if cell.metadata.get("nbgrader", {}).get("solution"):
-                cell.source = reference if is_correct(number) else zero_returns(reference, kata.symbols)
         student = f"student{number:03d}"
         (course / "submitted" / student / ASSIGNMENT).mkdir(parents=True)
-        nbformat.write(released, course / "submitted" / student / ASSIGNMENT / notebook.name)
+        nbformat.write(handed_in(released, reference if is_correct(number) else zeroed),
+                       course / "submitted" / student / ASSIGNMENT / notebook.name)
         students.append(student)
     return students
 

@@ -63,6 +63,15 @@ def test_cell_outputs(kata: dict | None) -> list:
             new_output("execute_result", data={"text/plain": repr(float(kata["score"]))}, execution_count=None)]
 
 
+def course_config(root: Path) -> Config:
+    """nbgrader's configuration of the course at ``root``, as its commands read it there."""
+    config = Config()
+    if (root / "nbgrader_config.py").is_file():
+        config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
+    config.CourseDirectory.root = str(root)
+    return config
+
+
 class NbgraderCourse:
     """An nbgrader course folder, read with its ``nbgrader_config.py`` (if any) as nbgrader reads it."""
 
@@ -70,10 +79,7 @@ class NbgraderCourse:
         self.root = Path(root).resolve()
         if not self.root.is_dir():
             raise CourseError(f"{root}: no such course folder (make one with `kata nbgrader build {root}`)")
-        self.config = Config()
-        if (self.root / "nbgrader_config.py").is_file():
-            self.config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(self.root)).load_config())
-        self.config.CourseDirectory.root = str(self.root)
+        self.config = course_config(self.root)
         self.config.CourseDirectory.assignment_id = assignment
         self.assignment = assignment
         self.coursedir = CourseDirectory(config=self.config)

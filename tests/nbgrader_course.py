@@ -62,11 +62,10 @@ def jupyter_env(root: Path) -> dict[str, str]:
 def nbgrader_api(course: Path):
     """nbgrader's Python API on the course, configured by its nbgrader_config.py (as its commands are)."""
     from nbgrader.apps import NbGraderAPI
-    from traitlets.config import PyFileConfigLoader
 
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    config.CourseDirectory.root = str(course)
-    return NbGraderAPI(config=config)
+    from grader.nbgrader_grading import course_config
+
+    return NbGraderAPI(config=course_config(course))
 
 
 def check_step(result: dict, log: Path) -> None:
@@ -77,23 +76,32 @@ def check_step(result: dict, log: Path) -> None:
         raise RuntimeError(f"nbgrader failed: {result.get('error')}")
 
 
+def reference_answers(source: nbformat.NotebookNode) -> dict[str, str]:
+    """The source notebook's solution cells, by grade_id, without their solution markers."""
+    return {c.metadata.nbgrader.grade_id: strip_markers(c.source) for c in source.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def handed_in(released: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The released notebook with the solution cells ``answers`` names (by grade_id) filled in."""
+    for cell in released.cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") in answers:
+            cell.source = answers[cell.metadata.nbgrader.grade_id]
+    return released
+
+
 def submitted_notebook(course: Path, student: str) -> nbformat.NotebookNode:
     """What a student hands in: the release, with solution cells filled in as the student would."""
     released = nbformat.read(course / "release" / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
     if student == "stubs":
         return released
-    source = nbformat.read(course / "source" / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
-    answers = {c.metadata.nbgrader.grade_id: strip_markers(c.source) for c in source.cells
-               if c.metadata.nbgrader.get("solution")}
+    answers = reference_answers(nbformat.read(course / "source" / ASSIGNMENT / "conv_layer.ipynb", as_version=4))
     if student == "reference":
         answers["corr2d_code"] += NOISE
     if student == "seed_mistake":
         mistake = next(m for m in load_mistakes() if m.id == MISTAKE)
         answers[f"{mistake.kata}_code"] = mistake.applied_to(answers[f"{mistake.kata}_code"])
-    for cell in released.cells:
-        if cell.metadata.get("nbgrader", {}).get("grade_id") in answers:
-            cell.source = answers[cell.metadata.nbgrader.grade_id]
-    return released
+    return handed_in(released, answers)
 
 
 def prepare(root: Path) -> Path:
