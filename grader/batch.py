@@ -62,7 +62,10 @@ class Judge:
         self.runner = Runner(None, seed, rerun=rerun)
         self.lock = threading.Lock()
 
-    def kata_result(self, kata: Kata, run: KataRun | None, limits: Limits, blocked: str | None = None) -> KataResult:
+    def kata_result(self, kata: Kata, run: KataRun | None, *, time_allowed: str = "",
+                    blocked: str | None = None) -> KataResult:
+        """The verdicts on ``run``'s probes; ``time_allowed`` names its wall-clock limit ("the kata's
+        30 s"). Without a run, every check fails with ``blocked``."""
         probed = run.probed() if run else {}
         results, unfinished = [], blocked
         for check in checks_of_kata(kata.id):
@@ -72,15 +75,15 @@ class Judge:
                 with self.lock:  # reference data is computed once, by one thread
                     results.append(self.runner.verdict(check, kata.module, probed[check.id]))
             else:
-                unfinished = unfinished or self.ending(run, limits)
+                unfinished = unfinished or self.ending(run, time_allowed)
                 results.append(self.runner.failure(check, unfinished, ()))
                 unfinished = blocked or "not run: an earlier check of this kata did not finish"
         return KataResult(kata, results)
 
     @staticmethod
-    def ending(run: KataRun, limits: Limits) -> str:
+    def ending(run: KataRun, time_allowed: str) -> str:
         if run.ending == "timeout":
-            return (f"your code did not finish within the kata's {limits.wall_seconds:g} s "
+            return (f"your code did not finish within {time_allowed} "
                     "(an endless loop, or far too slow)")
         if run.ending == "output_limit":
             return "your code produced far more data than this check needs"
@@ -103,27 +106,35 @@ def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, d
     for kata in katas:
         left = None if budget is None else budget - (time.monotonic() - started)
         if left is not None and left <= 0:
-            results.append(judge.kata_result(kata, None, limits, blocked=(
+            results.append(judge.kata_result(kata, None, blocked=(
                 f"not run: the submission's {budget:g} s were used up by the katas before it")))
             continue
         if kata.module in blocked_modules:
-            results.append(judge.kata_result(kata, None, limits, blocked=blocked_modules[kata.module]))
+            results.append(judge.kata_result(kata, None, blocked=blocked_modules[kata.module]))
             continue
-        kata_limits = limits if left is None or left >= limits.wall_seconds else replace(limits, wall_seconds=left)
+        kata_limits, time_allowed = _kata_time(limits, budget, left)
         run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student, kata_limits)
         if run.ending == "timeout" and not run.imported:
             blocked_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
-                                            f"{kata_limits.wall_seconds:g} s (an endless loop at import?)")
-            results.append(judge.kata_result(kata, None, kata_limits, blocked=blocked_modules[kata.module]))
+                                            f"{time_allowed} (an endless loop at import?)")
+            results.append(judge.kata_result(kata, None, blocked=blocked_modules[kata.module]))
             continue
-        results.append(judge.kata_result(kata, run, kata_limits))
+        results.append(judge.kata_result(kata, run, time_allowed=time_allowed))
     return submission_record(submission.student, submission.source, digest, judge.runner.seed, results,
                              time.monotonic() - started)
 
 
-def _failed_record(submission: Submission, katas: list[Kata], judge: Judge, limits: Limits, error: str) -> dict:
+def _kata_time(limits: Limits, budget: float | None, left: float | None) -> tuple[Limits, str]:
+    """The next kata's limits and their time in words: the kata's own, or less when less is left
+    of the submission's ``budget``."""
+    if left is None or left >= limits.wall_seconds:
+        return limits, f"the kata's {limits.wall_seconds:g} s"
+    return replace(limits, wall_seconds=left), f"the {left:.1f} s left of the submission's {budget:g} s"
+
+
+def _failed_record(submission: Submission, katas: list[Kata], judge: Judge, error: str) -> dict:
     """A submission that could not be graded at all: every check fails with the reason."""
-    results = [judge.kata_result(kata, None, limits, blocked=error) for kata in katas]
+    results = [judge.kata_result(kata, None, blocked=error) for kata in katas]
     return submission_record(submission.student, submission.source, "", judge.runner.seed, results, 0.0, error=error)
 
 
@@ -158,7 +169,7 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
         for record in done:
             commit(record, skipped=True)
         for submission, error in unreadable:
-            commit(_failed_record(submission, katas, judge, options.limits, error))
+            commit(_failed_record(submission, katas, judge, error))
         for record in _grade_in_slots(server, todo, judge, staging, katas, options):
             commit(record)
     finally:

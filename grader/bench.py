@@ -141,7 +141,8 @@ def _not_benchmarked(reason: str) -> dict:
 def _timing_result(run: KataRun, benchmarked: Benchmarked, settings: SweepSettings, limits: Limits) -> dict:
     probed = run.probed().get(benchmarked.probe_id)
     if not isinstance(probed, dict):
-        return _not_benchmarked(f"the sweep did not finish: {Judge.ending(run, limits)}")
+        allowed = f"the sweep's {limits.wall_seconds:g} s"
+        return _not_benchmarked(f"the sweep did not finish: {Judge.ending(run, allowed)}")
     if probed.get("outcome") != "data":
         return _not_benchmarked(f"the sweep failed: {str(probed.get('message'))[:500]}")
     try:
