@@ -142,14 +142,12 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
                 server: ForkServer | None = None) -> list[dict]:
     """Grade every submission in ``paths``; return their records in the order given. ``server``: a
     fork server the caller started early (its warm-up then overlaps with the caller's own), else
-    one is started here."""
+    one is started here if anything is left to grade."""
     progress = progress or Progress()
     manifest = load_manifest()
     katas = manifest.select(options.katas)
     submissions = find_submissions(paths)
-    own_server = server is None
-    if own_server:
-        server = ForkServer(min(max(options.jobs, 1), len(submissions)), options.limits, [k.id for k in katas])
+    own_server = False
     store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
     judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun)
     staging = Path(tempfile.mkdtemp(prefix="convkata-staging-"))
@@ -170,8 +168,12 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
             commit(record, skipped=True)
         for submission, error in unreadable:
             commit(_failed_record(submission, katas, judge, error))
-        for record in _grade_in_slots(server, todo, judge, staging, katas, options):
-            commit(record)
+        if todo and server is None:
+            server, own_server = ForkServer(min(max(options.jobs, 1), len(todo)), options.limits,
+                                            [k.id for k in katas]), True
+        if todo:
+            for record in _grade_in_slots(server, todo, judge, staging, katas, options):
+                commit(record)
     finally:
         if own_server:
             server.close()

@@ -190,6 +190,7 @@ def _nbgrader_conflicts(args) -> list[str]:
 
 def cmd_grade(args) -> int:
     from .confine import Limits
+    from .database import check_database_url
     from .sandbox import ForkServer, confinement_report
     from .submissions import SubmissionError, find_submissions
 
@@ -212,6 +213,8 @@ def cmd_grade(args) -> int:
         load_manifest().select(katas)
         if not args.nbgrader:
             find_submissions(_submission_paths(args.submissions))
+        if args.db is not None:
+            check_database_url(args.db)
     except (SubmissionError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
     # the sandbox warms up (imports torch, the checks) while this process does the same

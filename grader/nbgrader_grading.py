@@ -32,7 +32,7 @@ from .batch import GradeOptions, Progress, grade_batch
 from .manifest import load_manifest
 from .notebook_checks import RERUN_IN_NOTEBOOK
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
-from .results import alembic_on_path, kata_feedback
+from .results import kata_feedback, schema_version_in_process
 from .sandbox import ForkServer
 
 
@@ -134,7 +134,7 @@ class NbgraderCourse:
         from nbgrader.converters import Autograde
         from nbgrader.preprocessors import Execute
 
-        alembic_on_path()
+        schema_version_in_process()
         config = Config(self.config)
         config.RecordedVerdicts.records_dir = str(records_dir)
         app = Autograde(coursedir=CourseDirectory(config=config), config=config)

@@ -15,16 +15,17 @@ rest, so it loses no grade and duplicates none.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import os
 import queue
-import sys
 import tempfile
 import threading
 import warnings
 from pathlib import Path
 
+from .database import check_database_url
 from .manifest import Manifest
 from .runner import CheckResult, KataResult, Status
 from .status import UNCREDITED_NOTE
@@ -129,22 +130,15 @@ def class_csv(records: list[dict], manifest: Manifest) -> str:
     return out.getvalue()
 
 
-def check_database_url(url: str) -> None:
-    """ValueError unless ``url`` is an SQLAlchemy URL."""
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
+def schema_version_in_process() -> None:
+    """nbgrader stamps a new gradebook with its schema's alembic revision, which it reads by running
+    the ``alembic`` command: a second Python (1–2 s of CPU) that must be on PATH. Read it here instead."""
+    import nbgrader.api
+    from alembic.script import ScriptDirectory
+    from nbgrader.dbutil import ALEMBIC_DIR
 
-    try:
-        make_url(url)
-    except ArgumentError as exc:
-        raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
-
-
-def alembic_on_path() -> None:
-    """nbgrader runs the ``alembic`` command to check a gradebook's schema: the one beside this Python."""
-    scripts = str(Path(sys.executable).parent)
-    if scripts not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = scripts + os.pathsep + os.environ.get("PATH", "")
+    if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
+        nbgrader.api.get_alembic_version = functools.cache(ScriptDirectory(ALEMBIC_DIR).get_current_head)
 
 
 class GradebookError(RuntimeError):
@@ -192,7 +186,7 @@ class Gradebook:
     def _open(self):
         from nbgrader.api import Gradebook as NbgraderGradebook
 
-        alembic_on_path()
+        schema_version_in_process()
         # nbgrader's own add_submission trips SQLAlchemy 2's autoflush warning; the rows are right.
         # (A filter for the process: catch_warnings is not thread-safe, and the judges run in threads.)
         warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
