@@ -112,6 +112,16 @@ def die_with_parent() -> None:
     _libc.prctl(_PR_SET_PDEATHSIG, 9, 0, 0, 0)
 
 
+def keep_priority_in_new_session() -> None:
+    """Call after ``setsid()``. Linux's autogroup scheduling gives a new session a group of its own
+    that competes with every other group as an equal, whatever its processes' nice values: give
+    the group this process's nice value, so that a grader started with ``nice`` stays nice."""
+    try:
+        Path("/proc/self/autogroup").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
+    except OSError:  # a kernel without autogroups
+        pass
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one sandboxed worker may use."""

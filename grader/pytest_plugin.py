@@ -12,16 +12,20 @@ from __future__ import annotations
 import os
 import random
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import pytest
 
-from .checks.base import Check
 from .implementation import load_implementation
 from .manifest import load_manifest
 from .paths import resolve_impl
-from .runner import Runner, Status
+from .status import Status
 
-RUNNER = pytest.StashKey[Runner]()
+if TYPE_CHECKING:
+    from .checks.base import Check
+    from .runner import Runner
+
+RUNNER = pytest.StashKey["Runner"]()
 OUTCOMES = pytest.StashKey[Counter]()
 
 
@@ -54,6 +58,8 @@ def runner_for(config) -> Runner:
         if not root.is_dir():
             raise pytest.UsageError(f"--impl: {root} is not a folder; give exercises, solutions, or a folder "
                                     "laid out like exercises/")
+        from .runner import Runner  # torch: only once the options are known to be good
+
         config.stash[RUNNER] = Runner(load_implementation(root), _seed(config))
     return config.stash[RUNNER]
 

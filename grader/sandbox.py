@@ -363,6 +363,7 @@ def _child(request: dict, workdir: Path, fd: int) -> None:
     from .runner import probe
 
     os.setsid()
+    confine.keep_priority_in_new_session()
     confine.die_with_parent()
     limits = confine.Limits(**request["limits"])
     uid = request["uid"]

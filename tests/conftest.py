@@ -1,15 +1,10 @@
 """Fixtures shared by the project's own tests (the kata tests need only grader.pytest_plugin)."""
-import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from grader.implementation import load_implementation
-from grader.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.paths import SOLUTIONS_DIR
 
 
 @pytest.fixture
@@ -53,56 +48,28 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(score_line(verdicts))
 
 
-class BackgroundJob:
-    """``python -m MODULE ROOT ARGS...`` started when collection ends, at a lower priority, in a
-    folder of its own: work a test file needs that then runs on the core the other tests (mostly
-    on one core) leave idle. ``ROOT/done`` marks success; its stderr is ``ROOT/stderr``."""
-
-    def __init__(self, module: str, *args: str):
-        self.root = Path(tempfile.mkdtemp(prefix="convkata-background-"))
-        self.process = subprocess.Popen([sys.executable, "-m", module, str(self.root), *args], cwd=REPO_ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=(self.root / "stderr").open("w"),
-                                        preexec_fn=lambda: os.nice(10))  # the tests in the foreground come first
-
-    def result(self) -> Path:
-        """Wait for the job; its folder (the test fails with the job's errors if it failed)."""
-        if self.process.wait(timeout=900) != 0 or not (self.root / "done").exists():
-            log = (self.root / "log").read_text() if (self.root / "log").exists() else ""
-            pytest.fail(f"{self.process.args[2]} failed:\n{(self.root / 'stderr').read_text()[-3000:]}\n{log[-3000:]}")
-        return self.root
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
-
-
 BACKGROUND = pytest.StashKey[dict]()
 
 
+def waits_for_background(item) -> bool:
+    return "background" in getattr(item, "fixturenames", ())
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """The tests that wait for a background job run last, when it has had the whole run to finish."""
-    waiting = [item for item in items if {"background", "nbgrader_course"} & set(getattr(item, "fixturenames", ()))]
-    items[:] = [item for item in items if item not in waiting] + waiting
+    """The tests that wait for background work run last, when it has had the whole run to finish."""
+    items[:] = [item for item in items if not waits_for_background(item)] + list(filter(waits_for_background, items))
 
 
 def pytest_collection_finish(session):
-    """Start the background jobs of the test files that will run: the nbgrader course
-    (tests.nbgrader_course), the plugin's pytest runs (test_plugin.PluginRuns) and the book-style
-    exemplar's verdicts on this run's seed (tests.exemplar_verdicts)."""
-    from grader.pytest_plugin import runner_for
+    """Start the background work (tests/background.py) of every test file that will run a test that
+    waits for it."""
+    from tests.background import Background
 
-    files = {item.path.name for item in session.items}
     jobs = session.config.stash[BACKGROUND] = {}
-    if "test_nbgrader.py" in files:
-        jobs["nbgrader_course"] = BackgroundJob("tests.nbgrader_course")
-    if "test_plugin.py" in files:
-        from tests.project.test_plugin import PluginRuns
-
-        jobs["plugin_runs"] = PluginRuns()
-    if "test_exemplars.py" in files:
-        jobs["book_style"] = BackgroundJob("tests.exemplar_verdicts", "book_style", str(runner_for(session.config).seed))
+    modules = dict.fromkeys(getattr(item, "module", None) for item in session.items if waits_for_background(item))
+    for module in modules:
+        for name, work in getattr(module, "BACKGROUND", {}).items():
+            jobs[name] = Background(name, work, session.config)
 
 
 def pytest_sessionfinish(session):
@@ -112,11 +79,5 @@ def pytest_sessionfinish(session):
 
 @pytest.fixture(scope="session")
 def background(request) -> dict:
-    """The background jobs started at collection, by name."""
+    """The background work started at collection, by name (tests/background.py)."""
     return request.config.stash[BACKGROUND]
-
-
-@pytest.fixture(scope="session")
-def nbgrader_course(background) -> Path:
-    """The course of tests.nbgrader_course, autograded by nbgrader (started at collection)."""
-    return background["nbgrader_course"].result() / "course"

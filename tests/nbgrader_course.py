@@ -6,8 +6,9 @@
 ``nbgrader generate_assignment`` releases it, three students submit — the reference's solution
 cells (its corr2d also writing to stderr every call, as a torch warning would: NOISE), the untouched
 release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
-grades them in its kernel. ``ROOT/done`` marks the end; nbgrader's output
-is in ``ROOT/log``. (tests/conftest.py runs it in the background.) Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
+grades them in its kernel. nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py
+runs this in the background (tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3``
+kernel that is this Python.
 """
 from __future__ import annotations
 
@@ -119,7 +120,6 @@ def prepare(root: Path) -> Path:
         nbformat.write(submitted_notebook(course, student), folder / "conv_layer.ipynb")
         check_step(api.autograde(ASSIGNMENT, student), log)
     shutil.copy(course / "gradebook.db", root / "autograded-by-nbgrader.db")
-    (root / "done").touch()
     return course
 
 

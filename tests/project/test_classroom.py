@@ -3,7 +3,6 @@ import base64
 import json
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,9 +16,13 @@ from tests.sample_class import CLASS_DIR
 WORKFLOW = REPO_ROOT / "classroom" / "convkata.yml"
 
 
+def load_workflow() -> dict:
+    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def workflow():
-    return yaml.safe_load(WORKFLOW.read_text(encoding="utf-8"))
+    return load_workflow()
 
 
 def step(job, **match):
@@ -59,19 +62,29 @@ def test_partial_credit_reaches_the_reporter_per_kata():
     assert runner_result({"score": 0, "tests": []})["status"] == "fail"  # nothing graded is no pass
 
 
-def test_the_grading_step_runs_as_written(tmp_path, workflow):
+def grading_step_run(job, config) -> Path:
     """The workflow's own grading commands, in a checkout whose exercises/ is bob's (his corr2d is
-    right), into $GITHUB_OUTPUT."""
-    job, = workflow["jobs"].values()
-    shutil.copytree(CLASS_DIR / "bob", tmp_path / "exercises")
-    output = tmp_path / "github_output"
+    right), into $GITHUB_OUTPUT; the checkout."""
+    workflow = load_workflow()
+    job_spec, = workflow["jobs"].values()
+    checkout = job.root
+    shutil.copytree(CLASS_DIR / "bob", checkout / "exercises")
     env = {**os.environ, **workflow["env"], "KATAS": "corr2d",
-           "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(output),
+           "RUNNER_TEMP": str(checkout), "GITHUB_OUTPUT": str(checkout / "github_output"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run(["bash", "-e", "-c", step(job, id="convkata")["run"]], env=env, cwd=tmp_path, check=True,
-                   timeout=300, stdout=subprocess.DEVNULL)
+    ran = job.run(["bash", "-e", "-c", step(job_spec, id="convkata")["run"]], env=env, cwd=checkout)
+    assert ran.returncode == 0, ran.stderr
+    return checkout
+
+
+BACKGROUND = {"grading_step": grading_step_run}
+
+
+def test_the_grading_step_runs_as_written(background):
+    checkout = background["grading_step"].result()
+    output = checkout / "github_output"
     key, value = output.read_text().strip().split("=", 1)
     result = json.loads(base64.b64decode(value))
     assert key == "result" and result["status"] == "pass" and result["max_score"] == 4
     assert [(t["name"], t["score"]) for t in result["tests"]] == [("corr2d: 2-D cross-correlation", 4.0)]
-    assert github_output(tmp_path / "grades") == output.read_text().strip()
+    assert github_output(checkout / "grades") == output.read_text().strip()

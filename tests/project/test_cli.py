@@ -6,7 +6,7 @@ import pytest
 
 from grader import stubgen
 from grader.cli import main
-from grader.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.paths import SOLUTIONS_DIR
 
 
 @pytest.fixture
@@ -17,18 +17,23 @@ def grade(capsys, tmp_path):
     return run
 
 
-def test_the_console_script_shows_pending_stubs_and_partial_work(tmp_path):
-    """Stubs everywhere but a pool2d that always averages: 21 katas pending, pool2d failing with
-    partial points and its diagnosis (-v), and the next step."""
-    learner = tmp_path / "learner"
-    stubgen.write(learner, backup_dir=tmp_path / "backups")
+def console_script_run(job, config) -> subprocess.CompletedProcess:
+    """`kata grade -v` as a learner runs it, on stubs everywhere but a pool2d that always averages."""
+    learner = job.root / "learner"
+    stubgen.write(learner, backup_dir=job.root / "backups")
     reference = (SOLUTIONS_DIR / "pooling.py").read_text(encoding="utf-8")
     (learner / "pooling.py").write_text(reference.replace('windows.amax(dim=0) if mode == "max" else ', ""),
                                         encoding="utf-8")
-    completed = subprocess.run([sys.executable, "-m", "grader.cli", "grade", str(learner), "--seed", "3", "-v",
-                                "--out", str(tmp_path / "grades"), "--no-gradebook"],
-                               cwd=REPO_ROOT, capture_output=True, text=True,
-                               timeout=300)
+    return job.run([sys.executable, "-m", "grader.cli", "grade", str(learner), "--seed", "3", "-v",
+                    "--out", str(job.root / "grades"), "--no-gradebook"])
+
+
+BACKGROUND = {"console_script": console_script_run}
+
+
+def test_the_console_script_shows_pending_stubs_and_partial_work(background):
+    """21 katas pending, pool2d failing with partial points and its diagnosis (-v), and the next step."""
+    completed = background["console_script"].result()
     assert completed.returncode == 0, completed.stderr
     out = completed.stdout
     assert "0 done, 1 failing, 21 pending of 22 katas" in out
@@ -37,7 +42,7 @@ def test_the_console_script_shows_pending_stubs_and_partial_work(tmp_path):
     assert "failing" in row and "/4" in row and not row.rstrip().endswith(" 0/4")
     assert "--- pool2d::seed_example [example]" in out
     assert "next: corr2d (conv_layer.py) — corr2d: implement corr2d (d2l 7.2)" in out
-    assert (tmp_path / "grades" / "submissions" / "learner.json").exists()
+    assert (background["console_script"].root / "grades" / "submissions" / "learner.json").exists()
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path, grade):

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from grader import gradescope, stubgen
-from grader.cli import main
 from tests.project.test_batch import validate_gradescope
 from tests.sample_class import CLASS_DIR
 
@@ -20,11 +19,6 @@ KATAS = "corr2d,pool2d"  # cheap katas that bob, the partial submission, gets ri
 BOB = CLASS_DIR / "bob"
 
 
-@pytest.fixture(scope="module")
-def autograder(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build") / "autograder.zip"
-    assert main(["gradescope", "build", "--out", str(out), "--katas", KATAS]) == 0
-    return out
 
 
 def mode(info: zipfile.ZipInfo) -> int:
@@ -45,12 +39,41 @@ def container(tmp_path: Path, autograder: Path) -> Path:
     return root
 
 
+def autograder_env(root: Path, path: str | None = None) -> dict[str, str]:
+    return {**os.environ, "AUTOGRADER_ROOT": str(root),
+            "PATH": path or f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+
+def results_of(root: Path) -> dict:
+    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+
+
 def run_autograder(root: Path, path: str | None = None) -> dict:
     """Run the container's run_autograder as Gradescope does; the results.json it leaves."""
-    env = {**os.environ, "AUTOGRADER_ROOT": str(root),
-           "PATH": path or f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    subprocess.run([str(root / "run_autograder")], cwd=root, env=env, timeout=300, check=True)
-    return json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    subprocess.run([str(root / "run_autograder")], cwd=root, env=autograder_env(root, path), timeout=300, check=True)
+    return results_of(root)
+
+
+def bob_graded(job, config) -> tuple[Path, dict]:
+    """`kata gradescope build`'s zip, and the results of its run_autograder on bob's submission."""
+    autograder = job.root / "autograder.zip"
+    built = job.run([sys.executable, "-m", "grader.cli", "gradescope", "build", "--out", str(autograder),
+                     "--katas", KATAS])
+    assert built.returncode == 0, built.stderr
+    root = container(job.root, autograder)
+    for path in BOB.glob("*.py"):
+        shutil.copy(path, root / "submission")
+    ran = job.run([str(root / "run_autograder")], cwd=root, env=autograder_env(root))
+    assert ran.returncode == 0, ran.stderr
+    return autograder, results_of(root)
+
+
+BACKGROUND = {"gradescope_bob": bob_graded}
+
+
+@pytest.fixture(scope="module")
+def autograder(background) -> Path:
+    return background["gradescope_bob"].result()[0]
 
 
 def test_the_zip_holds_the_two_scripts_and_the_sources_needed_to_grade(autograder):
@@ -72,11 +95,8 @@ def test_the_zip_holds_the_two_scripts_and_the_sources_needed_to_grade(autograde
     assert not [n for n in infos if "__pycache__" in n or n.endswith(".pyc") or "/." in n or n.startswith(".")]
 
 
-def test_gradescope_grades_a_submission_and_gets_its_results(tmp_path, autograder):
-    root = container(tmp_path, autograder)
-    for path in BOB.glob("*.py"):
-        shutil.copy(path, root / "submission")
-    results = run_autograder(root)
+def test_gradescope_grades_a_submission_and_gets_its_results(background):
+    results = background["gradescope_bob"].result()[1]
     validate_gradescope(results)
     assert [(t["name"].split(":")[0], t["score"], t["max_score"]) for t in results["tests"]] == [
         ("corr2d", 4, 4), ("pool2d", 4, 4)]

@@ -137,7 +137,7 @@ def test_watch_rechecks_on_save(learner, capsys):
 
     editor = threading.Thread(target=save_later)
     editor.start()
-    code = main(["watch", "corr2d", "--stop-after", "3", "--seed", "5"])
+    code = main(["watch", "corr2d", "--stop-after", "2", "--seed", "5"])
     editor.join()
     out = capsys.readouterr().out
     assert code == 0

@@ -2,6 +2,7 @@
 ``kata grade --nbgrader`` into the same gradebook with the same scores."""
 import ast
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -14,12 +15,26 @@ from grader.nbgrader_grading import NbgraderCourse, grade_course
 from grader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
 from tests.nbgrader_course import ASSIGNMENT, STUDENTS, nbgrader_api
 
+
+def prepared_course(job, config) -> Path:
+    """tests.nbgrader_course: the course built from the reference and autograded by nbgrader."""
+    job.run_module("tests.nbgrader_course")
+    return job.root / "course"
+
+
+BACKGROUND = {"nbgrader_course": prepared_course}
+
 #: Without a GPU, corr2d has 6 checks (example, shapes, values, gradient, dtype/device, no builtin
 #: convolution): the seed's torch.zeros fails only dtype/device, so 4 points × 5/6. edge_detection
 #: has the same minus the rule (5): its output is the seed corr2d's, so it fails dtype/device too: 2 × 4/5.
 EXPECTED = {"reference": {"corr2d": 4.0, "edge_detection": 2.0},
             "stubs": {"corr2d": 0.0, "edge_detection": 0.0},
             "seed_mistake": {"corr2d": round(4 * 5 / 6, 4), "edge_detection": 2 * 4 / 5}}
+
+
+@pytest.fixture(scope="module")
+def nbgrader_course(background) -> Path:
+    return background["nbgrader_course"].result()
 
 
 def gradebook_scores(url: str) -> dict[str, dict[str, float]]:

@@ -1,76 +1,60 @@
 """The pytest plugin end to end, as a learner or CI runs it: pytest --impl=... in a fresh process.
 The runs start together in the background when collection ends, at a lower priority
-(tests/conftest.py), and these tests run last."""
+(tests/background.py), and these tests run last."""
 import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
 import pytest
 
 from grader import stubgen
 from grader.checks import checks_of_module
-from grader.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.paths import SOLUTIONS_DIR
 
 
-class Run:
-    """A pytest run in a fresh process, started at once; ``result()`` waits for its exit code and output."""
+def plugin_runs(job, config) -> dict[str, tuple[int, str]]:
+    """This file's pytest runs, on implementations in folders of their own: ``{name: (exit status,
+    output)}``; they run side by side."""
+    stubs = job.root / "stubs"
+    stubgen.write(stubs, backup_dir=job.root / "backups")
+    broken = job.root / "broken" / "learner"
+    shutil.copytree(SOLUTIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
+    (broken / "conv_layer.py").write_text("def corr2d(X, K)\n    return X\n", encoding="utf-8")
+    warns = job.root / "warns"
+    shutil.copytree(SOLUTIONS_DIR, warns, ignore=shutil.ignore_patterns("__pycache__"))
+    source = (warns / "pooling.py").read_text(encoding="utf-8")
+    (warns / "pooling.py").write_text("import warnings\nwarnings.warn('at import', UserWarning)\n" + source.replace(
+        '    if mode not in ("max", "avg"):',
+        '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
+        encoding="utf-8")
 
-    def __init__(self, *args, seed="11", env=None):
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *([f"--kata-seed={seed}"] if seed else []),
-             *args], cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-            preexec_fn=lambda: os.nice(10))  # the tests in the foreground come first
+    def pytest_run(name, *args, seed="11", env=None):
+        with (job.root / f"{name}.out").open("w") as output:
+            return job.start([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                              *([f"--kata-seed={seed}"] if seed else []), *args],
+                             stdout=output, stderr=subprocess.STDOUT, env=env)
+    runs = {
+        "stubs": pytest_run("stubs", f"--impl={stubs}", "tests/katas", "-q"),
+        "broken": pytest_run("broken", f"--impl={broken}", "tests/katas/test_conv_layer.py",
+                             "tests/katas/test_pooling.py", "-q", "-p", "no:randomly"),
+        "missing": pytest_run("missing", f"--impl={stubs / 'nowhere'}", "tests/katas/test_pooling.py", "-q"),
+        "environment": pytest_run("environment", "-W", "error::UserWarning", "tests/katas/test_pooling.py",
+                                  seed=None, env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"}),
+    }
+    return {name: (process.wait(timeout=600), (job.root / f"{name}.out").read_text()) for name, process in runs.items()}
 
-    def result(self) -> tuple[int, str]:
-        output, _ = self.process.communicate(timeout=300)
-        return self.process.returncode, output
 
-
-class PluginRuns:
-    """This file's pytest runs, on implementations in a folder of their own (``runs``, by name)."""
-
-    def __init__(self):
-        self.root = Path(tempfile.mkdtemp(prefix="convkata-plugin-"))
-        stubs = self.root / "stubs"
-        stubgen.write(stubs, backup_dir=self.root / "backups")
-        broken = self.root / "broken" / "learner"
-        shutil.copytree(SOLUTIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
-        (broken / "conv_layer.py").write_text("def corr2d(X, K)\n    return X\n", encoding="utf-8")
-        warns = self.root / "warns"
-        shutil.copytree(SOLUTIONS_DIR, warns, ignore=shutil.ignore_patterns("__pycache__"))
-        source = (warns / "pooling.py").read_text(encoding="utf-8")
-        (warns / "pooling.py").write_text("import warnings\nwarnings.warn('at import', UserWarning)\n" + source.replace(
-            '    if mode not in ("max", "avg"):',
-            '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
-            encoding="utf-8")
-        self.runs = {
-            "stubs": Run(f"--impl={stubs}", "tests/katas", "-q"),
-            "broken": Run(f"--impl={broken}", "tests/katas/test_conv_layer.py", "tests/katas/test_pooling.py", "-q",
-                          "-p", "no:randomly"),
-            "missing": Run(f"--impl={stubs / 'nowhere'}", "tests/katas/test_pooling.py", "-q"),
-            "environment": Run("-W", "error::UserWarning", "tests/katas/test_pooling.py", seed=None,
-                               env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"}),
-        }
-        self.runs["environment"].impl = warns
-
-    def stop(self) -> None:
-        for run in self.runs.values():
-            if run.process.poll() is None:
-                run.process.kill()
-            run.process.communicate()
-        shutil.rmtree(self.root, ignore_errors=True)
+BACKGROUND = {"plugin_runs": plugin_runs}
 
 
 @pytest.fixture(scope="module")
-def runs(background) -> dict[str, Run]:
-    return background["plugin_runs"].runs
+def runs(background) -> dict[str, tuple[int, str]]:
+    return background["plugin_runs"].result()
 
 
 def test_untouched_stubs_are_all_pending_and_nothing_fails(runs):
-    code, output = runs["stubs"].result()
+    code, output = runs["stubs"]
     assert code == 0, output
     assert " failed" not in output and " error" not in output
     assert "pending: corr2d: implement corr2d (d2l 7.2)" in output
@@ -78,7 +62,7 @@ def test_untouched_stubs_are_all_pending_and_nothing_fails(runs):
 
 
 def test_a_broken_module_fails_its_katas_and_the_others_still_run(runs):
-    code, output = runs["broken"].result()
+    code, output = runs["broken"]
     assert code == 1, output
     assert "conv_layer.py could not be imported" in output and "SyntaxError" in output
     assert "test_conv_layer[corr2d::seed_example]" in output
@@ -89,14 +73,14 @@ def test_a_broken_module_fails_its_katas_and_the_others_still_run(runs):
 
 
 def test_the_impl_option_rejects_a_missing_folder(runs):
-    code, output = runs["missing"].result()
+    code, output = runs["missing"]
     assert code != 0
     assert "is not a folder" in output
 
 
-def test_the_environment_picks_the_impl_and_warnings_never_fail_a_kata(runs):
+def test_the_environment_picks_the_impl_and_warnings_never_fail_a_kata(runs, background):
     """KATA_IMPL and KATA_SEED choose the implementation and the seed (the header shows both); its
     warnings — at import and inside a kata — fail nothing, even when pytest makes them errors."""
-    code, output = runs["environment"].result()
+    code, output = runs["environment"]
     assert code == 0, output
-    assert f"convkata: impl={runs['environment'].impl} seed=99" in output
+    assert f"convkata: impl={background['plugin_runs'].root / 'warns'} seed=99" in output

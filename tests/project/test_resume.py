@@ -9,7 +9,6 @@ import sys
 import time
 
 from grader.batch import GradeOptions, Progress, grade_batch
-from grader.paths import REPO_ROOT
 from tests.sample_class import CLASS_DIR
 
 KATAS = "corr2d,pool2d"
@@ -17,12 +16,12 @@ STUDENTS = [f"student{n}" for n in range(4)]
 
 
 def slow_class(root):
-    """Copies of the complete submission whose conv_layer.py takes 0.6 s to import
+    """Copies of the complete submission whose conv_layer.py takes 0.3 s to import
     (corr2d and pool2d: 8 points each)."""
     for student in STUDENTS:
         shutil.copytree(CLASS_DIR / "alice", root / student)
         with (root / student / "conv_layer.py").open("a") as module:
-            module.write("\nimport time\ntime.sleep(0.6)\n")
+            module.write("\nimport time\ntime.sleep(0.3)\n")
     return [root / s for s in STUDENTS]
 
 
@@ -31,35 +30,47 @@ def grade_command(submissions, out):
             "--katas", KATAS, "--jobs", "1", "--seed", "5"]
 
 
-def sandbox_servers() -> list[int]:
+def sandbox_servers(grader: int) -> list[int]:
+    """The sandbox servers that the grader with this pid started (their first argument)."""
     found = []
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 with open(f"{entry.path}/cmdline", "rb") as cmdline:
-                    if b"grader.sandbox" in cmdline.read():
-                        found.append(int(entry.name))
+                    argv = cmdline.read().split(b"\0")
             except OSError:
-                pass
+                continue
+            if b"grader.sandbox" in argv and argv[argv.index(b"grader.sandbox") + 1] == str(grader).encode():
+                found.append(int(entry.name))
     return found
 
 
-def test_kill_9_mid_run_then_resume(tmp_path, sandbox):
-    submissions, out = slow_class(tmp_path / "class"), tmp_path / "out"
-    before = set(sandbox_servers())
-    run = subprocess.Popen(grade_command(submissions, out), cwd=REPO_ROOT, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def killed_mid_run(job, config) -> tuple[list, set[str], list[int]]:
+    """`kata grade` on the slow class, killed with SIGKILL once it has committed a record (the grader
+    alone: its sandbox server must die with it): (the submissions, the students committed, the
+    sandbox servers left 10 s later)."""
+    submissions, out = slow_class(job.root / "class"), job.root / "out"
+    run = job.start(grade_command(submissions, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while not list((out / "submissions").glob("*.json")) and time.monotonic() < deadline:
         time.sleep(0.05)
-    os.killpg(run.pid, signal.SIGKILL)
+    os.kill(run.pid, signal.SIGKILL)
     run.wait()
     committed = {p.stem for p in (out / "submissions").glob("*.json")}
-    assert 1 <= len(committed) < len(STUDENTS), "the kill should land mid-run"
     deadline = time.monotonic() + 10
-    while set(sandbox_servers()) - before and time.monotonic() < deadline:
+    while sandbox_servers(run.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert set(sandbox_servers()) <= before, "the sandbox servers die with the grader"
+    return submissions, committed, sandbox_servers(run.pid)
+
+
+BACKGROUND = {"killed_mid_run": killed_mid_run}
+
+
+def test_kill_9_mid_run_then_resume(background, sandbox):
+    submissions, committed, servers_left = background["killed_mid_run"].result()
+    out = background["killed_mid_run"].root / "out"
+    assert 1 <= len(committed) < len(STUDENTS), "the kill should land mid-run"
+    assert servers_left == [], "the sandbox servers die with the grader"
 
     seen = []
     grade_batch(submissions, GradeOptions(out=out, katas=KATAS.split(","), jobs=1, seed=5),

@@ -1,10 +1,13 @@
-"""The sandbox's memory limit covers a kata's whole process tree where cgroups allow (root)."""
+"""The sandbox's limits: memory covers a kata's whole process tree where cgroups allow (root), time
+budgets, and a kata's own session keeps the grader's priority."""
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 
 from grader.checks import checks_of_kata
-from grader.confine import Limits, MemoryCgroup
+from grader.confine import Limits, MemoryCgroup, keep_priority_in_new_session
 from grader.paths import EXERCISES_DIR
 
 HOG = '''
@@ -69,3 +72,25 @@ def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_r
     assert "did not finish within the 1.5 s left of the submission's 1.5 s" in corr2d["checks"][0]["message"]
     assert "the submission's 1.5 s were used up" in conv2d_module["checks"][0]["message"]
     assert record["seconds"] < 10
+
+
+@pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="this kernel has no scheduler autogroups")
+def test_a_kata_child_in_its_own_session_keeps_the_graders_nice_value():
+    """A kata's process calls setsid(); Linux then schedules its session as a peer of the grader's,
+    whatever its nice value, unless the new autogroup is given that value."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: as a kata's process under `nice -n 7 kata grade`
+        try:
+            os.close(read)
+            os.nice(7 - os.nice(0))
+            os.setsid()
+            keep_priority_in_new_session()
+            os.write(write, Path("/proc/self/autogroup").read_bytes())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        autogroup = pipe.read().decode()
+    os.waitpid(pid, 0)
+    assert autogroup.split()[-2:] == ["nice", "7"], autogroup

@@ -1,0 +1,91 @@
+"""Slow end-to-end work that a test file starts when collection ends and its tests check at the end
+of the run. A test module lists its work in ``BACKGROUND = {name: work}``; ``work(job, config)``
+runs in a thread of the pytest process, in a folder of its own (``job.root``), and starts its
+processes through ``job.start``/``job.run``: at a lower priority, so they take the core that the
+tests in the foreground (mostly on one core) leave idle. Tests get the jobs from the ``background``
+fixture (tests/conftest.py) and run last; ``job.result()`` waits for the work's return value."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from grader.paths import REPO_ROOT
+
+#: Longer than any work takes on a loaded 2-core machine.
+WAIT_SECONDS = 900
+
+
+class Background:
+    """One test file's piece of work, started at once in a thread."""
+
+    def __init__(self, name: str, work: Callable[[Background, pytest.Config], Any], config: pytest.Config):
+        self.name = name
+        self.root = Path(tempfile.mkdtemp(prefix=f"convkata-{name}-"))
+        self._processes: list[subprocess.Popen] = []
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._outcome: tuple[bool, Any] | None = None
+        self._thread = threading.Thread(target=self._work, args=(work, config), name=f"background {name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def _work(self, work, config) -> None:
+        try:
+            self._outcome = (True, work(self, config))
+        except BaseException as exc:  # re-raised in the test that asks for the result
+            self._outcome = (False, exc)
+
+    def start(self, argv: list[str], **popen) -> subprocess.Popen:
+        """A process at a lower priority (the tests in the foreground come first), run from the
+        repository root unless ``cwd`` is given, in a process group of its own: it and whatever it
+        starts are killed if the pytest session ends first. (Not a session of its own: Linux would
+        schedule that as a peer of the foreground's, whatever its nice value.)"""
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError(f"{self.name}: the session has ended")
+            # nice(1) rather than preexec_fn, which is unsafe in a threaded process
+            process = subprocess.Popen(["nice", "-n", "10", *argv], **{"cwd": REPO_ROOT, **popen},
+                                       process_group=0)
+            self._processes.append(process)
+        return process
+
+    def run(self, argv: list[str], **popen) -> subprocess.CompletedProcess:
+        """``start`` it and wait: its exit status and output (text; stderr apart unless redirected)."""
+        process = self.start(argv, **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen})
+        stdout, stderr = process.communicate(timeout=WAIT_SECONDS)
+        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+
+    def run_module(self, module: str, *args: str) -> None:
+        """``python -m MODULE ROOT ARGS...``; RuntimeError with its stderr unless it succeeds."""
+        completed = self.run([sys.executable, "-m", module, str(self.root), *args])
+        if completed.returncode != 0:
+            raise RuntimeError(f"python -m {module} failed ({completed.returncode}):\n{completed.stderr[-3000:]}")
+
+    def result(self) -> Any:
+        """Wait for the work; its return value (its exception, if it raised one)."""
+        self._thread.join(timeout=WAIT_SECONDS)
+        if self._outcome is None:
+            pytest.fail(f"the background work {self.name} did not finish within {WAIT_SECONDS} s")
+        finished, value = self._outcome
+        if not finished:
+            raise value
+        return value
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+            for process in self._processes:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+        self._thread.join(timeout=60)
+        shutil.rmtree(self.root, ignore_errors=True)
