@@ -204,20 +204,63 @@ def missing_kinds(got_kinds: dict, want_kinds: dict) -> list[str]:
     return [mistake for kind, mistake in MISSING_KIND.items() if got_kinds.get(kind, 0) < want_kinds.get(kind, 0)]
 
 
+def block_summary(value) -> dict:
+    """What a block of a sequence passed on: its shape and [min, max, mean, mean |x|] in float64."""
+    if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.numel() == 0:
+        return outcome(value) if not isinstance(value, torch.Tensor) else tensor_info(value)
+    v = value.detach().to(torch.float64)
+    return {"shape": list(value.shape), "stats": torch.stack([v.min(), v.max(), v.mean(), v.abs().mean()])}
+
+
+def run_recording_blocks(net: nn.Module, x: torch.Tensor, sequence: bool):
+    """``net(x)``, and for a sequence the summary of each block's output in the order they ran."""
+    blocks: list[dict] = []
+    hooks = [child.register_forward_hook(lambda _m, _i, out: blocks.append(block_summary(out)))
+             for child in net.children()] if sequence else []
+    try:
+        return net(x), blocks
+    finally:
+        for hook in hooks:
+            hook.remove()
+
+
+_STATS = ("min", "max", "mean", "mean |x|")
+
+
+def _judge_blocks(spec: NetworkKata, what: str, got: list, want: list) -> None:
+    """The first block whose output differs from the reference's block (a difference an early
+    block makes can all but vanish by the network's end), within the spec's tolerances."""
+    for index, (g, w) in enumerate(zip(got, want), start=1):
+        if "stats" not in w:
+            continue
+        if "stats" not in g or g["shape"] != w["shape"]:
+            raise Mismatch(f"{what}: block {index} passes on {shape_text(g['shape']) if 'shape' in g else g}, "
+                           f"the reference's {shape_text(w['shape'])}")
+        gs, ws = g["stats"].to(torch.float64), w["stats"]
+        scale = float(ws[:2].abs().max())
+        if not bool(((gs - ws).abs() <= spec.atol + spec.rtol * scale).all()):
+            rows = ", ".join(f"{name} {float(a):.4g} (expected {float(b):.4g})" for name, a, b in zip(_STATS, gs, ws))
+            raise Mismatch(f"{what}: the output of block {index} already differs from the reference's: {rows}")
+
+
 def numeric_check(spec: NetworkKata) -> Check:
-    """Outputs under the deterministic initialisation match the reference's."""
+    """Outputs under the deterministic initialisation match the reference's; for a sequence, block
+    by block first."""
+    sequence = spec.returns in ("Sequential", "list")
+
     def probe(module, seed):
         def run(case):
             net, x, kinds = _prepared(spec, module, case, seed)
-            return {"out": outcome(net(x)), "kinds": kinds}
+            out, blocks = run_recording_blocks(net, x, sequence)
+            return {"out": outcome(out), "kinds": kinds, "blocks": blocks}
         return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in spec.numeric_cases]
 
     def judge(got, want, seed):
         for case, g, w in zip(spec.numeric_cases, got, want):
+            what = f"{case.label(spec.symbol)} (every layer given the same deterministic weights as the reference)"
             try:
-                judge_close(g["out"], w["out"], what=f"{case.label(spec.symbol)} (every layer given the same "
-                                                     "deterministic weights as the reference)",
-                            rtol=spec.rtol, atol=spec.atol)
+                _judge_blocks(spec, what, g["blocks"], w["blocks"])
+                judge_close(g["out"], w["out"], what=what, rtol=spec.rtol, atol=spec.atol)
             except Mismatch as exc:
                 out, expected = g["out"], w["out"]
                 negative = (spec.negative_output_mistake and is_tensor(out) and float(expected.min()) >= 0
