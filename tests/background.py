@@ -7,6 +7,7 @@ fixture (tests/conftest.py) and run last; ``job.result()`` waits for the work's 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import shutil
 import signal
@@ -34,6 +35,7 @@ class Background:
         self._processes: list[subprocess.Popen] = []
         self._lock = threading.Lock()
         self._stopped = False
+        self._outputs = itertools.count()
         self._outcome: tuple[bool, Any] | None = None
         self._thread = threading.Thread(target=self._work, args=(work, config), name=f"background {name}",
                                         daemon=True)
@@ -60,10 +62,20 @@ class Background:
         return process
 
     def run(self, argv: list[str], **popen) -> subprocess.CompletedProcess:
-        """``start`` it and wait: its exit status and output (text; stderr apart unless redirected)."""
-        process = self.start(argv, **{"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, **popen})
-        stdout, stderr = process.communicate(timeout=WAIT_SECONDS)
-        return subprocess.CompletedProcess(argv, process.returncode, stdout, stderr)
+        """``start`` it and wait: its exit status and output (text). The output goes through files,
+        not pipes, so that the wait ends with the process even if something it started lives on."""
+        number = next(self._outputs)
+        with (self.root / f"{number}.out").open("w+") as stdout, (self.root / f"{number}.err").open("w+") as stderr:
+            process = self.start(argv, stdout=stdout, stderr=stderr, **popen)
+            process.wait(timeout=WAIT_SECONDS)
+            stdout.seek(0)
+            stderr.seek(0)
+            return subprocess.CompletedProcess(argv, process.returncode, stdout.read(), stderr.read())
+
+    @property
+    def stopped(self) -> bool:
+        """The session has ended: work that waits in a loop should give up."""
+        return self._stopped
 
     def run_module(self, module: str, *args: str) -> None:
         """``python -m MODULE ROOT ARGS...``; RuntimeError with its stderr unless it succeeds."""
@@ -87,5 +99,5 @@ class Background:
             for process in self._processes:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-        self._thread.join(timeout=60)
+        self._thread.join(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)

@@ -52,8 +52,12 @@ def killed_mid_run(job, config) -> tuple[list, set[str], list[int]]:
     submissions, out = slow_class(job.root / "class"), job.root / "out"
     run = job.start(grade_command(submissions, out), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
-    while not list((out / "submissions").glob("*.json")) and time.monotonic() < deadline:
+    while not list((out / "submissions").glob("*.json")) and run.poll() is None and not job.stopped:
+        if time.monotonic() > deadline:
+            raise RuntimeError("kata grade committed no record within 120 s")
         time.sleep(0.05)
+    if run.poll() is not None:
+        raise RuntimeError(f"kata grade ended ({run.returncode}) before it was killed")
     os.kill(run.pid, signal.SIGKILL)
     run.wait()
     committed = {p.stem for p in (out / "submissions").glob("*.json")}
