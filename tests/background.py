@@ -97,7 +97,7 @@ class Background:
         with self._lock:
             self._stopped = True
             for process in self._processes:
-                with contextlib.suppress(ProcessLookupError):
+                with contextlib.suppress(OSError):  # already gone
                     os.killpg(process.pid, signal.SIGKILL)
         self._thread.join(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
