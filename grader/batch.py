@@ -168,10 +168,10 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
             commit(record, skipped=True)
         for submission, error in unreadable:
             commit(_failed_record(submission, katas, judge, error))
-        if todo and server is None:
-            server, own_server = ForkServer(min(max(options.jobs, 1), len(todo)), options.limits,
-                                            [k.id for k in katas]), True
         if todo:
+            if server is None:
+                server, own_server = ForkServer(min(max(options.jobs, 1), len(todo)), options.limits,
+                                                [k.id for k in katas]), True
             for record in _grade_in_slots(server, todo, judge, staging, katas, options):
                 commit(record)
     finally:

@@ -206,8 +206,10 @@ def missing_kinds(got_kinds: dict, want_kinds: dict) -> list[str]:
 
 def block_summary(value) -> dict:
     """What a block of a sequence passed on: its shape and [min, max, mean, mean |x|] in float64."""
-    if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.numel() == 0:
-        return outcome(value) if not isinstance(value, torch.Tensor) else tensor_info(value)
+    if not isinstance(value, torch.Tensor):
+        return outcome(value)
+    if not value.is_floating_point() or value.numel() == 0:
+        return tensor_info(value)
     v = value.detach().to(torch.float64)
     return {"shape": list(value.shape), "stats": torch.stack([v.min(), v.max(), v.mean(), v.abs().mean()])}
 
@@ -234,8 +236,9 @@ def _judge_blocks(spec: NetworkKata, what: str, got: list, want: list) -> None:
         if "stats" not in w:
             continue
         if "stats" not in g or g["shape"] != w["shape"]:
-            raise Mismatch(f"{what}: block {index} passes on {shape_text(g['shape']) if 'shape' in g else g}, "
-                           f"the reference's {shape_text(w['shape'])}")
+            passed_on = shape_text(g["shape"]) if "shape" in g else f"a {g.get('not_a_tensor', 'non-tensor')}"
+            raise Mismatch(f"{what}: block {index} passes on {passed_on}, the reference's block "
+                           f"{shape_text(w['shape'])}")
         gs, ws = g["stats"].to(torch.float64), w["stats"]
         scale = float(ws[:2].abs().max())
         if not bool(((gs - ws).abs() <= spec.atol + spec.rtol * scale).all()):

@@ -50,6 +50,17 @@ def test_mistake_is_caught_and_named(mistake, tmp_path, kata_seed, mutation_verd
 
 
 
+@pytest.mark.parametrize("seed", [1065667981, 782009009])
+def test_a_difference_early_in_a_network_is_caught_on_seeds_where_the_output_hid_it(seed, tmp_path):
+    """On these seeds GoogLeNet without b1's ReLU changed the final output by about 5e-4 relative,
+    under the check's rtol of 1e-4, and passed; the block-by-block comparison catches it."""
+    mistake = next(m for m in MISTAKES if m.id == "googlenet_b1_no_relu")
+    verdict, _ = judge_mistake(mistake, tmp_path, seed)
+    assert verdict.caught and verdict.named
+    failed = [r for r in verdict.result.results if r.status is Status.FAILED]
+    assert any("the output of block 1 already differs" in r.message for r in failed)
+
+
 def test_mutation_score_command_prints_the_score(capsys, kata_seed, monkeypatch):
     monkeypatch.setattr("tests.mistakes.score.load_mistakes", lambda: MISTAKES[:2])
     assert main(["--seed", str(kata_seed)]) == 0
