@@ -298,6 +298,28 @@ class MemoryCgroup:
         except OSError:
             pass
 
+    @staticmethod
+    def remove_stale(prefix: str = "convkata-") -> None:
+        """Remove the empty cgroups ``PREFIX<pid>-…`` whose process has died: what a fork server
+        killed with SIGKILL could not remove itself."""
+        for base in (CGROUP_ROOT, CGROUP_ROOT / "memory"):
+            for path in base.glob(f"{prefix}*") if base.is_dir() else ():
+                if not process_alive(path.name[len(prefix):].split("-", 1)[0]):
+                    MemoryCgroup(path).remove()
+
+
+def process_alive(pid: str) -> bool:
+    """Whether the process ``pid`` (as written in a name) still exists; True if that is unknown."""
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
 
 def drop_privileges(uid: int) -> None:
     """Become ``uid`` (group the same number), with no supplementary groups; only root can."""

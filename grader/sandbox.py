@@ -240,13 +240,32 @@ class Slot:
                 pass
 
 
+#: Temporary folders of a grader (process id next): the sandbox's, and the staged submissions'.
+SANDBOX_PREFIX, STAGING_PREFIX = "convkata-sandbox-", "convkata-staging-"
+
+
+def remove_stale_folders() -> None:
+    """Remove the temporary folders of graders that died without removing them (killed with
+    SIGKILL): this user's own folders only, named with a process id that no longer exists."""
+    for prefix in (SANDBOX_PREFIX, STAGING_PREFIX):
+        for path in Path(tempfile.gettempdir()).glob(f"{prefix}*"):
+            try:
+                owned = path.lstat().st_uid == os.geteuid() and path.is_dir() and not path.is_symlink()
+            except OSError:
+                continue
+            if owned and not confine.process_alive(path.name[len(prefix):].split("-", 1)[0]):
+                shutil.rmtree(path, ignore_errors=True)
+
+
 class ForkServer:
     """The fork server and its job slots: ``with ForkServer(2, limits) as server: server.slots[0].run_kata(...)``."""
 
     def __init__(self, slots: int = 1, limits: confine.Limits | None = None, katas: list[str] | None = None):
         """``katas``: the katas to be graded, if known (the warm-up then loads only what they need)."""
         limits = limits or confine.Limits()
-        self.root = Path(tempfile.mkdtemp(prefix="convkata-sandbox-"))
+        remove_stale_folders()
+        confine.MemoryCgroup.remove_stale()
+        self.root = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-"))
         self.root.chmod(0o711)  # each slot's uid may pass through to its own folders, not list others
         channels, theirs = [], []
         for _ in range(slots):

@@ -2,6 +2,8 @@
 budgets, and a kata's own session keeps the grader's priority."""
 import os
 import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,7 @@ import pytest
 from grader.checks import checks_of_kata
 from grader.confine import Limits, MemoryCgroup, keep_priority_in_new_session
 from grader.paths import EXERCISES_DIR
+from grader.sandbox import remove_stale_folders
 
 HOG = '''
 
@@ -94,3 +97,26 @@ def test_a_kata_child_in_its_own_session_keeps_the_graders_nice_value():
         autogroup = pipe.read().decode()
     os.waitpid(pid, 0)
     assert autogroup.split()[-2:] == ["nice", "7"], autogroup
+
+
+def test_a_new_sandbox_removes_what_a_grader_killed_with_sigkill_left(tmp_path, monkeypatch):
+    """The temporary folders and the memory cgroup (where there are cgroups) of a process that no
+    longer exists go; a live process's stay."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = [tmp_path / f"convkata-sandbox-{dead.pid}-a", tmp_path / f"convkata-staging-{dead.pid}-b"]
+    live = tmp_path / f"convkata-sandbox-{os.getpid()}-c"
+    for folder in (*stale, live):
+        (folder / "kata-x").mkdir(parents=True)
+    cgroups = [MemoryCgroup.create(f"convkata-{pid}-test", 1 << 30) for pid in (dead.pid, os.getpid())]
+    try:
+        remove_stale_folders()
+        MemoryCgroup.remove_stale()
+        assert [folder.exists() for folder in (*stale, live)] == [False, False, True]
+        if cgroups[0] is not None:
+            assert not cgroups[0].path.exists() and cgroups[1].path.exists()
+    finally:
+        for cgroup in cgroups:
+            if cgroup is not None:
+                cgroup.remove()
