@@ -19,6 +19,7 @@ import os
 import resource
 import sys
 import sysconfig
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,10 +117,15 @@ def keep_priority_in_new_session() -> None:
     """Call after ``setsid()``. Linux's autogroup scheduling gives a new session a group of its own
     that competes with every other group as an equal, whatever its processes' nice values: give
     the group this process's nice value, so that a grader started with ``nice`` stays nice."""
-    try:
-        Path("/proc/self/autogroup").write_text(str(os.getpriority(os.PRIO_PROCESS, 0)))
-    except OSError:  # a kernel without autogroups
-        pass
+    nice = str(os.getpriority(os.PRIO_PROCESS, 0))
+    for _ in range(5):  # without CAP_SYS_ADMIN, Linux takes one such write per 100 ms, machine-wide
+        try:
+            Path("/proc/self/autogroup").write_text(nice)
+            return
+        except BlockingIOError:
+            time.sleep(0.025)
+        except OSError:  # a kernel without autogroups
+            return
 
 
 @dataclass(frozen=True)
