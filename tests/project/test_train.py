@@ -1,6 +1,8 @@
 """`kata train`: d2l's training harness on the learner's or the reference's networks."""
 import json
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -16,19 +18,29 @@ def train(capsys, *args):
     return code, captured.out + captured.err
 
 
-def test_resnet18_on_digits_reports_like_train_ch6_and_writes_curves_and_figures(tmp_path, capsys):
-    code, out = train(capsys, "resnet18", "--impl", "solutions", "--data", "digits", "--epochs", "1",
-                      "--resize", "32", "--out", str(tmp_path / "run"))
+def resnet18_on_digits(job, config) -> subprocess.CompletedProcess:
+    """`kata train resnet18` for an epoch of digits, as a learner runs it (seconds of training)."""
+    return job.run([sys.executable, "-m", "grader.cli", "train", "resnet18", "--impl", "solutions", "--data",
+                    "digits", "--epochs", "1", "--resize", "32", "--out", str(job.root / "run")])
+
+
+BACKGROUND = {"resnet18_on_digits": resnet18_on_digits}
+
+
+def test_resnet18_on_digits_reports_like_train_ch6_and_writes_curves_and_figures(background):
+    completed = background["resnet18_on_digits"].result()
+    code, out = completed.returncode, completed.stdout + completed.stderr
+    run = background["resnet18_on_digits"].root / "run"
     assert code == 0, out
     assert "training on cpu" in out and "epoch 1/1: loss " in out
-    figures = json.loads((tmp_path / "run" / "metrics.json").read_text(encoding="utf-8"))
+    figures = json.loads((run / "metrics.json").read_text(encoding="utf-8"))
     last = figures["final"]
     assert f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}" in out
     assert f"{figures['examples_per_sec']:.1f} examples/sec on cpu" in out
     assert [row["epoch"] for row in figures["epochs_run"]] == [1]
     assert 0.0 <= last["test_acc"] <= 1.0 and figures["examples_per_sec"] > 0
     assert figures["model"] == "resnet18" and figures["data"] == "digits" and figures["resize"] == 32
-    assert (tmp_path / "run" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def write_idx(path, array: np.ndarray) -> None:
