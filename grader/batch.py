@@ -9,11 +9,9 @@ inputs drawn from a secret seed for the run. A submission that is already graded
 """
 from __future__ import annotations
 
-import os
 import queue
 import secrets
 import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -25,7 +23,7 @@ from .confine import Limits
 from .manifest import Kata, load_manifest
 from .results import ResultStore, submission_record
 from .runner import CheckResult, KataResult, Runner, Status
-from .sandbox import STAGING_PREFIX, ForkServer, KataRun, Slot
+from .sandbox import ForkServer, KataRun, Slot, staging_folder
 from .submissions import Submission, SubmissionError, find_submissions, stage
 
 
@@ -151,7 +149,7 @@ def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progre
     own_server = False
     store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
     judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun)
-    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
+    staging = staging_folder()
     records: dict[str, dict] = {}
 
     def commit(record: dict, skipped: bool = False) -> None:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import platform
 import shutil
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,7 +40,7 @@ from .diagnosis import known_mistakes
 from .manifest import Kata, Manifest, load_manifest
 from .paths import SOLUTIONS_DIR
 from .results import ResultStore, atomic_write
-from .sandbox import ForkServer, KataRun, Slot
+from .sandbox import ForkServer, KataRun, Slot, staging_folder
 from .status import Status
 from .submissions import Submission, SubmissionError, find_submissions, stage
 from .timing import growth_exponent, median_seconds, relative_spread
@@ -227,7 +226,7 @@ def bench_batch(paths: list[str | Path], options: BenchOptions, server: ForkServ
     own_server = server is None
     if own_server:
         server = ForkServer(max(1, min(options.jobs, len(submissions))), options.limits, [k.id for k in katas])
-    staging = Path(tempfile.mkdtemp(prefix="convkata-bench-"))
+    staging = staging_folder()
     started = time.monotonic()
     try:
         digests, unreadable = {}, {}

@@ -310,21 +310,23 @@ class MemoryCgroup:
         killed with SIGKILL could not remove itself."""
         for base in (CGROUP_ROOT, CGROUP_ROOT / "memory"):
             for path in base.glob(f"{prefix}*") if base.is_dir() else ():
-                if not process_alive(path.name[len(prefix):].split("-", 1)[0]):
+                if left_by_dead_process(path.name, prefix):
                     MemoryCgroup(path).remove()
 
 
-def process_alive(pid: str) -> bool:
-    """Whether the process ``pid`` (as written in a name) still exists; True if that is unknown."""
+def left_by_dead_process(name: str, prefix: str) -> bool:
+    """Whether ``name``, ``PREFIX<pid>-…``, names a process that no longer exists (False when that
+    is unknown: no pid in the name, or a process of another user)."""
+    pid = name[len(prefix):].split("-", 1)[0]
     if not pid.isdigit():
-        return True
+        return False
     try:
         os.kill(int(pid), 0)
     except ProcessLookupError:
-        return False
-    except OSError:
         return True
-    return True
+    except OSError:
+        pass
+    return False
 
 
 def drop_privileges(uid: int) -> None:

@@ -253,8 +253,14 @@ def remove_stale_folders() -> None:
                 owned = path.lstat().st_uid == os.geteuid() and path.is_dir() and not path.is_symlink()
             except OSError:
                 continue
-            if owned and not confine.process_alive(path.name[len(prefix):].split("-", 1)[0]):
+            if owned and confine.left_by_dead_process(path.name, prefix):
                 shutil.rmtree(path, ignore_errors=True)
+
+
+def staging_folder() -> Path:
+    """A new temporary folder for staged submissions, named so that a later grader can remove it
+    if this one is killed (``remove_stale_folders``)."""
+    return Path(tempfile.mkdtemp(prefix=f"{STAGING_PREFIX}{os.getpid()}-"))
 
 
 class ForkServer:

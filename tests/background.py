@@ -62,11 +62,11 @@ class Background:
         return process
 
     def run(self, argv: list[str], **popen) -> subprocess.CompletedProcess:
-        """``start`` it and wait: its exit status and output (text). The output goes through files,
-        not pipes, so that the wait ends with the process even if something it started lives on."""
+        """``start`` it and wait: its exit status and output (text; ``stderr=subprocess.STDOUT``
+        joins the two). The output goes through files, not pipes, so that the wait ends with the process even if something it started lives on."""
         number = next(self._outputs)
         with (self.root / f"{number}.out").open("w+") as stdout, (self.root / f"{number}.err").open("w+") as stderr:
-            process = self.start(argv, stdout=stdout, stderr=stderr, **popen)
+            process = self.start(argv, **{"stdout": stdout, "stderr": stderr, **popen})
             process.wait(timeout=WAIT_SECONDS)
             stdout.seek(0)
             stderr.seek(0)

@@ -14,18 +14,13 @@ import argparse
 import json
 from pathlib import Path
 
+from grader.bench_report import duration
+
 from .workloads import CORR2D_VARIANTS
 
 BASELINE = "reference"
 COMPARED = ("F.conv2d", "unfold")
 TITLES = {"seed_loop": "d2l's loop", "impl": "--impl"}
-
-
-def seconds_text(seconds: float) -> str:
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
 
 
 def corr2d_times(run: dict, kernel: int, device: str, stat: str) -> dict[int, dict[str, float]]:
@@ -44,7 +39,7 @@ def markdown_table(times: dict[int, dict[str, float]]) -> str:
     header = ["image", *(TITLES.get(v, v) for v in variants), *(f"{v} ÷ {BASELINE}" for v in compared)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for size, row in times.items():
-        cells = [f"{size}²", *(seconds_text(row[v]) if v in row else "—" for v in variants)]
+        cells = [f"{size}²", *(duration(row[v]) if v in row else "—" for v in variants)]
         cells += [f"{row[v] / row[BASELINE]:.2f}×" if v in row and BASELINE in row else "—" for v in compared]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -13,14 +13,31 @@ from grader.checks import checks_of_module
 from grader.paths import SOLUTIONS_DIR
 
 
-def plugin_runs(job, config) -> dict[str, tuple[int, str]]:
-    """This file's pytest runs, on implementations in folders of their own: ``{name: (exit status,
-    output)}``; they run side by side."""
-    stubs = job.root / "stubs"
-    stubgen.write(stubs, backup_dir=job.root / "backups")
-    broken = job.root / "broken" / "learner"
+def pytest_run(job, *args: str, seed: str | None = "11", env=None) -> tuple[int, str]:
+    """``pytest ARGS`` in a fresh process: its exit status and output."""
+    completed = job.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                         *([f"--kata-seed={seed}"] if seed else []), *args], stderr=subprocess.STDOUT, env=env)
+    return completed.returncode, completed.stdout
+
+
+def stubs_run(job, config):
+    stubgen.write(job.root / "stubs", backup_dir=job.root / "backups")
+    return pytest_run(job, f"--impl={job.root / 'stubs'}", "tests/katas", "-q")
+
+
+def broken_run(job, config):
+    broken = job.root / "learner"
     shutil.copytree(SOLUTIONS_DIR, broken, ignore=shutil.ignore_patterns("__pycache__"))
     (broken / "conv_layer.py").write_text("def corr2d(X, K)\n    return X\n", encoding="utf-8")
+    return pytest_run(job, f"--impl={broken}", "tests/katas/test_conv_layer.py", "tests/katas/test_pooling.py",
+                      "-q", "-p", "no:randomly")
+
+
+def missing_run(job, config):
+    return pytest_run(job, f"--impl={job.root / 'nowhere'}", "tests/katas/test_pooling.py", "-q")
+
+
+def environment_run(job, config):
     warns = job.root / "warns"
     shutil.copytree(SOLUTIONS_DIR, warns, ignore=shutil.ignore_patterns("__pycache__"))
     source = (warns / "pooling.py").read_text(encoding="utf-8")
@@ -28,29 +45,19 @@ def plugin_runs(job, config) -> dict[str, tuple[int, str]]:
         '    if mode not in ("max", "avg"):',
         '    import warnings\n    warnings.warn("a torch UserWarning", UserWarning)\n    if mode not in ("max", "avg"):'),
         encoding="utf-8")
-
-    def pytest_run(name, *args, seed="11", env=None):
-        with (job.root / f"{name}.out").open("w") as output:
-            return job.start([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                              *([f"--kata-seed={seed}"] if seed else []), *args],
-                             stdout=output, stderr=subprocess.STDOUT, env=env)
-    runs = {
-        "stubs": pytest_run("stubs", f"--impl={stubs}", "tests/katas", "-q"),
-        "broken": pytest_run("broken", f"--impl={broken}", "tests/katas/test_conv_layer.py",
-                             "tests/katas/test_pooling.py", "-q", "-p", "no:randomly"),
-        "missing": pytest_run("missing", f"--impl={stubs / 'nowhere'}", "tests/katas/test_pooling.py", "-q"),
-        "environment": pytest_run("environment", "-W", "error::UserWarning", "tests/katas/test_pooling.py",
-                                  seed=None, env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"}),
-    }
-    return {name: (process.wait(timeout=600), (job.root / f"{name}.out").read_text()) for name, process in runs.items()}
+    return pytest_run(job, "-W", "error::UserWarning", "tests/katas/test_pooling.py", seed=None,
+                      env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"})
 
 
-BACKGROUND = {"plugin_runs": plugin_runs}
+#: This file's pytest runs, side by side, each on an implementation in a folder of its own.
+RUNS = {"stubs": stubs_run, "broken": broken_run, "missing": missing_run, "environment": environment_run}
+BACKGROUND = {f"plugin_{name}": run for name, run in RUNS.items()}
 
 
 @pytest.fixture(scope="module")
 def runs(background) -> dict[str, tuple[int, str]]:
-    return background["plugin_runs"].result()
+    """``{name: (exit status, output)}`` of RUNS."""
+    return {name: background[f"plugin_{name}"].result() for name in RUNS}
 
 
 def test_untouched_stubs_are_all_pending_and_nothing_fails(runs):
@@ -83,4 +90,4 @@ def test_the_environment_picks_the_impl_and_warnings_never_fail_a_kata(runs, bac
     warnings — at import and inside a kata — fail nothing, even when pytest makes them errors."""
     code, output = runs["environment"]
     assert code == 0, output
-    assert f"convkata: impl={background['plugin_runs'].root / 'warns'} seed=99" in output
+    assert f"convkata: impl={background['plugin_environment'].root / 'warns'} seed=99" in output
