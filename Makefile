@@ -37,19 +37,19 @@ bench: $(STAMP)
 		--benchmark-columns=min,median,iqr,rounds $(BENCH_ARGS)
 
 mutation-score: $(STAMP)
-	$(BIN)/python -m tests.mistakes.score
+	$(BIN)/python -m grader.dev.mutation
 
 exercises: $(STAMP)
-	$(BIN)/python -m grader.stubgen
+	$(BIN)/python -m grader.core.stubgen
 
 examples: $(STAMP)
-	$(BIN)/python -m tests.sample_class
+	$(BIN)/python -m grader.dev.examples
 
 report: $(STAMP)
 	$(BIN)/kata bench examples/class/* --out bench-report
 
 check-exercises: $(STAMP)
-	$(BIN)/python -m grader.stubgen --check
+	$(BIN)/python -m grader.core.stubgen --check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

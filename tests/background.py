@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import pytest
 
-from grader.paths import REPO_ROOT
+from grader.core.paths import REPO_ROOT
 
 #: Longer than any work takes on a loaded 2-core machine.
 WAIT_SECONDS = 900

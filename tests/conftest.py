@@ -1,10 +1,10 @@
-"""Fixtures shared by the project's own tests (the kata tests need only grader.pytest_plugin)."""
+"""Fixtures shared by the project's own tests (the kata tests need only grader.learner.pytest_plugin)."""
 import shutil
 
 import pytest
 
-from grader.implementation import load_implementation
-from grader.paths import SOLUTIONS_DIR
+from grader.core.implementation import load_implementation
+from grader.core.paths import SOLUTIONS_DIR
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def make_impl(tmp_path):
 def sandbox():
     """One fork server with two job slots for every test that grades in the sandbox (its warm-up
     costs seconds); each batch passes its own limits."""
-    from grader.sandbox import ForkServer
+    from grader.sandbox.server import ForkServer
 
     with ForkServer(2) as server:
         yield server
@@ -44,7 +44,7 @@ def mutation_verdicts(request) -> list:
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     verdicts = config.stash.get(VERDICTS, [])
     if verdicts:
-        from tests.mistakes.score import score_line
+        from grader.dev.mutation import score_line
         terminalreporter.write_line(score_line(verdicts))
 
 

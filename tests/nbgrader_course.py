@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from grader.cli import main as kata
-from grader.stubgen import strip_markers
+from grader.core.stubgen import strip_markers
 from tests.mistakes.catalogue import load_mistakes
 
 ASSIGNMENT = "ps1"
@@ -64,7 +64,7 @@ def nbgrader_api(course: Path):
     """nbgrader's Python API on the course, configured by its nbgrader_config.py (as its commands are)."""
     from nbgrader.apps import NbGraderAPI
 
-    from grader.nbgrader_grading import course_config
+    from grader.integrations.nbgrader.grading import course_config
 
     return NbGraderAPI(config=course_config(course))
 

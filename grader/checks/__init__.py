@@ -1,7 +1,7 @@
 """Every kata's checks, by kata id, in manifest order."""
 from __future__ import annotations
 
-from . import batch_norm, channels, conv_layer, googlenet, nin, padding_strides, pooling, resnet, vgg
+from grader.checks import batch_norm, channels, conv_layer, googlenet, nin, padding_strides, pooling, resnet, vgg
 from .base import Check
 
 _BY_MODULE = {

@@ -5,7 +5,7 @@ from typing import Any, Sequence
 
 import torch
 
-from ..diagnosis import match_text
+from grader.core.diagnosis import match_text
 from .base import Mismatch
 
 #: Tensors up to this many elements, in at most this many rows, are printed in full, side by side.

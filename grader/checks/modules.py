@@ -11,7 +11,7 @@ from types import ModuleType
 import torch
 from torch import nn
 
-from ..diagnosis import for_kata
+from grader.core.diagnosis import for_kata
 from .base import Check, Mismatch, outcome, tensor_info
 from .functions import in_case
 from .generators import make_rng, normal

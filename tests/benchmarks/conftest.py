@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader.implementation import load_implementation
-from grader.pytest_plugin import runner_for
+from grader.core.implementation import load_implementation
+from grader.learner.pytest_plugin import runner_for
 
 from .workloads import SEED_LOOP, Implementations, device_name, skipped_if_pending
 

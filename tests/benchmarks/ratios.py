@@ -14,7 +14,7 @@ import argparse
 import json
 from pathlib import Path
 
-from grader.bench_report import duration
+from grader.bench.report import duration
 
 from .workloads import CORR2D_VARIANTS
 

@@ -23,8 +23,8 @@ from torch import nn
 from grader.checks.batch_norm import LENET_BN
 from grader.checks.generators import make_rng, normal
 from grader.checks.modules import NetworkKata
-from grader.implementation import Implementation
-from grader.manifest import load_manifest
+from grader.core.implementation import Implementation
+from grader.core.manifest import load_manifest
 
 #: Sides of the square images and kernels of the corr2d benchmarks.
 SIZES = (32, 64, 128, 256, 512, 1024, 2048)

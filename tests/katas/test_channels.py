@@ -1,6 +1,6 @@
 """Kata tests for d2l 7.4 (channels): corr2d_multi_in, corr2d_multi_in_out, corr2d_1x1."""
 from grader.checks import checks_of_module
-from grader.pytest_plugin import kata_params
+from grader.learner.pytest_plugin import kata_params
 
 
 @kata_params(checks_of_module("channels"))

@@ -1,6 +1,6 @@
 """Kata tests for d2l 7.2 (conv_layer): corr2d, conv2d_module, edge_detection, learn_kernel."""
 from grader.checks import checks_of_module
-from grader.pytest_plugin import kata_params
+from grader.learner.pytest_plugin import kata_params
 
 
 @kata_params(checks_of_module("conv_layer"))

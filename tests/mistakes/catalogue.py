@@ -6,7 +6,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.paths import SOLUTIONS_DIR
+from grader.core.paths import SOLUTIONS_DIR
 
 CATALOGUE = Path(__file__).with_name("catalogue.toml")
 

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from grader.batch import GradeOptions, grade_batch
-from grader.confine import Limits
-from grader.manifest import load_manifest
+from grader.grading.batch import GradeOptions, grade_batch
+from grader.sandbox.confine import Limits
+from grader.core.manifest import load_manifest
 from tests.mistakes.catalogue import load_mistakes
-from tests.sample_class import CLASS_DIR, load_students, out_of_sync
+from grader.dev.examples import CLASS_DIR, load_students, out_of_sync
 
 #: Cheap katas (no convergence checks) that still cover every student's situation.
 KATAS = ["corr2d", "conv2d_module", "pool2d", "vgg_block", "batch_norm", "residual"]
@@ -130,9 +130,9 @@ def test_nbgrader_gradebook_holds_every_score(graded):
 def test_a_second_run_skips_what_is_graded_and_force_regrades(graded, sandbox, monkeypatch):
     out, records = graded
     seen = []
-    from grader.batch import Progress
+    from grader.grading.batch import Progress
     progress = Progress(finished=lambda record, skipped: seen.append((record["student"], skipped)))
-    monkeypatch.setattr("grader.batch.ForkServer", None)  # nothing is left to grade: no sandbox starts
+    monkeypatch.setattr("grader.grading.batch.ForkServer", None)  # nothing is left to grade: no sandbox starts
     again = grade_batch([CLASS_DIR / "alice", CLASS_DIR / "mallory"], GradeOptions(out=out, katas=KATAS), progress)
     assert sorted(seen) == [("alice", True), ("mallory", True)]
     assert again[0] == records["alice"]

@@ -11,13 +11,13 @@ import statistics
 import matplotlib.image
 import pytest
 
-from grader.bench import BenchOptions, analyse, bench_batch, class_summary, parse_sides
-from grader.bench_probes import CONTENDERS, SweepSettings
-from grader.bench_report import duration, ratio, write_report
+from grader.bench.sweep import BenchOptions, analyse, bench_batch, class_summary, parse_sides
+from grader.bench.probes import CONTENDERS, SweepSettings
+from grader.bench.report import duration, ratio, write_report
 from grader.cli import main
-from grader.manifest import load_manifest
-from grader.paths import SOLUTIONS_DIR
-from grader.timing import growth_exponent, interleaved, sweep
+from grader.core.manifest import load_manifest
+from grader.core.paths import SOLUTIONS_DIR
+from grader.bench.timing import growth_exponent, interleaved, sweep
 
 SIDES = (8, 16, 32)
 ROUNDS = 3

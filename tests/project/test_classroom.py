@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.classroom import github_output, runner_result
-from grader.paths import REPO_ROOT
-from tests.sample_class import CLASS_DIR
+from grader.integrations.classroom import github_output, runner_result
+from grader.core.paths import REPO_ROOT
+from grader.dev.examples import CLASS_DIR
 
 WORKFLOW = REPO_ROOT / "classroom" / "convkata.yml"
 
@@ -41,7 +41,7 @@ def test_the_workflow_grades_on_push_and_reports_to_classroom(workflow):
     assert step(job, uses="actions/setup-python@")["with"]["python-version"] == "3.11"
     assert "pip install" in step(job, name="Install convkata")["run"]
     grading = step(job, id="convkata")
-    assert "kata grade" in grading["run"] and 'python -m grader.classroom' in grading["run"]
+    assert "kata grade" in grading["run"] and 'python -m grader.integrations.classroom' in grading["run"]
     reporter = step(job, uses="classroom-resources/autograding-grading-reporter@")
     assert reporter["with"]["runners"] == "convkata"
     assert reporter["env"]["CONVKATA_RESULTS"] == "${{ steps.convkata.outputs.result }}"

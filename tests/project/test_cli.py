@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from grader import stubgen
+from grader.core import stubgen
 from grader.cli import main
-from grader.paths import SOLUTIONS_DIR
+from grader.core.paths import SOLUTIONS_DIR
 
 
 @pytest.fixture

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from grader import gradescope, stubgen
+from grader.core import stubgen
+from grader.integrations import gradescope
 from tests.project.test_batch import validate_gradescope
-from tests.sample_class import CLASS_DIR
+from grader.dev.examples import CLASS_DIR
 
 KATAS = "corr2d,pool2d"  # cheap katas that bob, the partial submission, gets right
 BOB = CLASS_DIR / "bob"
@@ -86,8 +87,8 @@ def test_the_zip_holds_the_two_scripts_and_the_sources_needed_to_grade(autograde
         assert text.startswith("#!/usr/bin/env bash\n"), name
     assert f"--katas {KATAS}" in scripts["run_autograder"]
     assert "python3.11-venv" in scripts["setup.sh"] and "pip install" in scripts["setup.sh"]
-    for name in ("pyproject.toml", "README.md", "katas.toml", "grader/cli.py", "grader/gradescope.py",
-                 "grader/checks/__init__.py", "grader/mistakes.toml", "solutions/conv_layer.py"):
+    for name in ("pyproject.toml", "README.md", "katas.toml", "grader/cli/__init__.py", "grader/integrations/gradescope.py",
+                 "grader/checks/__init__.py", "grader/core/mistakes.toml", "solutions/conv_layer.py"):
         assert name in infos and stat.S_IMODE(mode(infos[name])) == 0o644, name
     assert exercises == stubgen.generate()  # pristine stubs, whatever the local exercises/ holds
     assert {name.split("/")[0] for name in infos} == {"setup.sh", "run_autograder", "pyproject.toml", "README.md",

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from grader import stubgen
+from grader.core import stubgen
 from grader.cli import main
-from grader.paths import SOLUTIONS_DIR
+from grader.core.paths import SOLUTIONS_DIR
 
 SEED_CORR2D = '''    h, w = K.shape
     Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))

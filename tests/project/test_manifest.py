@@ -3,7 +3,7 @@ import pytest
 
 from grader.checks import all_checks, checks_of_kata
 from grader.checks.base import KINDS
-from grader.manifest import ManifestError, load_manifest, parse_manifest
+from grader.core.manifest import ManifestError, load_manifest, parse_manifest
 
 GOOD = '''
 [[kata]]

@@ -3,11 +3,11 @@ fails only the convergence checks), a failure message names it, and the katas of
 that don't build on the mistaken one stay green."""
 import pytest
 
-from grader.diagnosis import known_mistakes
-from grader.manifest import load_manifest
-from grader.runner import Status
+from grader.core.diagnosis import known_mistakes
+from grader.core.manifest import load_manifest
+from grader.checks.runner import Status
 from tests.mistakes.catalogue import load_mistakes
-from tests.mistakes.score import judge_mistake, main
+from grader.dev.mutation import judge_mistake, main
 
 MISTAKES = load_mistakes()
 
@@ -62,6 +62,6 @@ def test_a_difference_early_in_a_network_is_caught_on_seeds_where_the_output_hid
 
 
 def test_mutation_score_command_prints_the_score(capsys, kata_seed, monkeypatch):
-    monkeypatch.setattr("tests.mistakes.score.load_mistakes", lambda: MISTAKES[:2])
+    monkeypatch.setattr("grader.dev.mutation.load_mistakes", lambda: MISTAKES[:2])
     assert main(["--seed", str(kata_seed)]) == 0
     assert "mutation score: 2/2 caught (100%), 2/2 named (100%)" in capsys.readouterr().out

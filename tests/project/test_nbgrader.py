@@ -8,11 +8,11 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.batch import GradeOptions
+from grader.grading.batch import GradeOptions
 from grader.cli import main as kata
-from grader.manifest import load_manifest
-from grader.nbgrader_grading import NbgraderCourse, grade_course
-from grader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
+from grader.core.manifest import load_manifest
+from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
+from grader.integrations.nbgrader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
 from tests.nbgrader_course import ASSIGNMENT, STUDENTS, nbgrader_api
 
 

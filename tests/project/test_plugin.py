@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from grader import stubgen
+from grader.core import stubgen
 from grader.checks import checks_of_module
-from grader.paths import SOLUTIONS_DIR
+from grader.core.paths import SOLUTIONS_DIR
 
 
 def pytest_run(job, *args: str, seed: str | None = "11", env=None) -> tuple[int, str]:

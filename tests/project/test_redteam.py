@@ -21,14 +21,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.batch import GradeOptions, grade_batch
+from grader.grading.batch import GradeOptions, grade_batch
 from grader.checks import checks_of_kata
 from grader.checks.base import FIXED_INPUT_KINDS
-from grader.confine import Limits
-from grader.manifest import load_manifest
-from grader.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
-from grader.results import class_csv, gradescope_results
-from grader.sandbox import SANDBOX_UID
+from grader.sandbox.confine import Limits
+from grader.core.manifest import load_manifest
+from grader.core.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
+from grader.grading.store import class_csv, gradescope_results
+from grader.sandbox.server import SANDBOX_UID
 from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build
 
 LIMITS = Limits(wall_seconds=3, memory_bytes=1 << 30)
@@ -153,7 +153,7 @@ def files_named(token: str, roots: list[tuple[Path, int]]) -> list[str]:
 
 
 #: Files an attack appends its token to, if it can.
-WATCHED = [REPO_ROOT / "solutions" / "conv_layer.py", REPO_ROOT / "katas.toml", REPO_ROOT / "grader" / "sandbox.py"]
+WATCHED = [REPO_ROOT / "solutions" / "conv_layer.py", REPO_ROOT / "katas.toml", REPO_ROOT / "grader" / "sandbox" / "server.py"]
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from grader.batch import GradeOptions, Progress, grade_batch
-from tests.sample_class import CLASS_DIR
+from grader.grading.batch import GradeOptions, Progress, grade_batch
+from grader.dev.examples import CLASS_DIR
 
 KATAS = "corr2d,pool2d"
 STUDENTS = [f"student{n}" for n in range(4)]
@@ -40,7 +40,7 @@ def sandbox_servers(grader: int) -> list[int]:
                     argv = cmdline.read().split(b"\0")
             except OSError:
                 continue
-            if b"grader.sandbox" in argv and argv[argv.index(b"grader.sandbox") + 1] == str(grader).encode():
+            if b"grader.sandbox.server" in argv and argv[argv.index(b"grader.sandbox.server") + 1] == str(grader).encode():
                 found.append(int(entry.name))
     return found
 

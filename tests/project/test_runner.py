@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from grader.checks.base import NotPlainData, plain
-from grader.manifest import load_manifest
-from grader.runner import Runner, Status
+from grader.core.manifest import load_manifest
+from grader.checks.runner import Runner, Status
 
 MANIFEST = load_manifest()
 

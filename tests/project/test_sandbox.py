@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from grader.checks import checks_of_kata
-from grader.confine import Limits, MemoryCgroup, keep_priority_in_new_session
-from grader.paths import EXERCISES_DIR
-from grader.sandbox import remove_stale_folders
+from grader.sandbox.confine import Limits, MemoryCgroup, keep_priority_in_new_session
+from grader.core.paths import EXERCISES_DIR
+from grader.sandbox.server import remove_stale_folders
 
 HOG = '''
 
@@ -62,7 +62,7 @@ def test_processes_forked_by_a_kata_share_its_memory_limit(tmp_path, sandbox):
 
 
 def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_rest(tmp_path, sandbox):
-    from grader.batch import GradeOptions, grade_batch
+    from grader.grading.batch import GradeOptions, grade_batch
 
     submission = tmp_path / "loops"
     shutil.copytree(EXERCISES_DIR, submission)

@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from grader.submissions import MAX_BYTES, Submission, SubmissionError, find_submissions, stage
-from tests.sample_class import CLASS_DIR
+from grader.grading.submissions import MAX_BYTES, Submission, SubmissionError, find_submissions, stage
+from grader.dev.examples import CLASS_DIR
 
 
 def zip_of(folder, target, prefix=""):
@@ -80,7 +80,7 @@ def test_bad_submission_lists_are_usage_errors(tmp_path):
 
 
 def test_an_unreadable_submission_scores_zero_with_the_reason_and_the_batch_goes_on(tmp_path, sandbox):
-    from grader.batch import GradeOptions, grade_batch
+    from grader.grading.batch import GradeOptions, grade_batch
 
     archive = tmp_path / "zed.zip"
     archive.write_bytes(b"not a zip at all")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from grader import stubgen
+from grader.core import stubgen
 from grader.cli import main
 
 

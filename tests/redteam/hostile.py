@@ -21,7 +21,7 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.paths import EXERCISES_DIR, SOLUTIONS_DIR
+from grader.core.paths import EXERCISES_DIR, SOLUTIONS_DIR
 
 #: The cheap katas the set is graded on (no training checks); one per module but channels, whose
 #: module imports conv_layer's corr2d.
@@ -250,7 +250,7 @@ WRITE_OUTSIDE = _code("""
     for _target in _targets:
         _create(_os.path.join(_target, _S + "-file"))
     for _name in ("@OUT@/grades.csv", "@OUT@/gradebook.db", "@REPO@/solutions/conv_layer.py", "@REPO@/katas.toml",
-                  "@REPO@/grader/sandbox.py", "/proc/%d/fd/1" % _os.getppid()):
+                  "@REPO@/grader/sandbox/server.py", "/proc/%d/fd/1" % _os.getppid()):
         _append(_name)
     for _name in (_glob.glob("/tmp/convkata-staging-*/*/*.py") + _glob.glob("@OUT@/submissions/*.json")
                   + _glob.glob("@TMP@/*/*.py")):
@@ -369,8 +369,8 @@ FORGE_FRAMES = EMIT + _code("""
     def _fake_events():
         import types, torch
         from grader.checks import all_checks
-        from grader.runner import probe
-        from grader.implementation import Implementation
+        from grader.checks.runner import probe
+        from grader.core.implementation import Implementation
         fake = types.ModuleType("fake")
         fake.torch = torch
         exec(compile(_WRONG, "fake", "exec"), fake.__dict__)
@@ -391,7 +391,7 @@ FORGE_FRAMES_NOW = FORGE_FRAMES + _code("""
 PATCH_SEND_FRAME = FORGE_FRAMES + _code("""
     import sys as _sys
     _forged = {e["id"]: e for e in _fake_events()}
-    for _sandbox in (_sys.modules.get("grader.sandbox"), _sys.modules.get("__main__")):
+    for _sandbox in (_sys.modules.get("grader.sandbox.server"), _sys.modules.get("__main__")):
         if _sandbox is not None and hasattr(_sandbox, "_send_frame"):
             def _send_frame(fd, event, _real_send=_sandbox._send_frame):
                 if event.get("event") == "check" and event.get("id") in _forged:
@@ -399,7 +399,7 @@ PATCH_SEND_FRAME = FORGE_FRAMES + _code("""
                 _real_send(fd, event)
             _sandbox._send_frame = _send_frame
     try:
-        import grader.runner as _runner
+        import grader.checks.runner as _runner
         _runner.probe = lambda check, impl, module, seed: _forged[check.id]["probed"]
     except Exception:
         pass
@@ -538,7 +538,7 @@ THREAD_TAMPER = _code("""
                     _os.write(fd, b"\\x00\\x00\\x10\\x00" + b"garbage" * 64)
                 except OSError:
                     pass
-            for name in ("grader.runner", "grader.checks.base", "grader.sandbox"):
+            for name in ("grader.checks.runner", "grader.checks.base", "grader.sandbox.server"):
                 module = sys.modules.get(name)
                 if module is not None:
                     for attribute in ("probe", "plain", "outcome"):
@@ -766,7 +766,7 @@ HOSTILES: list[Hostile] = [
     Hostile("patch-send-frame", "exercises", {m: PATCH_SEND_FRAME.replace("_WRONG", repr(WRONG_CORR2D + WRONG_MULTI_IN + WRONG_POOL2D + WRONG_COMP))
                                               for m in MODULE_OF.values()},
             WRONG_HONEST,
-            "replaces _send_frame (in __main__, the fork server's module) and grader.runner.probe in its process with "
+            "replaces _send_frame (in __main__, the fork server's module) and grader.checks.runner.probe in its process with "
             "ones that report the probes of zero-returning functions"),
     Hostile("seed-tamper", "exercises", {"conv_layer": SEED_TAMPER}, {},
             "pins grader.checks.generators.make_rng, torch.manual_seed and random to seed 0 in its process and "

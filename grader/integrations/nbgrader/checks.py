@@ -1,6 +1,6 @@
 """The checks, run from a notebook's test cell on the code the notebook defined.
 
-    from grader.notebook_checks import check_kata
+    from grader.integrations.nbgrader.checks import check_kata
     check_kata("corr2d")        # prints what passed and what to fix; its value is the points earned
 
 The notebooks ``kata nbgrader build`` writes end each kata with such a cell. nbgrader records a
@@ -19,7 +19,7 @@ import traceback
 import warnings
 from types import ModuleType
 
-from .implementation import CodeUnderTest
+from grader.core.implementation import CodeUnderTest
 
 _grading_seed: int | None = None
 #: How a failure in a notebook says to rerun on its seed (Runner's ``rerun`` template).
@@ -85,9 +85,9 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
     with _stderr_silenced():
         import torch
 
-        from .manifest import load_manifest
-        from .results import kata_feedback, kata_record
-        from .runner import Runner
+        from grader.core.manifest import load_manifest
+        from grader.grading.store import kata_feedback, kata_record
+        from grader.checks.runner import Runner
 
         try:
             kata = load_manifest().get(kata_id)

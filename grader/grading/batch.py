@@ -1,8 +1,8 @@
 """Grade many submissions: probes in sandboxed workers, judges here, results committed one by one.
 
-    grade_batch(paths, GradeOptions(out=...)) -> list of records (see grader.results)
+    grade_batch(paths, GradeOptions(out=...)) -> list of records (see grader.grading.store)
 
-One fork server with a slot per job (grader.sandbox.ForkServer); each slot grades whole
+One fork server with a slot per job (grader.sandbox.server.ForkServer); each slot grades whole
 submissions, kata by kata, and this process judges the probe data against the reference's, on
 inputs drawn from a secret seed for the run. A submission that is already graded (same files, same katas) is skipped unless
 ``force``; each finished submission is committed before the next one is reported.
@@ -18,12 +18,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
-from .checks import checks_of_kata
-from .confine import Limits
-from .manifest import Kata, load_manifest
-from .results import ResultStore, submission_record
-from .runner import CheckResult, KataResult, Runner, Status
-from .sandbox import ForkServer, KataRun, Slot, staging_folder
+from grader.checks import checks_of_kata
+from grader.sandbox.confine import Limits
+from grader.core.manifest import Kata, load_manifest
+from .store import ResultStore, submission_record
+from grader.checks.runner import CheckResult, KataResult, Runner, Status
+from grader.sandbox.server import ForkServer, KataRun, Slot, staging_folder
 from .submissions import Submission, SubmissionError, find_submissions, stage
 
 

@@ -1,6 +1,6 @@
 """GitHub Classroom: ``kata grade``'s results as the result of a Classroom autograding runner.
 
-    python -m grader.classroom GRADES >> "$GITHUB_OUTPUT"
+    python -m grader.integrations.classroom GRADES >> "$GITHUB_OUTPUT"
 
 prints ``result=<base64 JSON>`` from the one ``GRADES/gradescope/<student>/results.json``, in the
 format Classroom's runners (``classroom-resources/autograding-command-grader`` and its kin) hand
@@ -36,12 +36,12 @@ def github_output(grades: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.classroom", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.integrations.classroom", description=__doc__.splitlines()[0])
     parser.add_argument("grades", type=Path, help="the --out folder of `kata grade`")
     try:
         print(github_output(parser.parse_args(argv).grades))
     except ValueError as exc:
-        print(f"python -m grader.classroom: {exc}", file=sys.stderr)
+        print(f"python -m grader.integrations.classroom: {exc}", file=sys.stderr)
         return 1
     return 0
 

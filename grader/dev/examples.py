@@ -1,6 +1,6 @@
 """Generate the sample class in examples/class/ from examples/class.toml (see its header).
 
-    python -m tests.sample_class [--check]
+    python -m grader.dev.examples [--check]
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader import stubgen
-from grader.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.core import stubgen
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
 from tests.mistakes.catalogue import load_mistakes
 
 SPEC = REPO_ROOT / "examples" / "class.toml"
@@ -76,7 +76,7 @@ def write() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.sample_class", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.dev.examples", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report whether examples/class/ is up to date")
     args = parser.parse_args(argv)
     if args.check:

@@ -4,10 +4,10 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING
 
-from .status import Status
+from grader.core.scoring import Status
 
 if TYPE_CHECKING:
-    from .runner import KataResult
+    from grader.checks.runner import KataResult
 
 STATUS_LABEL = {Status.PASSED: "done", Status.FAILED: "failing", Status.PENDING: "pending"}
 STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow"}

@@ -19,10 +19,10 @@ from typing import Callable
 
 import torch
 
-from .checks.channels import MULTI_IN, MULTI_IN_OUT, ONE_BY_ONE
-from .checks.conv_layer import CORR2D
-from .checks.functions import TensorFunction
-from .implementation import Implementation
+from grader.checks.channels import MULTI_IN, MULTI_IN_OUT, ONE_BY_ONE
+from grader.checks.conv_layer import CORR2D
+from grader.checks.functions import TensorFunction
+from grader.core.implementation import Implementation
 from .timing import device_sync, sweep
 
 #: The contenders of every sweep, in the order of its first round.

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .manifest import Kata
+from grader.core.manifest import Kata
 
 #: ``top-level symbol -> (first line, last line)``, 1-based and inclusive, decorators included.
 Spans = dict[str, tuple[int, int]]

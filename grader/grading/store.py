@@ -25,10 +25,10 @@ import threading
 import warnings
 from pathlib import Path
 
-from .database import check_database_url
-from .manifest import Manifest
-from .runner import CheckResult, KataResult, Status
-from .status import UNCREDITED_NOTE
+from .gradebook import check_database_url
+from grader.core.manifest import Manifest
+from grader.checks.runner import CheckResult, KataResult, Status
+from grader.core.scoring import UNCREDITED_NOTE
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -67,7 +67,7 @@ def submission_record(student: str, source: Path, digest: str, seed: int, result
 
 def kata_results(record: dict, manifest: Manifest) -> list[KataResult]:
     """A record back as KataResults (for the progress table); checks this version no longer has are left out."""
-    from .checks import checks_of_kata
+    from grader.checks import checks_of_kata
 
     results = []
     for kata in record["katas"]:

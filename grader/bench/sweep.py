@@ -6,9 +6,9 @@
    finds it graded and skips it), or its record is taken from an earlier ``kata grade --out DIR``
    (``grades=DIR``; the record must be of the very same files and katas). Only a kata that passes
    is timed: a wrong answer, fast or slow, has no speed worth reporting.
-2. Time: for each passing kata of the family (grader.bench_probes), one sandboxed child — the
+2. Time: for each passing kata of the family (grader.bench.probes), one sandboxed child — the
    grader's fork server, confinement and wall-clock limit — sweeps the image sides, calling the
-   submission, the reference and F.conv2d in turn on the same inputs (grader.timing). Sweeps run
+   submission, the reference and F.conv2d in turn on the same inputs (grader.bench.timing). Sweeps run
    one at a time, on one torch thread, so that no two compete for the cores.
 3. Analyse, here, outside the sandbox: medians, ratios to the reference, growth exponents.
 
@@ -33,16 +33,16 @@ from typing import Callable
 
 import torch
 
-from .batch import GradeOptions, Judge, Progress, grade_batch
-from .bench_probes import CONTENDERS, FAMILY, KERNEL, Benchmarked, SweepSettings
-from .confine import Limits
-from .diagnosis import known_mistakes
-from .manifest import Kata, Manifest, load_manifest
-from .paths import SOLUTIONS_DIR
-from .results import ResultStore, atomic_write
-from .sandbox import ForkServer, KataRun, Slot, staging_folder
-from .status import Status
-from .submissions import Submission, SubmissionError, find_submissions, stage
+from grader.grading.batch import GradeOptions, Judge, Progress, grade_batch
+from .probes import CONTENDERS, FAMILY, KERNEL, Benchmarked, SweepSettings
+from grader.sandbox.confine import Limits
+from grader.core.diagnosis import known_mistakes
+from grader.core.manifest import Kata, Manifest, load_manifest
+from grader.core.paths import SOLUTIONS_DIR
+from grader.grading.store import ResultStore, atomic_write
+from grader.sandbox.server import ForkServer, KataRun, Slot, staging_folder
+from grader.core.scoring import Status
+from grader.grading.submissions import Submission, SubmissionError, find_submissions, stage
 from .timing import growth_exponent, median_seconds, relative_spread
 
 DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)

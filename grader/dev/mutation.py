@@ -1,6 +1,6 @@
 """The mutation score: how many catalogued mistakes the checks catch, and name.
 
-    python -m tests.mistakes.score [--seed N]
+    python -m grader.dev.mutation [--seed N]
 
 Applies every mistake of catalogue.toml to a copy of the reference, runs its kata's checks, and
 prints one row per mistake and the score; exits 1 unless every mistake is caught and named.
@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks import checks_of_kata
-from grader.diagnosis import known
-from grader.implementation import load_implementation
-from grader.manifest import load_manifest
-from grader.runner import KataResult, Runner, Status
+from grader.core.diagnosis import known
+from grader.core.implementation import load_implementation
+from grader.core.manifest import load_manifest
+from grader.checks.runner import KataResult, Runner, Status
 from tests.mistakes.catalogue import Mistake, load_mistakes
 
 
@@ -60,7 +60,7 @@ def judge_mistake(mistake: Mistake, workdir: Path, seed: int) -> tuple[Verdict, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.mistakes.score", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.dev.mutation", description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=None, help="seed for the checks' inputs (default: random)")
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)

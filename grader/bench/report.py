@@ -20,7 +20,7 @@ import html
 from dataclasses import dataclass
 from pathlib import Path
 
-from .results import atomic_write
+from grader.grading.store import atomic_write
 
 CONTENDER_LABELS = {"submission": "submission", "reference": "reference", "conv2d": "F.conv2d"}
 STATUS_ORDER = ("passed", "failed", "pending")

@@ -1,7 +1,7 @@
 """``kata grade --nbgrader COURSE_DIR ASSIGNMENT``: an nbgrader course's submissions, graded in the sandbox.
 
 1. Each submitted notebook (``submitted/<student>/<assignment>/<module>.ipynb``) becomes the module
-   it amounts to (``grader.notebooks.module_source``), written to ``OUT/code/<student>/<module>.py``
+   it amounts to (``grader.integrations.nbgrader.notebooks.module_source``), written to ``OUT/code/<student>/<module>.py``
    where the instructor can read it.
 2. The batch grader grades those folders on the assignment's seed (the one in its source
    notebooks' hidden test lines), so each kata scores what ``nbgrader autograde`` gives it — but
@@ -28,12 +28,12 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config import Config, PyFileConfigLoader
 
-from .batch import GradeOptions, Progress, grade_batch
-from .manifest import load_manifest
-from .notebook_checks import RERUN_IN_NOTEBOOK
+from grader.grading.batch import GradeOptions, Progress, grade_batch
+from grader.core.manifest import load_manifest
+from .checks import RERUN_IN_NOTEBOOK
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
-from .results import kata_feedback, schema_version_in_process
-from .sandbox import ForkServer
+from grader.grading.store import kata_feedback, schema_version_in_process
+from grader.sandbox.server import ForkServer
 
 
 class RecordedVerdicts(NbGraderPreprocessor):

@@ -27,16 +27,16 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import stubgen
-from .implementation import load_implementation
-from .learner import HintState, backup, splice_symbols, symbol_source, watch
-from .manifest import Kata, Manifest, ManifestError, kata_ids, load_manifest
-from .paths import EXERCISES_DIR, NAMED_IMPLEMENTATIONS, SOLUTIONS_DIR, resolve_impl
-from .report import STATUS_LABEL, render
-from .status import UNCREDITED_NOTE, Status
+from grader.core import stubgen
+from grader.core.implementation import load_implementation
+from grader.learner.editing import HintState, backup, splice_symbols, symbol_source, watch
+from grader.core.manifest import Kata, Manifest, ManifestError, kata_ids, load_manifest
+from grader.core.paths import EXERCISES_DIR, NAMED_IMPLEMENTATIONS, SOLUTIONS_DIR, resolve_impl
+from grader.learner.progress import STATUS_LABEL, render
+from grader.core.scoring import UNCREDITED_NOTE, Status
 
 if TYPE_CHECKING:
-    from .runner import KataResult, Runner
+    from grader.checks.runner import KataResult, Runner
 
 MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.PENDING: "…", Status.SKIPPED: "-"}
 STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow", Status.SKIPPED: "dim"}
@@ -68,7 +68,7 @@ def _seed(args) -> int:
 
 def _runner(args, root: Path | None = None) -> Runner:
     """A runner over the files as they are now (a module imported earlier in this process is re-read)."""
-    from .runner import Runner
+    from grader.checks.runner import Runner
 
     impl = load_implementation(root or _exercises(args))
     impl.reload()
@@ -158,7 +158,7 @@ def _submission_paths(specs: list[str]) -> list[Path]:
 @contextmanager
 def _grading_progress(out: Output):
     """A batch.Progress: a bar on a terminal, a line per submission elsewhere."""
-    from .batch import Progress
+    from grader.grading.batch import Progress
 
     def line(record, skipped):
         note = " (already graded: skipped; --force regrades)" if skipped else f" in {record['seconds']:.1f} s"
@@ -189,10 +189,10 @@ def _nbgrader_conflicts(args) -> list[str]:
 
 
 def cmd_grade(args) -> int:
-    from .confine import Limits
-    from .database import check_database_url
-    from .sandbox import ForkServer, confinement_report
-    from .submissions import SubmissionError, find_submissions
+    from grader.sandbox.confine import Limits
+    from grader.grading.gradebook import check_database_url
+    from grader.sandbox.server import ForkServer, confinement_report
+    from grader.grading.submissions import SubmissionError, find_submissions
 
     out = Output()
     limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
@@ -219,8 +219,8 @@ def cmd_grade(args) -> int:
         raise UsageProblem(str(exc)) from None
     # the sandbox warms up (imports torch, the checks) while this process does the same
     with ForkServer(max(1, jobs), limits, katas) as server:
-        from .batch import GradeOptions, grade_batch
-        from .results import GradebookError
+        from grader.grading.batch import GradeOptions, grade_batch
+        from grader.grading.store import GradebookError
 
         options = GradeOptions(out=out_dir, db_url=args.db, assignment=args.assignment,
                                gradebook=not args.no_gradebook, jobs=args.jobs,
@@ -235,7 +235,7 @@ def cmd_grade(args) -> int:
         try:
             with _grading_progress(out) as progress:
                 if args.nbgrader:
-                    from .nbgrader_grading import NbgraderCourse, grade_course
+                    from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
 
                     course = NbgraderCourse(Path(course_dir), assignment)
                     records = grade_course(course, options, progress, server)
@@ -246,7 +246,7 @@ def cmd_grade(args) -> int:
         except GradebookError as exc:
             print(f"kata grade: {exc}", file=sys.stderr)
             return 1
-    from .results import kata_results
+    from grader.grading.store import kata_results
 
     manifest = load_manifest()
     if len(records) == 1:
@@ -272,7 +272,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_nbgrader_build(args) -> int:
-    from .notebooks import build_course
+    from grader.integrations.nbgrader.notebooks import build_course
 
     try:
         written = build_course(Path(args.course), args.assignment, kata_ids(args.katas), kernel=args.kernel,
@@ -289,10 +289,10 @@ def cmd_nbgrader_build(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from .bench import DEFAULT_SIDES, BenchOptions, benchmarked_katas, parse_sides
-    from .confine import Limits
-    from .sandbox import ForkServer
-    from .submissions import SubmissionError, find_submissions
+    from grader.bench.sweep import DEFAULT_SIDES, BenchOptions, benchmarked_katas, parse_sides
+    from grader.sandbox.confine import Limits
+    from grader.sandbox.server import ForkServer
+    from grader.grading.submissions import SubmissionError, find_submissions
 
     out = Output()
     katas = kata_ids(args.katas)
@@ -307,8 +307,8 @@ def cmd_bench(args) -> int:
     except (SubmissionError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
     with ForkServer(max(1, min(args.jobs, len(args.submissions))), options.limits, katas) as server:
-        from .bench import bench_batch
-        from .bench_report import write_report
+        from grader.bench.sweep import bench_batch
+        from grader.bench.report import write_report
 
         def timed_line(student, timings):
             parts = [f"{kata} {t['ratio_to_reference']['submission'][-1]:.3g}× the reference at {t['sides'][-1]}²"
@@ -326,7 +326,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_gradescope_build(args) -> int:
-    from .gradescope import build_autograder
+    from grader.integrations.gradescope import build_autograder
 
     try:
         names = build_autograder(Path(args.out), kata_ids(args.katas))
@@ -465,9 +465,9 @@ def cmd_train(args) -> int:
     import torch
     from torch.utils.data import DataLoader
 
-    from . import train as training
-    from .implementation import ImplementationImportError
-    from .models import MODELS
+    from grader.training import train as training
+    from grader.core.implementation import ImplementationImportError
+    from grader.training.models import MODELS
 
     out = Output()
     model = MODELS[args.model]
@@ -606,7 +606,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
     gradescope = commands.add_parser("gradescope", help="Gradescope: the autograder zip",
                                      description="Gradescope: the autograder zip (its run_autograder runs "
-                                                 "`python -m grader.gradescope run`)")
+                                                 "`python -m grader.integrations.gradescope run`)")
     actions = gradescope.add_subparsers(dest="action", required=True, metavar="ACTION")
     builder = actions.add_parser("build", help="write the autograder zip to upload to Gradescope",
                                  description="write the autograder zip to upload to Gradescope")

@@ -7,7 +7,7 @@ module's imports, with what it imports from other modules written out, so the no
 alone); then per kata, in the manifest's order: instructions (title, d2l section, points, hints),
 a solution cell (the kata's definitions from ``solutions/``, bodies between nbgrader's
 ``### BEGIN SOLUTION`` markers) and an autograded test cell (``grade_id`` = the kata id, the
-manifest's points) calling ``grader.notebook_checks.check_kata``. Its hidden line makes
+manifest's points) calling ``grader.integrations.nbgrader.checks.check_kata``. Its hidden line makes
 ``nbgrader autograde`` use the assignment's seed (drawn at the first build, kept by later ones).
 
 Read backwards, the same layout turns a submitted notebook into the module the sandboxed grader
@@ -25,10 +25,10 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .learner import backup
-from .manifest import Kata, load_manifest
-from .paths import SOLUTIONS_DIR
-from .stubgen import strip_markers
+from grader.learner.editing import backup
+from grader.core.manifest import Kata, load_manifest
+from grader.core.paths import SOLUTIONS_DIR
+from grader.core.stubgen import strip_markers
 
 CONFIG_TEXT = '''\
 # nbgrader's configuration for a convkata course (written by `kata nbgrader build`; yours to edit).
@@ -40,9 +40,9 @@ c.Execute.timeout = 300
 
 TEST_CELL = '''\
 # The checks of {kata_id} ({points} points): what passed, and what to fix. The cell's value is your score.
-from grader.notebook_checks import check_kata
+from grader.integrations.nbgrader.checks import check_kata
 ### BEGIN HIDDEN TESTS
-from grader.notebook_checks import grade_with_seed
+from grader.integrations.nbgrader.checks import grade_with_seed
 grade_with_seed({seed})  # autograding uses the assignment's seed
 ### END HIDDEN TESTS
 check_kata({kata_id!r})'''

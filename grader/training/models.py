@@ -8,7 +8,7 @@ from typing import Callable
 
 from torch import nn
 
-from .implementation import Implementation
+from grader.core.implementation import Implementation
 
 
 def lenet(module: ModuleType | None) -> nn.Module:

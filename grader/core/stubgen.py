@@ -4,8 +4,8 @@ Every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region (nbgrader's markers
 ``raise NotImplementedError("<kata>: …")`` at the region's indentation; everything else — imports,
 signatures, docstrings, given helpers — is kept as it is.
 
-    python -m grader.stubgen            # rewrite exercises/
-    python -m grader.stubgen --check    # exit 1 if exercises/ is out of date
+    python -m grader.core.stubgen            # rewrite exercises/
+    python -m grader.core.stubgen --check    # exit 1 if exercises/ is out of date
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import ast
 import sys
 from pathlib import Path
 
-from .learner import backup
+from grader.learner.editing import backup
 from .manifest import Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 
@@ -110,7 +110,7 @@ def write(target: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.stubgen", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.core.stubgen", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report whether exercises/ is up to date")
     args = parser.parse_args(argv)
     if args.check:

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .implementation import load_implementation
-from .manifest import load_manifest
-from .paths import resolve_impl
-from .status import Status
+from grader.core.implementation import load_implementation
+from grader.core.manifest import load_manifest
+from grader.core.paths import resolve_impl
+from grader.core.scoring import Status
 
 if TYPE_CHECKING:
-    from .checks.base import Check
-    from .runner import Runner
+    from grader.checks.base import Check
+    from grader.checks.runner import Runner
 
 RUNNER = pytest.StashKey["Runner"]()
 OUTCOMES = pytest.StashKey[Counter]()
@@ -58,7 +58,7 @@ def runner_for(config) -> Runner:
         if not root.is_dir():
             raise pytest.UsageError(f"--impl: {root} is not a folder; give exercises, solutions, or a folder "
                                     "laid out like exercises/")
-        from .runner import Runner  # torch: only once the options are known to be good
+        from grader.checks.runner import Runner  # torch: only once the options are known to be good
 
         config.stash[RUNNER] = Runner(load_implementation(root), _seed(config))
     return config.stash[RUNNER]

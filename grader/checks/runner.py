@@ -12,13 +12,13 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from .checks import checks_of_kata
-from .checks.base import FIXED_INPUT_KINDS, Check, Mismatch, plain
-from .diagnosis import explain, for_kata, match_text
-from .implementation import CodeUnderTest, Implementation, ImplementationImportError, load_implementation
-from .manifest import Kata, Manifest
-from .paths import SOLUTIONS_DIR
-from .status import Status
+from grader.checks import checks_of_kata
+from grader.checks.base import FIXED_INPUT_KINDS, Check, Mismatch, plain
+from grader.core.diagnosis import explain, for_kata, match_text
+from grader.core.implementation import CodeUnderTest, Implementation, ImplementationImportError, load_implementation
+from grader.core.manifest import Kata, Manifest
+from grader.core.paths import SOLUTIONS_DIR
+from grader.core.scoring import Status
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Gradescope: the autograder zip, and what it runs for every submission.
 
     kata gradescope build [--out autograder.zip] [--katas IDS]         # here: the zip to upload
-    python -m grader.gradescope run [--root /autograder] [--katas IDS]  # there, from run_autograder
+    python -m grader.integrations.gradescope run [--root /autograder] [--katas IDS]  # there, from run_autograder
 
 The zip holds Gradescope's two scripts at its root (setup.sh, run_autograder) and the project's
 source: pyproject.toml, README.md, katas.toml, grader/, solutions/, and exercises/ as freshly
@@ -9,7 +9,7 @@ generated stubs. Gradescope unpacks it into /autograder/source and runs setup.sh
 when it builds the image: Python 3.11 (deadsnakes) and convkata, installed editable (the grader
 finds katas.toml and solutions/ beside its package) in a virtual environment at /opt/convkata.
 
-For each submission run_autograder runs ``python -m grader.gradescope run`` with the first
+For each submission run_autograder runs ``python -m grader.integrations.gradescope run`` with the first
 ``python3`` on its PATH after /opt/convkata/bin, from /autograder/source, with AUTOGRADER_ROOT in
 place of /autograder when set (the tests simulate Gradescope in a temporary folder that way). It
 imports no torch (the container's memory is for ``kata grade``, which it runs). ``run``
@@ -37,10 +37,10 @@ import traceback
 import zipfile
 from pathlib import Path
 
-from . import stubgen
-from .manifest import Kata, kata_ids, load_manifest
-from .paths import EXERCISES_DIR, REPO_ROOT
-from .submissions import Submission, SubmissionError, stage
+from grader.core import stubgen
+from grader.core.manifest import Kata, kata_ids, load_manifest
+from grader.core.paths import EXERCISES_DIR, REPO_ROOT
+from grader.grading.submissions import Submission, SubmissionError, stage
 
 #: The project's entries the autograder needs (exercises/ is generated, not copied).
 SOURCES = ("pyproject.toml", "README.md", "katas.toml", "grader", "solutions")
@@ -77,7 +77,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 exec 2>&1  # Gradescope keeps stdout for the instructor
 root="${{AUTOGRADER_ROOT:-/autograder}}"
 export PATH="{venv}/bin:$PATH"
-cd "$root/source" && python3 -m grader.gradescope run --root "$root"{katas}
+cd "$root/source" && python3 -m grader.integrations.gradescope run --root "$root"{katas}
 if [ ! -s "$root/results/results.json" ]; then  # Python itself could not run: still leave a result
     mkdir -p "$root/results"
     echo '{{"score": 0, "output": "The autograder could not start; please tell your instructor."}}' \\
@@ -205,7 +205,7 @@ def run(root: Path, katas: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.gradescope", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.integrations.gradescope", description=__doc__.splitlines()[0])
     parser.add_argument("action", choices=["run"], help="grade ROOT/submission into ROOT/results/results.json")
     parser.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
                         help="Gradescope's folder (default: /autograder, or $AUTOGRADER_ROOT)")

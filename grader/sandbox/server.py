@@ -1,10 +1,10 @@
 """Run a submission's probes in a confined process; bring back plain data only.
 
-A ``ForkServer`` is ``python -m grader.sandbox``, started with a scrubbed environment: it imports
+A ``ForkServer`` is ``python -m grader.sandbox.server``, started with a scrubbed environment: it imports
 torch and the checks once — never the reference solutions — then forks one slot server per job
 slot, each talking to the grader over its own pair of pipes. For each kata a slot server forks a
 child, which copies nothing itself: the server has put a private copy of the submission in a
-fresh folder. The child confines itself (grader.confine), imports the
+fresh folder. The child confines itself (grader.sandbox.confine), imports the
 submission, runs the kata's probes and streams one frame per check back through a pipe — each
 frame a ``torch.save`` of plain data, read with ``torch.load(weights_only=True)``, which cannot
 run code. The server enforces the kata's wall-clock limit, then kills everything the child left
@@ -34,8 +34,8 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from . import confine
-from .paths import REPO_ROOT
+from grader.sandbox import confine
+from grader.core.paths import REPO_ROOT
 
 #: The child's frames may not add up to more than this (a probe's data is small: the reference's
 #: largest kata, resnet18, sends about 80 KB).
@@ -280,7 +280,7 @@ class ForkServer:
             channels.append((request_write, reply_read))
             theirs += [request_read, reply_write]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "grader.sandbox", str(os.getpid()), *([f"--katas={','.join(katas)}"] if katas else []),
+            [sys.executable, "-m", "grader.sandbox.server", str(os.getpid()), *([f"--katas={','.join(katas)}"] if katas else []),
              *(f"{theirs[2 * i]},{theirs[2 * i + 1]}" for i in range(slots))],
             stdin=subprocess.DEVNULL, env=scrubbed_environment(), cwd=self.root, pass_fds=theirs)
         for fd in theirs:
@@ -383,9 +383,9 @@ def _outside_project(path: Path) -> bool:
 
 def _child(request: dict, workdir: Path, fd: int) -> None:
     """In the forked child: confine, then probe and report. Never returns."""
-    from .checks import all_checks
-    from .implementation import Implementation
-    from .runner import probe
+    from grader.checks import all_checks
+    from grader.core.implementation import Implementation
+    from grader.checks.runner import probe
 
     os.setsid()
     confine.keep_priority_in_new_session()
@@ -416,8 +416,8 @@ def _child(request: dict, workdir: Path, fd: int) -> None:
     sys.path[:] = [p for p in sys.path if p and _outside_project(Path(p))]
     module = request["module"]
     checks = {c.id: c for c in all_checks()}
-    if "bench" in request:  # kata bench: informational timings, never grades (see grader.bench)
-        from .bench_probes import timing_probes
+    if "bench" in request:  # kata bench: informational timings, never grades (see grader.bench.sweep)
+        from grader.bench.probes import timing_probes
 
         reference = Implementation(workdir / "reference", shown_as="reference")
         checks.update(timing_probes(reference, module, request["bench"]["sweep"]))
@@ -555,11 +555,11 @@ def _warm_up(katas: list[str] | None) -> None:
     import torch
     import torch.nn.functional as F
 
-    from .checks import all_checks
-    from .checks.training import digits
+    from grader.checks import all_checks
+    from grader.checks.training import digits
 
-    for name in ("implementation", "runner", "bench_probes"):  # the child then needs nothing from the project's files
-        importlib.import_module(f"{__package__}.{name}")
+    for name in ("grader.core.implementation", "grader.checks.runner", "grader.bench.probes"):
+        importlib.import_module(name)  # the child then needs nothing from the project's files
     checks = all_checks()
     if any(c.kind == "training" and (katas is None or c.kata in katas) for c in checks):
         digits(16)
@@ -615,7 +615,7 @@ def serve(grader_pid: int, channels: list[tuple[int, int]], katas: list[str] | N
 
 
 def main(argv: list[str]) -> None:
-    """``python -m grader.sandbox GRADER_PID [--katas IDS] REQUEST_FD,REPLY_FD...`` (started by ForkServer)."""
+    """``python -m grader.sandbox.server GRADER_PID [--katas IDS] REQUEST_FD,REPLY_FD...`` (started by ForkServer)."""
     katas = None
     if len(argv) > 1 and argv[1].startswith("--katas="):
         katas = argv.pop(1).split("=", 1)[1].split(",")
