@@ -26,7 +26,7 @@ def make_impl(tmp_path):
 def sandbox():
     """One fork server with two job slots for every test that grades in the sandbox (its warm-up
     costs seconds); each batch passes its own limits."""
-    from grader.sandbox.server import ForkServer
+    from grader.sandbox.client import ForkServer
 
     with ForkServer(2) as server:
         yield server

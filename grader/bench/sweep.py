@@ -40,7 +40,7 @@ from grader.core.diagnosis import known_mistakes
 from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.grading.store import ResultStore, atomic_write
-from grader.sandbox.server import ForkServer, KataRun, Slot, staging_folder
+from grader.sandbox.client import ForkServer, KataRun, Slot, staging_folder
 from grader.core.scoring import Status
 from grader.grading.submissions import Submission, SubmissionError, find_submissions, stage
 from .timing import growth_exponent, median_seconds, relative_spread

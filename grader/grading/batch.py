@@ -23,7 +23,7 @@ from grader.sandbox.confine import Limits
 from grader.core.manifest import Kata, load_manifest
 from .store import ResultStore, submission_record
 from grader.checks.runner import CheckResult, KataResult, Runner, Status
-from grader.sandbox.server import ForkServer, KataRun, Slot, staging_folder
+from grader.sandbox.client import ForkServer, KataRun, Slot, staging_folder
 from .submissions import Submission, SubmissionError, find_submissions, stage
 
 

@@ -28,7 +28,7 @@ from grader.sandbox.confine import Limits
 from grader.core.manifest import load_manifest
 from grader.core.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from grader.grading.store import class_csv, gradescope_results
-from grader.sandbox.server import SANDBOX_UID
+from grader.sandbox.client import SANDBOX_UID
 from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build
 
 LIMITS = Limits(wall_seconds=3, memory_bytes=1 << 30)

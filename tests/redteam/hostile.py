@@ -357,7 +357,7 @@ EMIT = _code("""
         import sys
         frame = sys._getframe()
         while frame is not None:
-            if frame.f_code.co_name == "_child" and "request" in frame.f_locals:
+            if frame.f_code.co_name == "run_child" and "request" in frame.f_locals:
                 return frame.f_locals["request"]
             frame = frame.f_back
         return {"checks": [], "module": None}
@@ -369,7 +369,7 @@ FORGE_FRAMES = EMIT + _code("""
     def _fake_events():
         import types, torch
         from grader.checks import all_checks
-        from grader.checks.runner import probe
+        from grader.checks.probing import probe
         from grader.core.implementation import Implementation
         fake = types.ModuleType("fake")
         fake.torch = torch
@@ -391,18 +391,19 @@ FORGE_FRAMES_NOW = FORGE_FRAMES + _code("""
 PATCH_SEND_FRAME = FORGE_FRAMES + _code("""
     import sys as _sys
     _forged = {e["id"]: e for e in _fake_events()}
-    for _sandbox in (_sys.modules.get("grader.sandbox.server"), _sys.modules.get("__main__")):
-        if _sandbox is not None and hasattr(_sandbox, "_send_frame"):
-            def _send_frame(fd, event, _real_send=_sandbox._send_frame):
+    for _name in ("grader.sandbox.child", "grader.sandbox.protocol", "grader.sandbox.server", "__main__"):
+        _sandbox = _sys.modules.get(_name)
+        if _sandbox is not None and hasattr(_sandbox, "send_frame"):
+            def _send_frame(fd, event, _real_send=_sandbox.send_frame):
                 if event.get("event") == "check" and event.get("id") in _forged:
                     event = _forged[event["id"]]
                 _real_send(fd, event)
-            _sandbox._send_frame = _send_frame
-    try:
-        import grader.checks.runner as _runner
-        _runner.probe = lambda check, impl, module, seed: _forged[check.id]["probed"]
-    except Exception:
-        pass
+            _sandbox.send_frame = _send_frame
+    for _name in ("grader.checks.probing", "grader.checks.runner"):
+        try:
+            _sys.modules[_name].probe = lambda check, impl, module, seed: _forged[check.id]["probed"]
+        except Exception:
+            pass
 """)
 
 #: Steals probe frames another child sent (stack frames' locals of the fork server, or freed memory
@@ -538,7 +539,8 @@ THREAD_TAMPER = _code("""
                     _os.write(fd, b"\\x00\\x00\\x10\\x00" + b"garbage" * 64)
                 except OSError:
                     pass
-            for name in ("grader.checks.runner", "grader.checks.base", "grader.sandbox.server"):
+            for name in ("grader.checks.probing", "grader.checks.runner", "grader.checks.base", "grader.sandbox.child",
+                         "grader.sandbox.protocol"):
                 module = sys.modules.get(name)
                 if module is not None:
                     for attribute in ("probe", "plain", "outcome"):
@@ -766,7 +768,8 @@ HOSTILES: list[Hostile] = [
     Hostile("patch-send-frame", "exercises", {m: PATCH_SEND_FRAME.replace("_WRONG", repr(WRONG_CORR2D + WRONG_MULTI_IN + WRONG_POOL2D + WRONG_COMP))
                                               for m in MODULE_OF.values()},
             WRONG_HONEST,
-            "replaces _send_frame (in __main__, the fork server's module) and grader.checks.runner.probe in its process with "
+            "replaces send_frame (in the sandbox's child, protocol and server modules) and grader.checks.probing.probe in its "
+            "process with "
             "ones that report the probes of zero-returning functions"),
     Hostile("seed-tamper", "exercises", {"conv_layer": SEED_TAMPER}, {},
             "pins grader.checks.generators.make_rng, torch.manual_seed and random to seed 0 in its process and "

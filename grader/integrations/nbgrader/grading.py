@@ -33,7 +33,7 @@ from grader.core.manifest import load_manifest
 from .checks import RERUN_IN_NOTEBOOK
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
 from grader.grading.store import kata_feedback, schema_version_in_process
-from grader.sandbox.server import ForkServer
+from grader.sandbox.client import ForkServer
 
 
 class RecordedVerdicts(NbGraderPreprocessor):

@@ -1,0 +1,156 @@
+"""The sandbox's wire format: what a slot server sends the grader, and how the grader reads it.
+
+Between the grader and a slot server: a JSON header line when the slot is ready; then one JSON
+line per request, and per reply a JSON header line followed by ``header["bytes"]`` bytes of the
+child's frames. A frame is a 4-byte big-endian length, then a ``torch.save`` archive of one
+event (``send_frame``): ``started``, ``imported``, one ``check`` per probe, ``done``. The child
+runs the submission, so the grader reads frames as forged until proven otherwise
+(``decode_frames``): ``torch.load(weights_only=True)``, which runs no code, and only after the
+archive's shape is checked.
+"""
+from __future__ import annotations
+
+import io
+import os
+import struct
+from dataclasses import dataclass, field
+
+#: The child's frames may not add up to more than this (a probe's data is small: the reference's
+#: largest kata, resnet18, sends about 80 KB).
+MAX_OUTPUT_BYTES = 16 << 20
+_FRAME_HEADER = struct.Struct(">I")
+
+
+@dataclass
+class KataRun:
+    """What came back from one kata's child: its events, in order, and how it ended."""
+
+    events: list[dict] = field(default_factory=list)
+    ending: str = "finished"  # finished | timeout | output_limit | refused (a frame the grader would not read)
+    exit_status: int | None = None
+    seconds: float = 0.0
+
+    @property
+    def imported(self) -> bool:
+        return any(e.get("event") == "imported" for e in self.events)
+
+    def probed(self) -> dict[str, object]:
+        """Check id → what its probe recorded, for every check the child reported."""
+        return {str(e.get("id")): e.get("probed") for e in self.events if e.get("event") == "check"}
+
+
+def decode_frames(data: bytes) -> tuple[list[dict], bool]:
+    """The child's frames, loaded with ``weights_only=True``, and whether a frame was refused (a
+    refused frame ends the list).
+
+    The child runs the submission, so every byte here may be forged: a frame counts only when
+    it is what ``send_frame`` writes (an uncompressed ``torch.save`` archive with a small
+    pickle) holding an event of the shape ``grader.sandbox.child`` sends, with plain probe data within
+    ``_FrameBudget`` — no zip or pickle bomb, no structure that is cheap to send but costly to
+    walk, no malformed event to crash or stall the judges."""
+    import torch
+
+    events, offset, budget = [], 0, _FrameBudget()
+    while offset + _FRAME_HEADER.size <= len(data):
+        (length,) = _FRAME_HEADER.unpack_from(data, offset)
+        offset += _FRAME_HEADER.size
+        if offset + length > len(data):
+            return events, True
+        frame = data[offset:offset + length]
+        if not _stored_archive(frame):
+            return events, True
+        try:
+            event = torch.load(io.BytesIO(frame), weights_only=True)
+        except Exception:
+            return events, True
+        offset += length
+        if not _valid_event(event, budget):
+            return events, True
+        events.append(event)
+    return events, offset != len(data)
+
+
+#: The most a frame's pickle may hold (the reference's largest is about 5 KB).
+MAX_PICKLE_BYTES = 1 << 20
+_EVENTS = {"started", "imported", "check", "done"}
+_OUTCOMES = {"data", "pending", "error", "import_error"}
+
+
+class _FrameBudget:
+    """What one kata's frames may add up to when walked: values (every visit counts, so shared
+    references cannot multiply the work), nesting depth, and tensor bytes (by shape, so a
+    zero-stride view of one number cannot stand for gigabytes)."""
+
+    VALUES = 1_000_000
+    DEPTH = 64
+
+    def __init__(self):
+        self.values = self.VALUES
+        self.tensor_bytes = MAX_OUTPUT_BYTES
+
+    def plain(self, value, depth: int = 0) -> bool:
+        import torch
+
+        self.values -= 1
+        if self.values < 0 or depth > self.DEPTH:
+            return False
+        kind = type(value)
+        if value is None or kind in (bool, int, float, str):
+            return True
+        if kind in (list, tuple):
+            return all(self.plain(v, depth + 1) for v in value)
+        if kind is dict:
+            return all(type(k) is str and self.plain(v, depth + 1) for k, v in value.items())
+        if kind is torch.Tensor:
+            try:
+                if value.layout != torch.strided or value.device.type != "cpu" or value.is_quantized or value.is_nested:
+                    return False
+                self.tensor_bytes -= value.numel() * value.element_size()
+            except Exception:  # a tensor torch itself cannot describe is no probe data
+                return False
+            return self.tensor_bytes >= 0
+        return False
+
+
+def _stored_archive(frame: bytes) -> bool:
+    """Whether ``frame`` is a zip archive as ``torch.save`` writes it: every member stored
+    uncompressed (no deflate bomb), the pickle no larger than MAX_PICKLE_BYTES."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(frame)) as archive:
+            members = archive.infolist()
+    except Exception:
+        return False
+    return bool(members) and all(
+        m.compress_type == zipfile.ZIP_STORED and m.file_size == m.compress_size
+        and not (m.filename.endswith(".pkl") and m.file_size > MAX_PICKLE_BYTES) for m in members)
+
+
+def _valid_event(event, budget: _FrameBudget) -> bool:
+    """Whether ``event`` has the shape of an event ``grader.sandbox.child`` sends, with plain probe data."""
+    if type(event) is not dict or event.get("event") not in _EVENTS:
+        return False
+    if event["event"] != "check":
+        return set(event) == {"event"}
+    probed = event.get("probed")
+    if set(event) != {"event", "id", "probed"} or type(event["id"]) is not str or type(probed) is not dict:
+        return False
+    if probed.get("outcome") == "data":
+        warnings = probed.get("warnings")
+        return (set(probed) == {"outcome", "data", "warnings"} and type(warnings) is list
+                and all(type(w) is str for w in warnings) and budget.plain(probed["data"]))
+    return (probed.get("outcome") in _OUTCOMES and set(probed) == {"outcome", "message"}
+            and type(probed["message"]) is str)
+
+
+def send_frame(fd: int, event: dict) -> None:
+    """Write one event as a frame (what ``decode_frames`` reads back)."""
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save(event, buffer)
+    data = buffer.getvalue()
+    view = memoryview(_FRAME_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
