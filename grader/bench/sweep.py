@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import platform
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,16 +32,19 @@ from typing import Callable
 
 import torch
 
-from grader.grading.batch import GradeOptions, Judge, Progress, grade_batch
+from grader.grading.batch import GradeOptions, KataRunJudge, Progress, grade_session
 from .probes import CONTENDERS, FAMILY, KERNEL, Benchmarked, SweepSettings
 from grader.sandbox.confine import Limits
 from grader.core.diagnosis import known_mistakes
 from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
+from grader.grading.records import SubmissionRecord
+from grader.grading.session import GradingSession
 from grader.grading.store import ResultStore, atomic_write
-from grader.sandbox.client import ForkServer, KataRun, Slot, staging_folder
+from grader.sandbox.client import ForkServer, Slot
 from grader.core.scoring import Status
-from grader.grading.submissions import Submission, SubmissionError, find_submissions, stage
+from grader.grading.submissions import Submission
+from grader.sandbox.protocol import KataRun
 from .timing import growth_exponent, median_seconds, relative_spread
 
 DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)
@@ -141,7 +143,7 @@ def _timing_result(run: KataRun, benchmarked: Benchmarked, settings: SweepSettin
     probed = run.probed().get(benchmarked.probe_id)
     if not isinstance(probed, dict):
         allowed = f"the sweep's {limits.wall_seconds:g} s"
-        return _not_benchmarked(f"the sweep did not finish: {Judge.ending(run, allowed)}")
+        return _not_benchmarked(f"the sweep did not finish: {KataRunJudge.ending(run, allowed)}")
     if probed.get("outcome") != "data":
         return _not_benchmarked(f"the sweep failed: {str(probed.get('message'))[:500]}")
     try:
@@ -150,10 +152,10 @@ def _timing_result(run: KataRun, benchmarked: Benchmarked, settings: SweepSettin
         return _not_benchmarked(f"the sandbox sent timing data the report refuses ({exc})")
 
 
-def _bench_submission(slot: Slot, student: str, staged: Path, record: dict,
+def _bench_submission(slot: Slot, student: str, staged: Path, record: SubmissionRecord,
                       chosen: list[tuple[Kata, Benchmarked]], options: BenchOptions) -> dict[str, dict]:
     """Kata id → its timings (or why it was not timed), for one graded and staged submission."""
-    status = {k["id"]: k["status"] for k in record["katas"]}
+    status = {k.id: k.status.value for k in record.katas}
     request = {"reference": str(SOLUTIONS_DIR), "sweep": asdict(options.sweep())}
     seed = options.seed if options.seed is not None else 0
     timings = {}
@@ -167,7 +169,7 @@ def _bench_submission(slot: Slot, student: str, staged: Path, record: dict,
 
 
 def _earlier_records(submissions: list[Submission], digests: dict[str, str], grades: Path,
-                     katas: list[Kata], manifest: Manifest) -> dict[str, dict]:
+                     katas: list[Kata], manifest: Manifest) -> dict[str, SubmissionRecord]:
     """The records of an earlier ``kata grade --out GRADES`` over these very files and katas."""
     store = ResultStore(grades, manifest, gradebook=False)
     records = {}
@@ -183,29 +185,29 @@ def _earlier_records(submissions: list[Submission], digests: dict[str, str], gra
     return records
 
 
-def class_summary(records: list[dict], manifest: Manifest) -> dict:
+def class_summary(records: list[SubmissionRecord], manifest: Manifest) -> dict:
     """Each graded kata's scores (student → points) and statuses, and the failed checks grouped by
     the known mistake they were diagnosed with (``id`` None: failures no known mistake explains)."""
     graded: dict[str, dict] = {}
     for record in records:
-        for kata in record["katas"]:
-            entry = graded.setdefault(kata["id"], {"scores": {}, "statuses": {}})
-            entry["scores"][record["student"]] = kata["score"]
-            entry["statuses"][record["student"]] = kata["status"]
+        for kata in record.katas:
+            entry = graded.setdefault(kata.id, {"scores": {}, "statuses": {}})
+            entry["scores"][record.student] = kata.score
+            entry["statuses"][record.student] = kata.status.value
     katas = [{"id": kata.id, "title": kata.title, "points": kata.points, **graded[kata.id]}
              for kata in manifest if kata.id in graded]
     groups: dict[str | None, dict] = {}
     names = {m.id: m.name for m in known_mistakes().values()}
     for record in records:
-        for kata in record["katas"]:
-            for check in kata["checks"]:
-                if check["status"] != Status.FAILED.value:
+        for kata in record.katas:
+            for check in kata.checks:
+                if check.status is not Status.FAILED:
                     continue
-                for mistake in check["mistakes"] or [None]:
+                for mistake in check.mistakes or [None]:
                     group = groups.setdefault(mistake, {"id": mistake, "checks": 0, "students": [], "katas": [],
                                                         "name": names.get(mistake, mistake or "no known mistake")})
                     group["checks"] += 1
-                    for key, value in (("students", record["student"]), ("katas", kata["id"])):
+                    for key, value in (("students", record.student), ("katas", kata.id)):
                         if value not in group[key]:
                             group[key].append(value)
     mistakes = sorted(groups.values(), key=lambda g: (g["id"] is None, -len(g["students"]), g["name"]))
@@ -217,46 +219,34 @@ def bench_batch(paths: list[str | Path], options: BenchOptions, server: ForkServ
                 on_submission: Callable[[str, dict], None] = lambda student, timings: None) -> dict:
     """Grade (or take the grades of) every submission, time the family katas that pass, and write
     the summary to OUT/bench.json; return it. ``server``: a fork server the caller started early;
-    ``progress``: the grading's; ``on_submission(student, timings)`` once a submission is timed."""
+    ``progress``: the grading's; ``on_submission(student, timings)`` once a submission is timed.
+    Each submission is staged once, for its grading and its timing alike."""
     manifest = load_manifest()
     katas = manifest.select(options.katas)
     chosen = benchmarked_katas(katas)
-    submissions = find_submissions(paths)
     out = Path(options.out)
-    own_server = server is None
-    if own_server:
-        server = ForkServer(max(1, min(options.jobs, len(submissions))), options.limits, [k.id for k in katas])
-    staging = staging_folder()
     started = time.monotonic()
-    try:
-        digests, unreadable = {}, {}
-        for submission in submissions:
-            try:
-                digests[submission.student] = stage(submission, staging / submission.student)
-            except SubmissionError as exc:
-                unreadable[submission.student] = str(exc)
+    with GradingSession(paths, jobs=options.jobs, limits=options.limits, katas=options.katas,
+                        server=server) as session:
         if options.grades is None:
             grade_options = GradeOptions(out=out / "grades", gradebook=False, jobs=options.jobs, limits=options.limits,
                                          katas=options.katas, seed=options.seed)
-            records = {r["student"]: r for r in grade_batch(paths, grade_options, progress, server)}
+            records = {r.student: r for r in grade_session(session, grade_options, progress)}
         else:
-            records = _earlier_records(submissions, digests, Path(options.grades), katas, manifest)
+            records = _earlier_records(session.submissions, session.digests, Path(options.grades), katas, manifest)
         timings = {}
-        for submission in submissions:
-            student = submission.student
-            if student in unreadable:
-                timings[student] = {kata.id: _not_benchmarked(unreadable[student]) for kata, _ in chosen}
+        for submission in session.submissions:
+            student, staged = submission.student, session.staged(submission)
+            if staged is None:
+                timings[student] = {kata.id: _not_benchmarked(session.unreadable[student]) for kata, _ in chosen}
             else:
-                timings[student] = _bench_submission(server.slots[0], student, staging / student, records[student],
-                                                     chosen, options)
+                timings[student] = _bench_submission(session.fork_server(slots=1).slots[0], student, staged,
+                                                     records[student], chosen, options)
             on_submission(student, timings[student])
-    finally:
-        if own_server:
-            server.close()
-        shutil.rmtree(staging, ignore_errors=True)
+        submissions = session.submissions
     summary = {"settings": _settings(options, chosen, time.monotonic() - started),
-               "submissions": [{"student": s.student, "score": records[s.student]["score"],
-                                "max_score": records[s.student]["max_score"], "timings": timings[s.student]}
+               "submissions": [{"student": s.student, "score": records[s.student].score,
+                                "max_score": records[s.student].max_score, "timings": timings[s.student]}
                                for s in submissions],
                "class": class_summary([records[s.student] for s in submissions], manifest)}
     atomic_write(out / "bench.json", json.dumps(summary, indent=1, ensure_ascii=False))

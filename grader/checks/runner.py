@@ -6,7 +6,6 @@ stub's NotImplementedError); skipped (the check does not apply here, e.g. no CUD
 """
 from __future__ import annotations
 
-import traceback
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -16,7 +15,7 @@ from grader.checks import checks_of_kata
 from grader.checks.base import FIXED_INPUT_KINDS, Check, Mismatch, plain
 from grader.checks.probing import probe
 from grader.core.diagnosis import explain, for_kata, match_text
-from grader.core.implementation import CodeUnderTest, Implementation, ImplementationImportError, load_implementation
+from grader.core.implementation import CodeUnderTest, Implementation, load_implementation
 from grader.core.manifest import Kata, Manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
@@ -75,13 +74,11 @@ class ReferenceFailure(RuntimeError):
 _REFERENCE_DATA: dict[tuple, object] = {}
 
 
-class Runner:
-    """Runs checks for one implementation against the reference, with one seed for the run.
-    With ``impl=None`` it only judges probe data recorded elsewhere (the sandboxed grader)."""
+class ReferenceJudge:
+    """Judges probe data — recorded in this process or in a sandboxed child — against the
+    reference's, on the inputs of one run's seed."""
 
-    def __init__(self, impl: CodeUnderTest | None, seed: int, reference: Implementation | None = None, *,
-                 rerun: str = "--kata-seed={seed}"):
-        self.impl = impl
+    def __init__(self, seed: int, reference: Implementation | None = None, *, rerun: str = "--kata-seed={seed}"):
         self.seed = seed
         # The checks' tensors are small: a second intra-op thread only contends for the cores
         # (measured here: the reference's convergence checks 4-7x slower with 2 threads on 2 busy cores).
@@ -103,17 +100,6 @@ class Runner:
             except Exception as exc:
                 raise ReferenceFailure(f"the reference failed {check.id}: {exc!r}") from exc
         return _REFERENCE_DATA[key]
-
-    def run(self, check: Check, module_name: str) -> CheckResult:
-        """Probe the implementation in this process and judge the data."""
-        if not check.runnable:
-            return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
-        seed = check.seed_for(self.seed)
-        if self.impl is self.reference:  # grading the reference: its data is computed once
-            probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}
-        else:
-            probed = probe(check, self.impl, module_name, seed)
-        return self.verdict(check, module_name, probed)
 
     def verdict(self, check: Check, module_name: str, probed: dict) -> CheckResult:
         """Judge what ``probe`` recorded (here, or in a sandboxed worker) against the reference's data."""
@@ -149,6 +135,27 @@ class Runner:
         for check in checks_of_kata(kata.id):
             if check.runnable:
                 self.reference_data(check, kata.module, check.seed_for(self.seed))
+
+
+class Runner(ReferenceJudge):
+    """Runs the checks of one implementation in this process and judges them against the reference,
+    with one seed for the run (``kata check``, the pytest plugin, notebooks)."""
+
+    def __init__(self, impl: CodeUnderTest, seed: int, reference: Implementation | None = None, *,
+                 rerun: str = "--kata-seed={seed}"):
+        super().__init__(seed, reference, rerun=rerun)
+        self.impl = impl
+
+    def run(self, check: Check, module_name: str) -> CheckResult:
+        """Probe the implementation in this process and judge the data."""
+        if not check.runnable:
+            return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
+        seed = check.seed_for(self.seed)
+        if self.impl is self.reference:  # grading the reference: its data is computed once
+            probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}
+        else:
+            probed = probe(check, self.impl, module_name, seed)
+        return self.verdict(check, module_name, probed)
 
     def run_kata(self, kata: Kata) -> KataResult:
         return KataResult(kata, [self.run(check, kata.module) for check in checks_of_kata(kata.id)])

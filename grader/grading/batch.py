@@ -1,17 +1,17 @@
 """Grade many submissions: probes in sandboxed workers, judges here, results committed one by one.
 
-    grade_batch(paths, GradeOptions(out=...)) -> list of records (see grader.grading.store)
+    grade_batch(paths, GradeOptions(out=...)) -> list of SubmissionRecords (grader.grading.records)
 
-One fork server with a slot per job (grader.sandbox.server.ForkServer); each slot grades whole
+One fork server with a slot per job (grader.sandbox.client.ForkServer); each slot grades whole
 submissions, kata by kata, and this process judges the probe data against the reference's, on
-inputs drawn from a secret seed for the run. A submission that is already graded (same files, same katas) is skipped unless
-``force``; each finished submission is committed before the next one is reported.
+inputs drawn from a secret seed for the run. A submission that is already graded (same files, same
+katas) is skipped unless ``force``; each finished submission is committed before the next one is
+reported.
 """
 from __future__ import annotations
 
 import queue
 import secrets
-import shutil
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -19,12 +19,15 @@ from pathlib import Path
 from typing import Callable
 
 from grader.checks import checks_of_kata
-from grader.sandbox.confine import Limits
+from grader.checks.runner import CheckResult, KataResult, ReferenceJudge, Status
 from grader.core.manifest import Kata, load_manifest
-from .store import ResultStore, submission_record
-from grader.checks.runner import CheckResult, KataResult, Runner, Status
-from grader.sandbox.client import ForkServer, KataRun, Slot, staging_folder
-from .submissions import Submission, SubmissionError, find_submissions, stage
+from grader.grading.records import SubmissionRecord
+from grader.grading.session import GradingSession
+from grader.grading.store import ResultStore
+from grader.grading.submissions import Submission
+from grader.sandbox.client import ForkServer, Slot
+from grader.sandbox.confine import Limits
+from grader.sandbox.protocol import KataRun
 
 
 @dataclass
@@ -51,14 +54,15 @@ class Progress:
     """Callbacks the command line turns into a progress bar or log lines."""
 
     started: Callable[[int, int], None] = lambda to_grade, skipped: None
-    finished: Callable[[dict, bool], None] = lambda record, skipped: None
+    finished: Callable[[SubmissionRecord, bool], None] = lambda record, skipped: None
 
 
-class Judge:
+class KataRunJudge:
     """Turns a kata's sandbox run into check results, against the reference's data."""
 
     def __init__(self, seed: int, rerun: str = "--seed={seed}"):
-        self.runner = Runner(None, seed, rerun=rerun)
+        self.judge = ReferenceJudge(seed, rerun=rerun)
+        self.seed = seed
         self.lock = threading.Lock()
 
     def kata_result(self, kata: Kata, run: KataRun | None, *, time_allowed: str = "",
@@ -72,15 +76,16 @@ class Judge:
                 results.append(CheckResult(check, Status.SKIPPED, "needs a CUDA device"))
             elif isinstance(probed.get(check.id), dict):
                 with self.lock:  # reference data is computed once, by one thread
-                    results.append(self.runner.verdict(check, kata.module, probed[check.id]))
+                    results.append(self.judge.verdict(check, kata.module, probed[check.id]))
             else:
                 unfinished = unfinished or self.ending(run, time_allowed)
-                results.append(self.runner.failure(check, unfinished, ()))
+                results.append(self.judge.failure(check, unfinished, ()))
                 unfinished = blocked or "not run: an earlier check of this kata did not finish"
         return KataResult(kata, results)
 
     @staticmethod
     def ending(run: KataRun, time_allowed: str) -> str:
+        """Why a run brought no data for a check, in the learner's terms."""
         if run.ending == "timeout":
             return (f"your code did not finish within {time_allowed} "
                     "(an endless loop, or far too slow)")
@@ -94,11 +99,12 @@ class Judge:
                 "or the memory limit")
 
     def checks_to_probe(self, kata: Kata) -> list[tuple[str, int]]:
-        return [(c.id, c.seed_for(self.runner.seed)) for c in checks_of_kata(kata.id) if c.runnable]
+        """(check id, the check's seed) of every check of ``kata`` this machine can run."""
+        return [(c.id, c.seed_for(self.seed)) for c in checks_of_kata(kata.id) if c.runnable]
 
 
-def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, digest: str,
-               katas: list[Kata], limits: Limits, budget: float | None = None) -> dict:
+def _grade_one(slot: Slot, judge: KataRunJudge, submission: Submission, staged: Path, digest: str,
+               katas: list[Kata], limits: Limits, budget: float | None = None) -> SubmissionRecord:
     """Every kata of one submission, each in a fresh child; ``budget`` seconds for them all, if set."""
     started = time.monotonic()
     results, blocked_modules = [], {}
@@ -119,8 +125,8 @@ def _grade_one(slot: Slot, judge: Judge, submission: Submission, staged: Path, d
             results.append(judge.kata_result(kata, None, blocked=blocked_modules[kata.module]))
             continue
         results.append(judge.kata_result(kata, run, time_allowed=time_allowed))
-    return submission_record(submission.student, submission.source, digest, judge.runner.seed, results,
-                             time.monotonic() - started)
+    return SubmissionRecord.of(submission.student, submission.source, digest, judge.seed, results,
+                               time.monotonic() - started)
 
 
 def _kata_time(limits: Limits, budget: float | None, left: float | None) -> tuple[Limits, str]:
@@ -131,81 +137,80 @@ def _kata_time(limits: Limits, budget: float | None, left: float | None) -> tupl
     return replace(limits, wall_seconds=left), f"the {left:.1f} s left of the submission's {budget:g} s"
 
 
-def _failed_record(submission: Submission, katas: list[Kata], judge: Judge, error: str) -> dict:
+def _failed_record(submission: Submission, katas: list[Kata], judge: KataRunJudge, error: str) -> SubmissionRecord:
     """A submission that could not be graded at all: every check fails with the reason."""
     results = [judge.kata_result(kata, None, blocked=error) for kata in katas]
-    return submission_record(submission.student, submission.source, "", judge.runner.seed, results, 0.0, error=error)
+    return SubmissionRecord.of(submission.student, submission.source, "", judge.seed, results, 0.0, error=error)
 
 
 def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progress | None = None,
-                server: ForkServer | None = None) -> list[dict]:
+                server: ForkServer | None = None) -> list[SubmissionRecord]:
     """Grade every submission in ``paths``; return their records in the order given. ``server``: a
     fork server the caller started early (its warm-up then overlaps with the caller's own), else
     one is started here if anything is left to grade."""
+    with GradingSession(paths, jobs=options.jobs, limits=options.limits, katas=options.katas,
+                        server=server) as session:
+        return grade_session(session, options, progress)
+
+
+def grade_session(session: GradingSession, options: GradeOptions,
+                  progress: Progress | None = None) -> list[SubmissionRecord]:
+    """Grade a session's staged submissions into ``options.out``; their records in the order given."""
     progress = progress or Progress()
     manifest = load_manifest()
     katas = manifest.select(options.katas)
-    submissions = find_submissions(paths)
-    own_server = False
     store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
-    judge = Judge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun)
-    staging = staging_folder()
-    records: dict[str, dict] = {}
+    judge = KataRunJudge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun)
+    records: dict[str, SubmissionRecord] = {}
 
-    def commit(record: dict, skipped: bool = False) -> None:
+    def commit(record: SubmissionRecord, skipped: bool = False) -> None:
         if not skipped:
             store.commit(record)
-        records[record["student"]] = record
+        records[record.student] = record
         progress.finished(record, skipped)
 
     try:
-        todo, unreadable, done = _sort_out(submissions, staging, store, [k.id for k in katas], options.force)
+        todo, done = _sort_out(session, store, [k.id for k in katas], options.force)
+        unreadable = [s for s in session.submissions if s.student in session.unreadable]
         progress.started(len(todo) + len(unreadable), len(done))
         if done:
             store.derive(done)  # repairs what a killed run committed but had not yet derived
         for record in done:
             commit(record, skipped=True)
-        for submission, error in unreadable:
-            commit(_failed_record(submission, katas, judge, error))
+        for submission in unreadable:
+            commit(_failed_record(submission, katas, judge, session.unreadable[submission.student]))
         if todo:
-            if server is None:
-                server, own_server = ForkServer(min(max(options.jobs, 1), len(todo)), options.limits,
-                                                [k.id for k in katas]), True
-            for record in _grade_in_slots(server, todo, judge, staging, katas, options):
+            server = session.fork_server(slots=len(todo))
+            for record in _grade_in_slots(server, todo, judge, session, katas, options):
                 commit(record)
     finally:
-        if own_server:
-            server.close()
         store.close()
-        shutil.rmtree(staging, ignore_errors=True)
-    return [records[s.student] for s in submissions if s.student in records]
+    return [records[s.student] for s in session.submissions if s.student in records]
 
 
-def _sort_out(submissions: list[Submission], staging: Path, store: ResultStore, kata_ids: list[str], force: bool):
-    """Stage every submission: (to grade, with digests), (unreadable, with the reason), (records already done)."""
-    todo, unreadable, done = [], [], []
-    for submission in submissions:
-        try:
-            digest = stage(submission, staging / submission.student)
-        except SubmissionError as exc:
-            unreadable.append((submission, str(exc)))
+def _sort_out(session: GradingSession, store: ResultStore, kata_ids: list[str], force: bool):
+    """The staged submissions: (to grade, with digests), (records already done)."""
+    todo, done = [], []
+    for submission in session.submissions:
+        digest = session.digests.get(submission.student)
+        if digest is None:
             continue
         earlier = None if force else store.done(submission.student, digest, kata_ids)
         if earlier:
             done.append(earlier)
         else:
             todo.append((submission, digest))
-    return todo, unreadable, done
+    return todo, done
 
 
-def _grade_in_slots(server: ForkServer, todo: list[tuple[Submission, str]], judge: Judge, staging: Path,
-                    katas: list[Kata], options: GradeOptions):
+def _grade_in_slots(server: ForkServer, todo: list[tuple[Submission, str]], judge: KataRunJudge,
+                    session: GradingSession, katas: list[Kata], options: GradeOptions):
     """Records of the ``todo`` submissions as the server's job slots finish them (a grader failure is raised)."""
     pending: queue.Queue = queue.Queue()
     for item in todo:
         pending.put(item)
     finished: queue.Queue = queue.Queue()
-    threads = [threading.Thread(target=_work_slot, args=(slot, pending, finished, judge, staging, katas, options),
+    threads = [threading.Thread(target=_work_slot, args=(slot, pending, finished, judge, session, katas, options),
                                 daemon=True) for slot in server.slots[:len(todo)]]
     for thread in threads:
         thread.start()
@@ -218,8 +223,8 @@ def _grade_in_slots(server: ForkServer, todo: list[tuple[Submission, str]], judg
         thread.join()
 
 
-def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: Judge, staging: Path,
-               katas: list[Kata], options: GradeOptions) -> None:
+def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: KataRunJudge,
+               session: GradingSession, katas: list[Kata], options: GradeOptions) -> None:
     """One job slot's thread: grades submissions from ``pending`` until none is left."""
     try:
         while True:
@@ -227,7 +232,7 @@ def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: J
                 submission, digest = pending.get_nowait()
             except queue.Empty:
                 return
-            finished.put(_grade_one(slot, judge, submission, staging / submission.student, digest,
+            finished.put(_grade_one(slot, judge, submission, session.staged(submission), digest,
                                     katas, options.limits, options.submission_seconds))
     except Exception as exc:  # a failure of the grader itself (SandboxError, …): stop the run, loudly
         finished.put(exc)

@@ -21,11 +21,11 @@ def graded(tmp_path_factory, sandbox):
     out = tmp_path_factory.mktemp("grades")
     records = grade_batch(sorted(CLASS_DIR.iterdir()), GradeOptions(out=out, katas=KATAS, jobs=2,
                                                                     limits=Limits(wall_seconds=20)), server=sandbox)
-    return out, {r["student"]: r for r in records}
+    return out, {r.student: r for r in records}
 
 
 def scores(record):
-    return {k["id"]: k["score"] for k in record["katas"]}
+    return {k.id: k.score for k in record.katas}
 
 
 def test_the_sample_class_is_in_sync_with_its_spec():
@@ -43,38 +43,38 @@ def test_the_partial_submission_earns_the_chapter_it_did(graded):
     manifest = load_manifest()
     expected = {k: 0 if manifest.get(k).module in student.stubs else POINTS[k] for k in KATAS}
     assert scores(records["bob"]) == expected
-    stubbed = [k for k in records["bob"]["katas"] if expected[k["id"]] == 0]
-    assert stubbed and all(k["status"] == "pending" for k in stubbed)
+    stubbed = [k for k in records["bob"].katas if expected[k.id] == 0]
+    assert stubbed and all(k.status == "pending" for k in stubbed)
 
 
 def test_each_typical_mistake_loses_points_on_its_kata_and_is_named(graded):
     _, records = graded
     student = next(s for s in load_students() if s.id == "carol")
     mistakes = {m.id: m for m in load_mistakes()}
-    by_kata = {k["id"]: k for k in records["carol"]["katas"]}
+    by_kata = {k.id: k for k in records["carol"].katas}
     mistaken = {mistakes[m].kata: mistakes[m].diagnosis for m in student.mistakes}
     for kata_id, kata in by_kata.items():
         if kata_id in mistaken:
-            assert kata["status"] == "failed" and kata["score"] < POINTS[kata_id], kata_id
-            named = {m for check in kata["checks"] for m in check["mistakes"]}
+            assert kata.status == "failed" and kata.score < POINTS[kata_id], kata_id
+            named = {m for check in kata.checks for m in check.mistakes}
             assert mistaken[kata_id] in named, (kata_id, named)
         else:
-            assert kata["score"] == POINTS[kata_id], kata_id
+            assert kata.score == POINTS[kata_id], kata_id
 
 
 def test_the_hostile_submission_earns_nothing_and_forges_nothing(graded):
     out, records = graded
-    assert records["mallory"]["score"] == 0
+    assert records["mallory"].score == 0
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert sorted(r["student"] for r in rows) == ["alice", "bob", "carol", "mallory"]
     assert next(r for r in rows if r["student"] == "mallory")["score"] == "0"
-    pool2d = next(k for k in records["mallory"]["katas"] if k["id"] == "pool2d")
-    assert "exited (status 0) during this check" in pool2d["checks"][0]["message"]
+    pool2d = next(k for k in records["mallory"].katas if k.id == "pool2d")
+    assert "exited (status 0) during this check" in pool2d.checks[0].message
 
 
 def test_diagnoses_show_the_students_own_file_names(graded):
     _, records = graded
-    messages = "\n".join(c["message"] for k in records["carol"]["katas"] for c in k["checks"])
+    messages = "\n".join(c.message for k in records["carol"].katas for c in k.checks)
     assert 'File "carol/pooling.py"' in messages or 'File "carol/conv_layer.py"' in messages
     assert "convkata-sandbox" not in messages
 
@@ -106,7 +106,7 @@ def test_gradescope_results_follow_the_spec_and_match_the_records(graded):
     for student, record in records.items():
         results = json.loads((out / "gradescope" / student / "results.json").read_text())
         validate_gradescope(results)
-        assert [t["score"] for t in results["tests"]] == [k["score"] for k in record["katas"]]
+        assert [t["score"] for t in results["tests"]] == [k.score for k in record.katas]
         assert [t["max_score"] for t in results["tests"]] == [POINTS[k] for k in KATAS]
     failing = json.loads((out / "gradescope" / "carol" / "results.json").read_text())["tests"][0]
     assert failing["status"] == "failed" and "checks passed" in failing["output"] and "seed" in failing["output"]
@@ -121,17 +121,17 @@ def test_nbgrader_gradebook_holds_every_score(graded):
         for student, record in records.items():
             submission = gradebook.find_submission("convkata", student)
             assert submission.max_score == sum(POINTS[k] for k in KATAS)
-            assert submission.score == pytest.approx(record["score"])
-            for kata in record["katas"]:
-                grade = gradebook.find_grade(kata["id"], kata["module"], "convkata", student)
-                assert grade.auto_score == pytest.approx(kata["score"])
+            assert submission.score == pytest.approx(record.score)
+            for kata in record.katas:
+                grade = gradebook.find_grade(kata.id, kata.module, "convkata", student)
+                assert grade.auto_score == pytest.approx(kata.score)
 
 
 def test_a_second_run_skips_what_is_graded_and_force_regrades(graded, sandbox, monkeypatch):
     out, records = graded
     seen = []
     from grader.grading.batch import Progress
-    progress = Progress(finished=lambda record, skipped: seen.append((record["student"], skipped)))
+    progress = Progress(finished=lambda record, skipped: seen.append((record.student, skipped)))
     monkeypatch.setattr("grader.grading.batch.ForkServer", None)  # nothing is left to grade: no sandbox starts
     again = grade_batch([CLASS_DIR / "alice", CLASS_DIR / "mallory"], GradeOptions(out=out, katas=KATAS), progress)
     assert sorted(seen) == [("alice", True), ("mallory", True)]

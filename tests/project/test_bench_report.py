@@ -11,6 +11,8 @@ import statistics
 import matplotlib.image
 import pytest
 
+from grader.core.scoring import Status
+from grader.grading.records import CheckRecord, KataRecord, SubmissionRecord
 from grader.bench.sweep import BenchOptions, analyse, bench_batch, class_summary, parse_sides
 from grader.bench.probes import CONTENDERS, SweepSettings
 from grader.bench.report import duration, ratio, write_report
@@ -119,10 +121,12 @@ def test_grades_of_an_earlier_run_are_reused_only_for_the_same_files(report, san
         bench_batch([changed], options, server=sandbox)
 
 
-def _record(student: str, checks: list[tuple[str, list[str]]], score: float) -> dict:
-    return {"student": student, "katas": [{"id": "corr2d", "score": score, "status": "failed" if score < 4 else "passed",
-                                           "checks": [{"status": status, "mistakes": mistakes}
-                                                      for status, mistakes in checks]}]}
+def _record(student: str, checks: list[tuple[str, list[str]]], score: float) -> SubmissionRecord:
+    kata = KataRecord("corr2d", "2-D cross-correlation", "7.2", "conv_layer", 4, score,
+                      Status.FAILED if score < 4 else Status.PASSED, False,
+                      tuple(CheckRecord(f"corr2d::check{i}", f"check{i}", "numeric", Status(status), "", tuple(mistakes))
+                            for i, (status, mistakes) in enumerate(checks)))
+    return SubmissionRecord(student, student, "digest", 1, score, 4, 0.1, None, (kata,))
 
 
 def test_failures_are_grouped_by_diagnosed_mistake():

@@ -27,7 +27,7 @@ from grader.checks.base import FIXED_INPUT_KINDS
 from grader.sandbox.confine import Limits
 from grader.core.manifest import load_manifest
 from grader.core.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
-from grader.grading.store import class_csv, gradescope_results
+from grader.grading.formats import class_csv, gradescope_results
 from grader.sandbox.client import SANDBOX_UID
 from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build
 
@@ -185,27 +185,27 @@ def batch(tmp_path_factory, sandbox):
         seconds = time.monotonic() - started
         time.sleep(0.2)
         listeners.close()
-    return SimpleNamespace(records={r["student"]: r for r in records}, ordered=records, seconds=seconds, out=out,
+    return SimpleNamespace(records={r.student: r for r in records}, ordered=records, seconds=seconds, out=out,
                            root=root, subs=subs, sentinel=sentinel, received=listeners.received, sources=sources,
                            watched=watched, processes_before=before, server=sandbox.process.pid)
 
 
 def passed_checks(record: dict, kata: str) -> set[str]:
-    entry = next(k for k in record["katas"] if k["id"] == kata)
-    return {c["name"] for c in entry["checks"] if c["status"] == "passed"}
+    entry = next(k for k in record.katas if k.id == kata)
+    return {c.name for c in entry.checks if c.status == "passed"}
 
 
 def check_points(record: dict, honest: dict) -> None:
     """Every kata of ``record`` passes exactly the ``honest`` checks and scores their points."""
     problems = []
     for kata in KATAS:
-        entry = next(k for k in record["katas"] if k["id"] == kata)
+        entry = next(k for k in record.katas if k.id == kata)
         want, got = honest_checks(honest, kata), passed_checks(record, kata)
         if got != want:
-            messages = {c["name"]: c["message"][:300] for c in entry["checks"]}
+            messages = {c.name: c.message[:300] for c in entry.checks}
             problems.append(f"{kata}: passed {sorted(got)}, honestly {sorted(want)}; unexpected passes: "
                             f"{sorted(got - want)}; failures: " + "; ".join(f"{n}: {messages[n]}" for n in sorted(want - got)))
-        if entry["score"] != pytest.approx(expected_points(kata, want), abs=1e-3):
+        if entry.score != pytest.approx(expected_points(kata, want), abs=1e-3):
             problems.append(f"{kata}: {entry['score']} points, honestly {expected_points(kata, want):.4g}")
     assert not problems, "\n".join(problems)
 
@@ -213,7 +213,7 @@ def check_points(record: dict, honest: dict) -> None:
 @pytest.mark.parametrize("hostile", HOSTILES, ids=lambda h: h.name)
 def test_hostile_earns_only_its_honest_points(batch, hostile: Hostile):
     record = batch.records[hostile.name]
-    assert record["error"] is None
+    assert record.error is None
     if hostile.accepted is None:
         check_points(record, hostile.honest)
     else:  # a documented limitation: exactly what it is known to give, no more
@@ -225,14 +225,14 @@ def test_controls_are_graded_as_usual(batch, name, honest):
     record = batch.records[name]
     check_points(record, honest)
     if name == "stubs":
-        assert {k["status"] for k in record["katas"]} == {"pending"}
+        assert {k.status for k in record.katas} == {"pending"}
     else:
-        assert record["score"] == sum(MANIFEST.get(k).points for k in KATAS)
+        assert record.score == sum(MANIFEST.get(k).points for k in KATAS)
 
 
 def test_every_submission_is_graded_in_order(batch):
-    assert [r["student"] for r in batch.ordered] == ["reference", *(h.name for h in HOSTILES), "stubs"]
-    assert all([k["id"] for k in r["katas"]] == list(KATAS) for r in batch.ordered)
+    assert [r.student for r in batch.ordered] == ["reference", *(h.name for h in HOSTILES), "stubs"]
+    assert all([k.id for k in r.katas] == list(KATAS) for r in batch.ordered)
 
 
 def test_nothing_escaped_the_sandbox(batch):
@@ -251,15 +251,15 @@ def test_no_process_outlives_the_batch(batch):
 
 def test_output_folder_holds_only_what_the_grader_wrote(batch):
     out = batch.out
-    students = [r["student"] for r in batch.ordered]
+    students = [r.student for r in batch.ordered]
     expected = {"grades.csv", "gradebook.db", *(f"submissions/{s}.json" for s in students),
                 *(f"gradescope/{s}/results.json" for s in students)}
     assert {str(p.relative_to(out)) for p in out.rglob("*") if p.is_file()} == expected
     import json
 
     for record in batch.ordered:
-        student = record["student"]
-        assert json.loads((out / "submissions" / f"{student}.json").read_text()) == record
+        student = record.student
+        assert json.loads((out / "submissions" / f"{student}.json").read_text()) == record.to_dict()
         assert json.loads((out / "gradescope" / student / "results.json").read_text()) == gradescope_results(record)
     assert (out / "grades.csv").read_text() == class_csv(batch.ordered, MANIFEST)
     from nbgrader.api import Gradebook
@@ -267,8 +267,8 @@ def test_output_folder_holds_only_what_the_grader_wrote(batch):
     gradebook = Gradebook(f"sqlite:///{out / 'gradebook.db'}")
     try:
         for record in batch.ordered:
-            submission = gradebook.find_submission("convkata", record["student"])
-            assert submission.score == pytest.approx(record["score"], abs=1e-3), record["student"]
+            submission = gradebook.find_submission("convkata", record.student)
+            assert submission.score == pytest.approx(record.score, abs=1e-3), record.student
     finally:
         gradebook.close()
 

@@ -78,7 +78,7 @@ def test_kill_9_mid_run_then_resume(background, sandbox):
 
     seen = []
     grade_batch(submissions, GradeOptions(out=out, katas=KATAS.split(","), jobs=1, seed=5),
-                Progress(finished=lambda record, skipped: seen.append((record["student"], skipped, record["score"]))),
+                Progress(finished=lambda record, skipped: seen.append((record.student, skipped, record.score))),
                 sandbox)
     assert sorted(seen) == [(s, s in committed, 8) for s in STUDENTS]
     rows = list(csv.DictReader((out / "grades.csv").open()))
@@ -104,7 +104,7 @@ def test_outputs_lost_after_a_commit_are_derived_again_without_regrading(tmp_pat
     regraded = []
     again = grade_batch([CLASS_DIR / "bob"], options, Progress(finished=lambda record, skipped: regraded.append(not skipped)))
     assert regraded == [False] and again == first
-    assert json.loads((out / "gradescope" / "bob" / "results.json").read_text())["score"] == first[0]["score"]
+    assert json.loads((out / "gradescope" / "bob" / "results.json").read_text())["score"] == first[0].score
     assert [r["score"] for r in csv.DictReader((out / "grades.csv").open())] == ["4"]
     from nbgrader.api import Gradebook
     with Gradebook(f"sqlite:///{database}") as gradebook:

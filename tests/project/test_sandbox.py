@@ -71,10 +71,10 @@ def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_r
     options = GradeOptions(out=tmp_path / "out", katas=["corr2d", "conv2d_module"], gradebook=False,
                            limits=Limits(wall_seconds=30), submission_seconds=1.5)
     [record] = grade_batch([submission], options, server=sandbox)
-    corr2d, conv2d_module = record["katas"]
-    assert "did not finish within the 1.5 s left of the submission's 1.5 s" in corr2d["checks"][0]["message"]
-    assert "the submission's 1.5 s were used up" in conv2d_module["checks"][0]["message"]
-    assert record["seconds"] < 10
+    corr2d, conv2d_module = record.katas
+    assert "did not finish within the 1.5 s left of the submission's 1.5 s" in corr2d.checks[0].message
+    assert "the submission's 1.5 s were used up" in conv2d_module.checks[0].message
+    assert record.seconds < 10
 
 
 @pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="this kernel has no scheduler autogroups")

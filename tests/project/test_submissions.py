@@ -85,6 +85,6 @@ def test_an_unreadable_submission_scores_zero_with_the_reason_and_the_batch_goes
     archive = tmp_path / "zed.zip"
     archive.write_bytes(b"not a zip at all")
     [record] = grade_batch([archive], GradeOptions(out=tmp_path / "out", katas=["corr2d"]), server=sandbox)
-    assert record["score"] == 0 and "zed: " in record["error"] and "cannot be read" in record["error"]
-    assert all(c["status"] == "failed" and "cannot be read" in c["message"]
-               for c in record["katas"][0]["checks"] if c["status"] != "skipped")
+    assert record.score == 0 and "zed: " in record.error and "cannot be read" in record.error
+    assert all(c.status == "failed" and "cannot be read" in c.message
+               for c in record.katas[0].checks if c.status != "skipped")

@@ -86,7 +86,8 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
         import torch
 
         from grader.core.manifest import load_manifest
-        from grader.grading.store import kata_feedback, kata_record
+        from grader.grading.formats import kata_feedback
+        from grader.grading.records import KataRecord
         from grader.checks.runner import Runner
 
         try:
@@ -100,6 +101,6 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
             result = Runner(NotebookCode(namespace), seed, rerun=RERUN_IN_NOTEBOOK).run_kata(kata)
         finally:
             torch.set_num_threads(threads)  # the checks use one; the learner's own training keeps its own
-    record = kata_record(result)
+    record = KataRecord.of(result)
     print(kata_feedback(record))
-    return record["score"]
+    return record.score

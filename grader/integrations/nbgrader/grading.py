@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import glob
-import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -32,7 +31,9 @@ from grader.grading.batch import GradeOptions, Progress, grade_batch
 from grader.core.manifest import load_manifest
 from .checks import RERUN_IN_NOTEBOOK
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
-from grader.grading.store import kata_feedback, schema_version_in_process
+from grader.grading.formats import kata_feedback
+from grader.grading.gradebook import schema_version_in_process
+from grader.grading.records import KataRecord, SubmissionRecord
 from grader.sandbox.client import ForkServer
 
 
@@ -45,7 +46,7 @@ class RecordedVerdicts(NbGraderPreprocessor):
 
     def preprocess(self, nb, resources):
         path = Path(self.records_dir) / f"{resources['nbgrader']['student']}.json"
-        self._katas = {k["id"]: k for k in json.loads(path.read_text(encoding="utf-8"))["katas"]}
+        self._katas = {k.id: k for k in SubmissionRecord.from_json(path.read_text(encoding="utf-8")).katas}
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
@@ -54,13 +55,13 @@ class RecordedVerdicts(NbGraderPreprocessor):
         return cell, resources
 
 
-def test_cell_outputs(kata: dict | None) -> list:
+def test_cell_outputs(kata: KataRecord | None) -> list:
     """A test cell's outputs for a kata's record (None: no record, an error)."""
     if kata is None:
         return [new_output("error", ename="NotGraded", evalue="kata grade has no result for this cell",
                            traceback=["NotGraded: kata grade has no result for this cell"])]
     return [new_output("stream", name="stdout", text=kata_feedback(kata) + "\n"),
-            new_output("execute_result", data={"text/plain": repr(float(kata["score"]))}, execution_count=None)]
+            new_output("execute_result", data={"text/plain": repr(float(kata.score))}, execution_count=None)]
 
 
 def course_config(root: Path) -> Config:
