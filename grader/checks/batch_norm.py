@@ -5,7 +5,7 @@ from functools import cache
 
 import torch
 import torch.nn.functional as F
-from grader.training.models import lenet
+from grader.checks.networks import lenet
 from .base import Mismatch, diagnosed, kata_checks, info_of, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device

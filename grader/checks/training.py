@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grader.training.train import DIGITS_TRAIN, digits_8x8
+from grader.checks.digits import DIGITS_TRAIN, digits_8x8
 from .base import Check, Mismatch
 from .functions import in_case
 from .generators import make_rng

@@ -14,7 +14,7 @@ import ast
 import sys
 from pathlib import Path
 
-from grader.learner.editing import backup
+from grader.core.backups import backup
 from .manifest import Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 

@@ -12,6 +12,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from grader.checks.digits import DIGITS_TRAIN, digits_8x8
 from torch.utils.data import DataLoader, TensorDataset
 
 DATASETS = ("fashion-mnist", "digits", "synthetic")
@@ -45,21 +47,6 @@ def fashion_mnist(root: Path, resize: int) -> tuple[torch.utils.data.Dataset, to
             f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). Run once with a "
             "network connection, copy the four *-ubyte files there (or pass --data-dir to the folder that holds "
             "FashionMNIST/), or train on --data digits or --data synthetic, which need no download.") from None
-
-
-#: scikit-learn's digits: the first DIGITS_TRAIN of the fixed shuffled order train, the rest test.
-DIGITS_TRAIN = 1297
-
-
-def digits_8x8() -> tuple[torch.Tensor, torch.Tensor]:
-    """scikit-learn's 1797 8×8 digits in [0, 1], (n, 1, 8, 8), and their labels, in a fixed
-    shuffled order."""
-    from sklearn.datasets import load_digits
-
-    data = load_digits()
-    X = torch.tensor(data.data, dtype=torch.float32).reshape(-1, 1, 8, 8) / 16
-    order = torch.randperm(len(X), generator=torch.Generator().manual_seed(0))
-    return X[order], torch.tensor(data.target)[order]
 
 
 def digits(resize: int) -> tuple[TensorDataset, TensorDataset]:

@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from grader.learner.editing import backup
+from grader.core.backups import backup
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.stubgen import strip_markers
