@@ -22,7 +22,7 @@ import nbformat
 
 from grader.cli import main as kata
 from grader.core.stubgen import strip_markers
-from tests.mistakes.catalogue import load_mistakes
+from grader.dev.catalogue import load_mistakes
 
 ASSIGNMENT = "ps1"
 KATAS = ("corr2d", "edge_detection")

@@ -29,7 +29,7 @@ Judge = Callable[[Any, Any, int], None]
 
 class Mismatch(AssertionError):
     """Raised by a judge: the message tells the learner what differs from the reference, and
-    ``mistakes`` names the known mistakes (grader/mistakes.toml) the data matches, if any."""
+    ``mistakes`` names the known mistakes (grader/core/mistakes.toml) the data matches, if any."""
 
     def __init__(self, message: str, *mistakes: str):
         super().__init__(message)

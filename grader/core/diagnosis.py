@@ -1,4 +1,4 @@
-"""Known mistakes (grader/mistakes.toml): their names, why they are wrong and a hint, and the two
+"""Known mistakes (grader/core/mistakes.toml): their names, why they are wrong and a hint, and the two
 ways a failure is matched to them — a judge that recognises the mistake in the probe data, or an
 error message that a mistake's ``exception`` pattern matches."""
 from __future__ import annotations

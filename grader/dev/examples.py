@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.core import stubgen
 from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
-from tests.mistakes.catalogue import load_mistakes
+from grader.dev.catalogue import load_mistakes
 
 SPEC = REPO_ROOT / "examples" / "class.toml"
 CLASS_DIR = REPO_ROOT / "examples" / "class"

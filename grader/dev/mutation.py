@@ -19,7 +19,7 @@ from grader.core.diagnosis import known
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
 from grader.checks.runner import KataResult, Runner, Status
-from tests.mistakes.catalogue import Mistake, load_mistakes
+from grader.dev.catalogue import Mistake, load_mistakes
 
 
 @dataclass(frozen=True)

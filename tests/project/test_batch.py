@@ -8,7 +8,7 @@ import pytest
 from grader.grading.batch import GradeOptions, grade_batch
 from grader.sandbox.confine import Limits
 from grader.core.manifest import load_manifest
-from tests.mistakes.catalogue import load_mistakes
+from grader.dev.catalogue import load_mistakes
 from grader.dev.examples import CLASS_DIR, load_students, out_of_sync
 
 #: Cheap katas (no convergence checks) that still cover every student's situation.

@@ -6,7 +6,7 @@ import pytest
 from grader.core.diagnosis import known_mistakes
 from grader.core.manifest import load_manifest
 from grader.checks.runner import Status
-from tests.mistakes.catalogue import load_mistakes
+from grader.dev.catalogue import load_mistakes
 from grader.dev.mutation import judge_mistake, main
 
 MISTAKES = load_mistakes()

@@ -1,4 +1,5 @@
-"""The catalogue of learner mistakes (catalogue.toml), and how to turn one into an implementation."""
+"""The catalogue of learner mistakes (tests/mistakes/catalogue.toml, in a checkout of the
+repository), and how to turn one into an implementation."""
 from __future__ import annotations
 
 import shutil
@@ -6,9 +7,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.core.paths import SOLUTIONS_DIR
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
 
-CATALOGUE = Path(__file__).with_name("catalogue.toml")
+CATALOGUE = REPO_ROOT / "tests" / "mistakes" / "catalogue.toml"
 
 
 @dataclass(frozen=True)
