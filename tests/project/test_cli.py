@@ -4,8 +4,8 @@ import sys
 
 import pytest
 
-from grader.core import stubgen
 from grader.cli import main
+from grader.core import stubgen
 from grader.core.paths import SOLUTIONS_DIR
 
 
@@ -43,6 +43,22 @@ def test_the_console_script_shows_pending_stubs_and_partial_work(background):
     assert "--- pool2d::seed_example [example]" in out
     assert "next: corr2d (conv_layer.py) — corr2d: implement corr2d (d2l 7.2)" in out
     assert (background["console_script"].root / "grades" / "submissions" / "learner.json").exists()
+
+
+@pytest.mark.parametrize("command", ["grade", "bench"])
+def test_grade_and_bench_take_submissions_not_an_implementation(command, capsys):
+    """Their SUBMISSION paths say what runs: no --impl (nor its old name --exercises) to ignore."""
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    assert exit_.value.code == 0
+    help_text = capsys.readouterr().out
+    assert "SUBMISSION" in help_text and "--impl" not in help_text and "--exercises" not in help_text
+
+
+def test_dev_exercises_check_finds_exercises_in_sync(capsys):
+    """`kata dev exercises --check` (make check-exercises): exercises/ is solutions/ with its solutions stubbed."""
+    assert main(["dev", "exercises", "--check"]) == 0
+    assert "exercises/ is in sync with solutions/" in capsys.readouterr().out
 
 
 def test_a_missing_folder_is_a_clear_error(tmp_path, grade):

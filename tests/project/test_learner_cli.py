@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from grader.core import stubgen
 from grader.cli import main
+from grader.core import stubgen
 from grader.core.paths import SOLUTIONS_DIR
 
 SEED_CORR2D = '''    h, w = K.shape
@@ -25,7 +25,7 @@ def learner(tmp_path, monkeypatch):
     """A fresh exercises/ folder of a new learner (its .kata/ state beside it)."""
     exercises = tmp_path / "exercises"
     stubgen.write(exercises, backup_dir=tmp_path / "unused")
-    monkeypatch.setenv("KATA_EXERCISES", str(exercises))
+    monkeypatch.setenv("KATA_IMPL", str(exercises))
     return exercises
 
 
@@ -44,6 +44,20 @@ def test_status_on_untouched_stubs(learner, capsys):
     code, out = kata(capsys, "status")
     assert code == 0
     assert "0 done, 0 failing, 22 pending of 22 katas — 0/71 points" in out
+
+
+def test_impl_names_the_implementation_and_the_old_names_still_work(learner, capsys, monkeypatch):
+    """--impl solutions (or a folder) beats $KATA_IMPL; --exercises (hidden) and $KATA_EXERCISES are its old names."""
+    code, out = kata(capsys, "check", "corr2d", "--impl", "solutions")
+    assert code == 0 and "done: 6/6" in out
+    code, out = kata(capsys, "check", "corr2d", "--exercises", "solutions")
+    assert code == 0 and "done: 6/6" in out
+    monkeypatch.delenv("KATA_IMPL")
+    monkeypatch.setenv("KATA_EXERCISES", str(learner))
+    code, out = kata(capsys, "check", "corr2d")
+    assert code == 1 and "pending: corr2d: implement corr2d (d2l 7.2)" in out
+    code, out = kata(capsys, "check", "corr2d", "--impl", str(learner / "nowhere"))
+    assert code == 2 and "nowhere is not a folder; give exercises, solutions, or a folder" in out
 
 
 def test_check_without_a_kata_picks_the_next_unfinished_one(learner, capsys):

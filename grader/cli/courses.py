@@ -1,0 +1,64 @@
+"""The course platforms' commands: ``kata gradescope build`` and ``kata nbgrader build``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from grader.cli import options
+from grader.cli.common import Output, UsageProblem, add_command
+from grader.core.manifest import kata_ids
+from grader.integrations.gradescope import build_autograder
+
+# grader.integrations.nbgrader.notebooks imports nbformat (0.4 s, with jsonschema): imported when
+# `kata nbgrader build` runs, never at `kata --help` time.
+
+NBGRADER_BUILD = "write nbgrader_config.py and source/ASSIGNMENT/<module>.ipynb, one notebook per d2l section"
+
+
+def register(commands) -> None:
+    """Add ``kata gradescope build`` and ``kata nbgrader build`` to ``commands``."""
+    gradescope = commands.add_parser("gradescope", help="Gradescope: the autograder zip",
+                                     description="Gradescope: the autograder zip (its run_autograder runs "
+                                                 "`python -m grader.integrations.gradescope run`)")
+    actions = gradescope.add_subparsers(dest="action", required=True, metavar="ACTION")
+    builder = add_command(actions, "build", cmd_gradescope_build, "write the autograder zip to upload to Gradescope",
+                          (options.katas(),))
+    builder.add_argument("--out", default="autograder.zip", help="the zip to write (default: ./autograder.zip)")
+    course = commands.add_parser("nbgrader", help="nbgrader: a course of notebooks built from the katas",
+                                 description="nbgrader: a course of notebooks built from the katas")
+    seed = options.seed(help="the grading seed (default: the assignment's, else a random one)")
+    course_builder = add_command(course.add_subparsers(dest="action", required=True, metavar="ACTION"), "build",
+                                 cmd_nbgrader_build, NBGRADER_BUILD, (options.katas(), seed))
+    course_builder.add_argument("course", metavar="COURSE_DIR", help="the nbgrader course folder (made if missing)")
+    course_builder.add_argument("--assignment", default="convkata", help="the assignment's name (default: convkata)")
+    course_builder.add_argument("--kernel", default="python3",
+                                help="the Jupyter kernel, one that can import convkata (default: python3)")
+    course_builder.add_argument("--force", action="store_true", help="replace notebooks that differ (backed up first)")
+
+
+def cmd_gradescope_build(args) -> int:
+    """kata gradescope build: write the autograder zip."""
+    try:
+        names = build_autograder(Path(args.out), kata_ids(args.katas))
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    Output().line(f"wrote {args.out} ({len(names)} files; katas: {args.katas or 'all'}): upload it as the "
+                  "autograder of a Gradescope programming assignment (base image Ubuntu 22.04 or 24.04)")
+    return 0
+
+
+def cmd_nbgrader_build(args) -> int:
+    """kata nbgrader build COURSE_DIR: write the course's config and its source notebooks."""
+    from grader.integrations.nbgrader.notebooks import build_course
+
+    try:
+        written = build_course(Path(args.course), args.assignment, kata_ids(args.katas), kernel=args.kernel,
+                               seed=args.seed, force=args.force)
+    except ValueError as exc:
+        raise UsageProblem(str(exc)) from None
+    out = Output()
+    for path in written:
+        out.line(f"wrote {path}")
+    out.line(f"next, in {args.course}: `nbgrader generate_assignment {args.assignment}` (the students' version in "
+             f"release/), then, once they have submitted, `kata grade --nbgrader {args.course} {args.assignment}` "
+             f"or `nbgrader autograde {args.assignment}`", style="dim")
+    return 0

@@ -1,0 +1,161 @@
+"""``kata grade``: grade submissions, or an nbgrader course's, in the sandbox."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader.cli import options
+from grader.cli.common import Output, UsageProblem, add_command, grading_progress, submission_paths
+from grader.core.manifest import kata_ids, load_manifest
+from grader.core.scoring import Status
+from grader.grading.gradebook import GradebookError, check_database_url
+from grader.grading.submissions import SubmissionError, find_submissions
+from grader.learner.progress import render
+from grader.sandbox.client import ForkServer, confinement_report
+from grader.sandbox.confine import Limits
+
+# grader.grading.batch and the nbgrader grading import torch (and nbgrader): they are imported once
+# the sandbox is warming up, so both load at once, and never at `kata --help` time.
+
+HELP = "grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrader gradebook"
+
+
+def register(commands) -> None:
+    """Add ``kata grade`` to ``commands``."""
+    grade = add_command(commands, "grade", cmd_grade, HELP,
+                        (options.seed(), options.katas(), options.sandbox(timeout_help="wall-clock limit per kata")))
+    grade.add_argument("submissions", nargs="*", default=["exercises"], metavar="SUBMISSION",
+                       help="folders laid out like exercises/ or .zip files of one (default: exercises)")
+    grade.add_argument("--nbgrader", nargs=2, default=None, metavar=("COURSE_DIR", "ASSIGNMENT"),
+                       help="grade an nbgrader course's submitted notebooks of ASSIGNMENT into its gradebook "
+                            "(built with `kata nbgrader build`)")
+    grade.add_argument("--out", default=None,
+                       help="output folder (default: ./grades; with --nbgrader COURSE_DIR/kata-grades/ASSIGNMENT)")
+    grade.add_argument("--db", default=None, metavar="URL",
+                       help="nbgrader gradebook as an SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
+    grade.add_argument("--assignment", default="convkata", help="assignment name in the gradebook (default: convkata)")
+    grade.add_argument("--no-gradebook", action="store_true",
+                       help="skip nbgrader's gradebook (Gradescope, Classroom: seconds of start-up saved)")
+    grade.add_argument("--submission-timeout", type=float, default=None, metavar="SECONDS",
+                       help="wall-clock limit for all of a submission's katas together (default: none)")
+    grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one ``kata grade`` grades, with which limits, and where the results go."""
+
+    katas: list[str] | None
+    jobs: int
+    limits: Limits
+    out_dir: Path
+    course: tuple[str, str] | None  # (COURSE_DIR, ASSIGNMENT) with --nbgrader
+
+
+def _nbgrader_conflicts(args) -> list[str]:
+    """The options ``kata grade --nbgrader`` takes from the course instead."""
+    given = {"SUBMISSION": args.submissions != ["exercises"], "--db": args.db is not None,
+             "--assignment": args.assignment != "convkata", "--katas": args.katas is not None,
+             "--seed": args.seed is not None, "--no-gradebook": args.no_gradebook}
+    return [name for name, present in given.items() if present]
+
+
+def plan(args) -> Plan:
+    """The plan of a run; UsageProblem for bad input, before anything starts."""
+    limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
+    katas = kata_ids(args.katas)
+    if args.nbgrader:
+        conflicts = _nbgrader_conflicts(args)
+        if conflicts:
+            raise UsageProblem(f"--nbgrader takes the submissions, katas, seed and gradebook from the course; "
+                               f"leave out {', '.join(conflicts)}")
+        course_dir, assignment = args.nbgrader
+        if not Path(course_dir).is_dir():
+            raise UsageProblem(f"--nbgrader {course_dir}: no such course folder (make one with `kata nbgrader build`)")
+        out_dir = Path(args.out or Path(course_dir) / "kata-grades" / assignment)
+        return Plan(katas, args.jobs, limits, out_dir, (course_dir, assignment))
+    try:
+        load_manifest().select(katas)
+        find_submissions(submission_paths(args.submissions))
+        if args.db is not None:
+            check_database_url(args.db)
+    except (SubmissionError, ValueError) as exc:
+        raise UsageProblem(str(exc)) from None
+    return Plan(katas, min(args.jobs, len(args.submissions)), limits, Path(args.out or "grades"), None)
+
+
+def _warn_without_landlock(out: Output) -> None:
+    """Say so when this kernel cannot keep submissions from reading this user's files."""
+    report = confinement_report()
+    if not report["landlock_abi"]:
+        out.line("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits"
+                 + (" as an unprivileged user" if report["root"] else "")
+                 + " but can read files this user can read", style="yellow")
+
+
+def _grade(args, plan: Plan, out: Output, server: ForkServer) -> tuple[list, object | None]:
+    """Grade in the warm sandbox: the records, and the nbgrader course graded (None without --nbgrader)."""
+    from grader.grading.batch import GradeOptions, grade_batch
+
+    grade_options = GradeOptions(out=plan.out_dir, db_url=args.db, assignment=args.assignment,
+                                 gradebook=not args.no_gradebook, jobs=args.jobs, limits=plan.limits,
+                                 submission_seconds=args.submission_timeout, katas=plan.katas,
+                                 force=args.force, seed=args.seed)
+    with grading_progress(out) as progress:
+        if plan.course is None:
+            return grade_batch(submission_paths(args.submissions), grade_options, progress, server), None
+        from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
+
+        course = NbgraderCourse(Path(plan.course[0]), plan.course[1])
+        return grade_course(course, grade_options, progress, server), course
+
+
+def _show_one(records: list, verbose: bool) -> None:
+    """The progress table of a single submission (and, verbose, every failing check's diagnosis)."""
+    if len(records) != 1:
+        return
+    results = records[0].kata_results(load_manifest())
+    render(results)
+    if verbose:
+        for result in results:
+            for check in result.results:
+                if check.status is Status.FAILED:
+                    print(f"\n--- {check.check.id} [{check.check.kind}]\n{check.message}")
+
+
+def _where_results_are(out: Output, args, plan: Plan, course) -> None:
+    """The line that says where the results were written, and what comes next."""
+    if course is not None:
+        out.line(f"results: nbgrader's gradebook ({course.coursedir.db_url}) and "
+                 f"{course.root / course.coursedir.autograded_directory}/; "
+                 f"the code graded: {plan.out_dir / 'code'}; next: `nbgrader generate_feedback {plan.course[1]}` "
+                 "in the course folder", style="dim")
+        return
+    gradebook = "" if args.no_gradebook else f", gradebook {args.db or plan.out_dir / 'gradebook.db'}"
+    out.line(f"results: {plan.out_dir / 'grades.csv'}, {plan.out_dir / 'gradescope'}/*/results.json{gradebook}",
+             style="dim")
+
+
+def cmd_grade(args) -> int:
+    """kata grade: grade the submissions (or the course) in the sandbox; the table, the class average, the files."""
+    out = Output()
+    graded = plan(args)
+    # the sandbox warms up (imports torch, the checks) while this process does the same
+    with ForkServer(max(1, graded.jobs), graded.limits, graded.katas) as server:
+        _warn_without_landlock(out)
+        started = time.monotonic()
+        try:
+            records, course = _grade(args, graded, out, server)
+        except (SubmissionError, ValueError) as exc:
+            raise UsageProblem(str(exc)) from None
+        except GradebookError as exc:
+            out.error(f"kata grade: {exc}")
+            return 1
+    _show_one(records, args.verbose)
+    total = sum(r.score for r in records)
+    out.line(f"graded {len(records)} submission(s) in {time.monotonic() - started:.1f} s"
+             + (f", class average {total / len(records):.1f}/{records[0].max_score}" if len(records) > 1 else ""))
+    _where_results_are(out, args, graded, course)
+    return 0
