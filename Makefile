@@ -25,7 +25,10 @@ $(STAMP): pyproject.toml
 grade: $(STAMP)
 	$(BIN)/kata grade exercises --no-gradebook
 
+# ruff and the architecture's contracts (import-linter) first: seconds, and they fail fast.
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest --impl=solutions
 
 # Only the benchmarks (--benchmark-only overrides pyproject's --benchmark-skip), grouped tables;
@@ -36,20 +39,21 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest tests/benchmarks --benchmark-only --impl=$(IMPL) --benchmark-autosave \
 		--benchmark-columns=min,median,iqr,rounds $(BENCH_ARGS)
 
+# The developers' commands (`kata dev --help`).
 mutation-score: $(STAMP)
-	$(BIN)/python -m grader.dev.mutation
+	$(BIN)/kata dev mutation-score
 
 exercises: $(STAMP)
-	$(BIN)/python -m grader.core.stubgen
+	$(BIN)/kata dev exercises
 
 examples: $(STAMP)
-	$(BIN)/python -m grader.dev.examples
+	$(BIN)/kata dev examples
 
 report: $(STAMP)
 	$(BIN)/kata bench examples/class/* --out bench-report
 
 check-exercises: $(STAMP)
-	$(BIN)/python -m grader.core.stubgen --check
+	$(BIN)/kata dev exercises --check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
