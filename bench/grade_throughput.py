@@ -30,11 +30,11 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
+from grader.checks.runner import Runner, Status
 from grader.core.implementation import load_implementation
 from grader.core.manifest import Kata, load_manifest
-from grader.integrations.nbgrader.notebooks import build_course
 from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
-from grader.checks.runner import Runner, Status
+from grader.integrations.nbgrader.notebooks import build_course
 
 sys.path.insert(0, str(REPO_ROOT))  # the tests' isolated Jupyter environment, when run as a script
 from tests.nbgrader_course import handed_in, jupyter_env, reference_answers  # noqa: E402

@@ -15,8 +15,9 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -63,7 +64,8 @@ class Background:
 
     def run(self, argv: list[str], **popen) -> subprocess.CompletedProcess:
         """``start`` it and wait: its exit status and output (text; ``stderr=subprocess.STDOUT``
-        joins the two). The output goes through files, not pipes, so that the wait ends with the process even if something it started lives on."""
+        joins the two). The output goes through files, not pipes, so that the wait ends with the process even if
+        something it started lives on."""
         number = next(self._outputs)
         with (self.root / f"{number}.out").open("w+") as stdout, (self.root / f"{number}.err").open("w+") as stderr:
             process = self.start(argv, **{"stdout": stdout, "stderr": stderr, **popen})

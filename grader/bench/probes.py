@@ -13,9 +13,9 @@ reference and ``F.conv2d`` are timed in one process, interleaved.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Callable
 
 import torch
 
@@ -23,6 +23,7 @@ from grader.checks.channels import MULTI_IN, MULTI_IN_OUT, ONE_BY_ONE
 from grader.checks.conv_layer import CORR2D
 from grader.checks.functions import TensorFunction
 from grader.core.implementation import Implementation
+
 from .timing import device_sync, sweep
 
 #: The contenders of every sweep, in the order of its first round.

@@ -234,7 +234,8 @@ def blocks(summary: dict, figures: dict[str, str]) -> list[Block]:
         ("h1", "Benchmark report: the corr2d family"),
         ("p", f"{len(summary['submissions'])} submissions, graded in {settings['graded_in']}; only katas that pass "
               f"are timed. Each sweep ran in the grader's sandbox on the {settings['device'].upper()} (torch "
-              f"{settings['torch']}, torch threads: {', '.join(map(str, threads)) or 'none timed'}) over image sides {', '.join(map(str, sides))} with a "
+              f"{settings['torch']}, torch threads: {', '.join(map(str, threads)) or 'none timed'}) "
+              f"over image sides {', '.join(map(str, sides))} with a "
               f"{settings['kernel']}×{settings['kernel']} kernel: per side, one warm-up round, then "
               f"{settings['rounds']} rounds calling the submission, the reference and F.conv2d in turn on the same "
               f"inputs, each round in another order; the figures are medians. A sweep stops after a side where a call took over "

@@ -26,25 +26,26 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 
-from grader.grading.batch import GradeOptions, KataRunJudge, Progress, grade_session
-from .probes import CONTENDERS, FAMILY, KERNEL, Benchmarked, SweepSettings
-from grader.sandbox.confine import Limits
 from grader.core.diagnosis import known_mistakes
 from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
+from grader.core.scoring import Status
+from grader.grading.batch import GradeOptions, KataRunJudge, Progress, grade_session
 from grader.grading.records import SubmissionRecord
 from grader.grading.session import GradingSession
 from grader.grading.store import ResultStore, atomic_write
-from grader.sandbox.client import ForkServer, Slot
-from grader.core.scoring import Status
 from grader.grading.submissions import Submission
+from grader.sandbox.client import ForkServer, Slot
+from grader.sandbox.confine import Limits
 from grader.sandbox.protocol import KataRun
+
+from .probes import CONTENDERS, FAMILY, KERNEL, Benchmarked, SweepSettings
 from .timing import growth_exponent, median_seconds, relative_spread
 
 DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)
@@ -109,8 +110,8 @@ def benchmarked_katas(katas: list[Kata]) -> list[tuple[Kata, Benchmarked]]:
 
 def analyse(data: object, settings: SweepSettings) -> dict:
     """A timing probe's data as the report's numbers: medians (s), spreads (interquartile range over
-    the median), ratios to the reference's median (> 1: slower) and growth exponents per contender. ValueError for data of the wrong shape (the
-    child ran the submission: its data may be forged)."""
+    the median), ratios to the reference's median (> 1: slower) and growth exponents per contender.
+    ValueError for data of the wrong shape (the child ran the submission: its data may be forged)."""
     if type(data) is not dict or set(data) != {"sides", "samples", "skipped", "stopped", "threads"}:
         raise ValueError("not the fields of a timing probe")
     sides, skipped, samples = data["sides"], data["skipped"], data["samples"]

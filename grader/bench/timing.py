@@ -14,7 +14,7 @@ import itertools
 import math
 import statistics
 import time
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 #: Captured when the module is imported (the fork server does, before any submission runs).
 _clock_ns = time.perf_counter_ns

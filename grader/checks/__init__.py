@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from grader.checks import batch_norm, channels, conv_layer, googlenet, nin, padding_strides, pooling, resnet, vgg
+
 from .base import Check
 
 _BY_MODULE = {

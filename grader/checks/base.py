@@ -8,9 +8,10 @@ plain CPU ``torch.Tensor``s, so that it can cross a process boundary without run
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
@@ -35,7 +36,7 @@ class Mismatch(AssertionError):
         super().__init__(message)
         self.mistakes = mistakes
 
-    def naming(self, *mistakes: str) -> "Mismatch":
+    def naming(self, *mistakes: str) -> Mismatch:
         """The same mismatch, also naming ``mistakes``."""
         return Mismatch(str(self), *self.mistakes, *mistakes)
 

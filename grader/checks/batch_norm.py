@@ -5,8 +5,10 @@ from functools import cache
 
 import torch
 import torch.nn.functional as F
+
 from grader.checks.networks import lenet
-from .base import Mismatch, diagnosed, kata_checks, info_of, meta_info, outcome, tensor_info
+
+from .base import Mismatch, diagnosed, info_of, kata_checks, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, with_dtype_device
 from .judges import close_enough, judge_cases, judge_close, judge_info, shape_text
@@ -123,7 +125,7 @@ def _mode_check(mode: str, training: bool):
 
     def judge(got, want, seed):
         cases = bn_cases(seed)
-        for case, g in zip(cases, got):
+        for _case, g in zip(cases, got):
             if len(g) != 3:
                 raise Mismatch(f"batch_norm should return (Y, moving_mean, moving_var), got {g[0]}")
         labels = [f"{_label(c)} {context}" for c in cases]

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import Mismatch, diagnosed, kata_checks, outcome, tensor_info
-from .functions import GRAD_RTOL, GRAD_ATOL, TensorFunction, example_check, in_case, standard_checks
+from .functions import GRAD_ATOL, GRAD_RTOL, TensorFunction, example_check, in_case, standard_checks
 from .generators import edge_image, make_rng, normal, spatial_cases
 from .judges import close_enough, expect_tensor, judge_cases, judge_close, judge_equal, judge_info, shape_text
 
@@ -80,7 +80,7 @@ def _judge_conv2d_parameters(got, want, seed):
         judge_equal(got["parameters"], want["parameters"], what="Conv2D((2, 3)).named_parameters() as [name, shape]")
     except Mismatch as exc:
         names = {name for name, _ in got["parameters"]}
-        raise exc.naming(*(["tensor_not_parameter"] if names < {name for name, _ in want["parameters"]} else []))
+        raise exc.naming(*(["tensor_not_parameter"] if names < {name for name, _ in want["parameters"]} else [])) from None
 
 
 def _conv2d_forward(module, case, *, dtype=torch.float32, upstream_seed=None):
@@ -114,7 +114,7 @@ def _judge_conv2d_forward(got, want, seed):
         judge_cases(got, oracle, labels, what="Conv2D(...)(X) (checked against torch)", rtol=1e-4, atol=1e-5)
     except Mismatch as exc:
         flipped = all(close_enough(g, conv2d_oracle(X, K.flip(0, 1)) + b) for g, (_, K, b, X) in zip(got, cases))
-        raise exc.naming(*(["flipped_kernel"] if flipped else []))
+        raise exc.naming(*(["flipped_kernel"] if flipped else [])) from None
 
 
 def _probe_conv2d_gradient(module, seed):

@@ -2,16 +2,25 @@
 TensorFunction spec: one set of generators and judges serves every such kata."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import torch
 
 from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_info
 from .generators import make_rng, normal, with_dtype_device
-from .judges import (close_enough, is_tensor, judge_cases, judge_close, judge_info, judge_raised, judge_result,
-                     shape_text)
+from .judges import (
+    close_enough,
+    is_tensor,
+    judge_cases,
+    judge_close,
+    judge_info,
+    judge_raised,
+    judge_result,
+    shape_text,
+)
 from .tracing import forbidden_calls, torch_calls
 
 Args = tuple

@@ -1,11 +1,13 @@
 """Judges shared by the katas: compare probe data with the reference's, explain differences."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
 from grader.core.diagnosis import match_text
+
 from .base import Mismatch
 
 #: Tensors up to this many elements, in at most this many rows, are printed in full, side by side.

@@ -8,16 +8,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from types import ModuleType
+
 import torch
 from torch import nn
 
 from grader.core.diagnosis import for_kata
+
 from .base import Check, Mismatch, outcome, tensor_info
 from .functions import in_case
 from .generators import make_rng, normal
 from .judges import is_tensor, judge_close, judge_info, shape_text
-from .structure import (block_layout, called_layers, deterministic_init, parameter_count, parameter_layers,
-                        set_dropout_eval)
+from .structure import (
+    block_layout,
+    called_layers,
+    deterministic_init,
+    parameter_count,
+    parameter_layers,
+    set_dropout_eval,
+)
 
 
 @dataclass(frozen=True)

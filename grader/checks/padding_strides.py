@@ -195,7 +195,8 @@ SAME_PADDING_CHECKS = [
     raises_check("same_padding", "even_kernels", [
         (f"same_padding({kernel!r}) (an even kernel has no symmetric 'same' padding)",
          lambda module, kernel=kernel: module.same_padding(kernel)) for kernel in EVEN_KERNELS],
-        valid=("same_padding(3)", lambda module: module.same_padding(3)), mistake="even_kernel_accepted", exceptions=(ValueError, TypeError)),
+        valid=("same_padding(3)", lambda module: module.same_padding(3)), mistake="even_kernel_accepted",
+        exceptions=(ValueError, TypeError)),
 ]
 
 CHECKS = [*OUTPUT_SHAPE_CHECKS, *COMP_CHECKS, *SAME_PADDING_CHECKS]

@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 import zlib
 from collections import Counter
-from typing import Iterable
+from collections.abc import Iterable
 
 import torch
 from torch import nn
+
 
 def _size(value):
     """3 for (3, 3), (3, 5) stays a pair."""

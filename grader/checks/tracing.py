@@ -1,7 +1,8 @@
 """Which torch functions a piece of learner code calls, for the katas' rules."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from torch.overrides import TorchFunctionMode, resolve_name
 

@@ -6,16 +6,17 @@ copy gets in memorising one small batch. Judges compare with the reference's run
 with a margin."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from grader.checks.digits import DIGITS_TRAIN, digits_8x8
+
 from .base import Check, Mismatch
 from .functions import in_case
 from .generators import make_rng

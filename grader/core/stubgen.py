@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from grader.core.backups import backup
+
 from .manifest import Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, SOLUTIONS_DIR
 

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader.checks import checks_of_kata
+from grader.checks.runner import KataResult, Runner, Status
 from grader.core.diagnosis import known
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
-from grader.checks.runner import KataResult, Runner, Status
 from grader.dev.catalogue import Mistake, load_mistakes
 
 

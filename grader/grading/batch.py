@@ -14,9 +14,9 @@ import queue
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 from grader.checks import checks_of_kata
 from grader.checks.runner import CheckResult, KataResult, ReferenceJudge, Status

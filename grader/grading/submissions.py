@@ -32,7 +32,7 @@ class Submission:
     source: Path
 
     @classmethod
-    def at(cls, path: str | Path) -> "Submission":
+    def at(cls, path: str | Path) -> Submission:
         source = Path(path).expanduser().resolve()
         if not source.exists():
             raise SubmissionError(f"{path}: no such folder or zip file")

@@ -14,6 +14,7 @@ from grader.sandbox import confine
 from grader.sandbox.client import scrubbed_environment
 from grader.sandbox.protocol import send_frame
 
+
 def _describe_exception(exc: BaseException) -> str:
     if isinstance(exc, SystemExit):
         return f"your code called sys.exit({exc.code!r}) (or raised SystemExit) during the check"
@@ -29,8 +30,8 @@ def _outside_project(path: Path) -> bool:
 def run_child(request: dict, workdir: Path, fd: int) -> None:
     """In the forked child: confine, then probe and report. Never returns."""
     from grader.checks import all_checks
-    from grader.core.implementation import Implementation
     from grader.checks.probing import probe
+    from grader.core.implementation import Implementation
 
     os.setsid()
     confine.keep_priority_in_new_session()

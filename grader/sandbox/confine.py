@@ -270,7 +270,7 @@ class MemoryCgroup:
         self.path = path
 
     @classmethod
-    def create(cls, name: str, memory_bytes: int) -> "MemoryCgroup | None":
+    def create(cls, name: str, memory_bytes: int) -> MemoryCgroup | None:
         if os.geteuid() != 0:
             return None
         unified = (CGROUP_ROOT / "cgroup.controllers").exists()

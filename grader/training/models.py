@@ -2,15 +2,14 @@
 training settings for Fashion-MNIST (input size, learning rate, epochs, batch size)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
-from typing import Callable
 
 from torch import nn
 
 from grader.checks.networks import lenet
 from grader.core.implementation import Implementation
-
 
 #: VGG-11 with a quarter of the channels, as d2l trains it.
 SMALL_VGG_ARCH = ((1, 16), (1, 32), (2, 64), (2, 128), (2, 128))

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from grader.checks.digits import DIGITS_TRAIN, digits_8x8
-from torch.utils.data import DataLoader, TensorDataset
 
 DATASETS = ("fashion-mnist", "digits", "synthetic")
 

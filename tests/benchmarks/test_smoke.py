@@ -6,8 +6,20 @@ seconds), or on CUDA."""
 import pytest
 
 from .ratios import corr2d_times, kernel_table, markdown_table
-from .workloads import (CHANNEL_KATAS, CHANNEL_VARIANTS, KERNELS, NETWORK_VARIANTS, NETWORKS, channel_call,
-                        corr2d_call, corr2d_function, corr2d_params, device_params, network_call, time_call)
+from .workloads import (
+    CHANNEL_KATAS,
+    CHANNEL_VARIANTS,
+    KERNELS,
+    NETWORK_VARIANTS,
+    NETWORKS,
+    channel_call,
+    corr2d_call,
+    corr2d_function,
+    corr2d_params,
+    device_params,
+    network_call,
+    time_call,
+)
 
 TINY = 9
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import importlib
 import platform
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Callable
 
 import pytest
 import torch

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from grader.grading.batch import GradeOptions, grade_batch
-from grader.sandbox.confine import Limits
 from grader.core.manifest import load_manifest
 from grader.dev.catalogue import load_mistakes
 from grader.dev.examples import CLASS_DIR, load_students, out_of_sync
+from grader.grading.batch import GradeOptions, grade_batch
+from grader.sandbox.confine import Limits
 
 #: Cheap katas (no convergence checks) that still cover every student's situation.
 KATAS = ["corr2d", "conv2d_module", "pool2d", "vgg_block", "batch_norm", "residual"]

@@ -11,15 +11,15 @@ import statistics
 import matplotlib.image
 import pytest
 
-from grader.core.scoring import Status
-from grader.grading.records import CheckRecord, KataRecord, SubmissionRecord
-from grader.bench.sweep import BenchOptions, analyse, bench_batch, class_summary, parse_sides
 from grader.bench.probes import CONTENDERS, SweepSettings
 from grader.bench.report import duration, ratio, write_report
+from grader.bench.sweep import BenchOptions, analyse, bench_batch, class_summary, parse_sides
+from grader.bench.timing import growth_exponent, interleaved, sweep
 from grader.cli import main
 from grader.core.manifest import load_manifest
 from grader.core.paths import SOLUTIONS_DIR
-from grader.bench.timing import growth_exponent, interleaved, sweep
+from grader.core.scoring import Status
+from grader.grading.records import CheckRecord, KataRecord, SubmissionRecord
 
 SIDES = (8, 16, 32)
 ROUNDS = 3

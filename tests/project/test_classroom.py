@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from grader.integrations.classroom import github_output, runner_result
 from grader.core.paths import REPO_ROOT
 from grader.dev.examples import CLASS_DIR
+from grader.integrations.classroom import github_output, runner_result
 
 WORKFLOW = REPO_ROOT / "classroom" / "convkata.yml"
 

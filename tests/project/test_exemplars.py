@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 
 from grader.checks import checks_of_kata
+from grader.checks.runner import Runner, Status
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
-from grader.checks.runner import Runner, Status
 
 EXEMPLARS = Path(__file__).resolve().parents[1] / "exemplars"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from grader.core import stubgen
+from grader.dev.examples import CLASS_DIR
 from grader.integrations import gradescope
 from tests.project.test_batch import validate_gradescope
-from grader.dev.examples import CLASS_DIR
 
 KATAS = "corr2d,pool2d"  # cheap katas that bob, the partial submission, gets right
 BOB = CLASS_DIR / "bob"

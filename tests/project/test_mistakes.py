@@ -3,9 +3,9 @@ fails only the convergence checks), a failure message names it, and the katas of
 that don't build on the mistaken one stay green."""
 import pytest
 
+from grader.checks.runner import Status
 from grader.core.diagnosis import known_mistakes
 from grader.core.manifest import load_manifest
-from grader.checks.runner import Status
 from grader.dev.catalogue import load_mistakes
 from grader.dev.mutation import judge_mistake, main
 

@@ -8,9 +8,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from grader.grading.batch import GradeOptions
 from grader.cli import main as kata
 from grader.core.manifest import load_manifest
+from grader.grading.batch import GradeOptions
 from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
 from grader.integrations.nbgrader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
 from tests.nbgrader_course import ASSIGNMENT, STUDENTS, nbgrader_api
@@ -105,7 +105,7 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
     kernel_outputs = {student: nbformat.read(course / "autograded" / student / ASSIGNMENT / "conv_layer.ipynb",
                                              as_version=4) for student in STUDENTS}
     records = grade_course(NbgraderCourse(course, ASSIGNMENT), GradeOptions(out=tmp_path / "out"), server=sandbox)
-    assert {r["student"]: {k["id"]: k["score"] for k in r["katas"]} for r in records} == EXPECTED
+    assert {r.student: {k.id: k.score for k in r.katas} for r in records} == EXPECTED
     assert gradebook_scores(f"sqlite:///{course / 'gradebook.db'}") == EXPECTED
     for student in STUDENTS:  # each test cell shows what the checks printed in nbgrader's kernel
         ours = nbformat.read(course / "autograded" / student / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
@@ -117,8 +117,8 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
             assert ours.cells[index].outputs[1].data == theirs[1].data
     corr2d_feedback = kernel_outputs["seed_mistake"].cells[tests[0]].outputs[0].text
     assert "known mistake" in corr2d_feedback and "rerun with check_kata(…, seed=" in corr2d_feedback
-    mistake = next(r for r in records if r["student"] == "seed_mistake")
-    assert {m for k in mistake["katas"] for c in k["checks"] for m in c["mistakes"]} == {"output_ignores_dtype"}
+    mistake = next(r for r in records if r.student == "seed_mistake")
+    assert {m for k in mistake.katas for c in k.checks for m in c.mistakes} == {"output_ignores_dtype"}
     assert nbgrader_api(course).generate_feedback(ASSIGNMENT)["success"]
     feedback = (course / "feedback" / "seed_mistake" / ASSIGNMENT / "conv_layer.html").read_text()
     assert "corr2d — 2-D cross-correlation: 3.3333/4 points" in feedback

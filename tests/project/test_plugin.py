@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from grader.core import stubgen
 from grader.checks import checks_of_module
+from grader.core import stubgen
 from grader.core.paths import SOLUTIONS_DIR
 
 

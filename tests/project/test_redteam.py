@@ -21,14 +21,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from grader.grading.batch import GradeOptions, grade_batch
 from grader.checks import checks_of_kata
 from grader.checks.base import FIXED_INPUT_KINDS
-from grader.sandbox.confine import Limits
 from grader.core.manifest import load_manifest
 from grader.core.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
+from grader.grading.batch import GradeOptions, grade_batch
 from grader.grading.formats import class_csv, gradescope_results
 from grader.sandbox.client import SANDBOX_UID
+from grader.sandbox.confine import Limits
 from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build
 
 LIMITS = Limits(wall_seconds=3, memory_bytes=1 << 30)
@@ -96,7 +96,7 @@ class Listeners:
                     connection.close()
                 else:
                     self.received.append((name, sock.recv(256)))
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

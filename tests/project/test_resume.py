@@ -8,8 +8,8 @@ import subprocess
 import sys
 import time
 
-from grader.grading.batch import GradeOptions, Progress, grade_batch
 from grader.dev.examples import CLASS_DIR
+from grader.grading.batch import GradeOptions, Progress, grade_batch
 
 KATAS = "corr2d,pool2d"
 STUDENTS = [f"student{n}" for n in range(4)]

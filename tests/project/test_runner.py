@@ -3,8 +3,8 @@ import pytest
 import torch
 
 from grader.checks.base import NotPlainData, plain
-from grader.core.manifest import load_manifest
 from grader.checks.runner import Runner, Status
+from grader.core.manifest import load_manifest
 
 MANIFEST = load_manifest()
 

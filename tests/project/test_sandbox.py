@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from grader.checks import checks_of_kata
-from grader.sandbox.confine import Limits, MemoryCgroup, keep_priority_in_new_session
 from grader.core.paths import EXERCISES_DIR
 from grader.sandbox.client import remove_stale_folders
+from grader.sandbox.confine import Limits, MemoryCgroup, keep_priority_in_new_session
 
 HOG = '''
 

@@ -3,11 +3,11 @@ import ast
 
 import pytest
 
+from grader.checks.runner import Runner, Status
 from grader.core import stubgen
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
 from grader.core.paths import EXERCISES_DIR, SOLUTIONS_DIR
-from grader.checks.runner import Runner, Status
 
 
 def test_exercises_are_in_sync_with_their_generation():

@@ -4,8 +4,8 @@ import zipfile
 
 import pytest
 
-from grader.grading.submissions import MAX_BYTES, Submission, SubmissionError, find_submissions, stage
 from grader.dev.examples import CLASS_DIR
+from grader.grading.submissions import MAX_BYTES, Submission, SubmissionError, find_submissions, stage
 
 
 def zip_of(folder, target, prefix=""):

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from grader.core import stubgen
 from grader.cli import main
+from grader.core import stubgen
 
 
 def train(capsys, *args):

@@ -85,10 +85,10 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
     with _stderr_silenced():
         import torch
 
+        from grader.checks.runner import Runner
         from grader.core.manifest import load_manifest
         from grader.grading.formats import kata_feedback
         from grader.grading.records import KataRecord
-        from grader.checks.runner import Runner
 
         try:
             kata = load_manifest().get(kata_id)

@@ -27,14 +27,15 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config import Config, PyFileConfigLoader
 
-from grader.grading.batch import GradeOptions, Progress, grade_batch
 from grader.core.manifest import load_manifest
-from .checks import RERUN_IN_NOTEBOOK
-from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
+from grader.grading.batch import GradeOptions, Progress, grade_batch
 from grader.grading.formats import kata_feedback
 from grader.grading.gradebook import schema_version_in_process
 from grader.grading.records import KataRecord, SubmissionRecord
 from grader.sandbox.client import ForkServer
+
+from .checks import RERUN_IN_NOTEBOOK
+from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
 
 
 class RecordedVerdicts(NbGraderPreprocessor):
