@@ -39,3 +39,4 @@ def test_lookups_and_the_applicable_checks():
 def test_anything_else_is_a_record_error(text):
     with pytest.raises(RecordError):
         SubmissionRecord.from_json(text)
+
