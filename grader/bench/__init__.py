@@ -1,0 +1,1 @@
+"""``kata bench``: timing the corr2d family of katas in the sandbox, and the instructor's report."""

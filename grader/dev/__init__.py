@@ -1,0 +1,1 @@
+"""Developer tools (``kata dev``): the sample class, the mistakes catalogue and the mutation score."""

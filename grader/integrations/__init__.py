@@ -1,0 +1,1 @@
+"""Course platforms: nbgrader (notebooks, their test cells, kata grade --nbgrader), Gradescope, GitHub Classroom."""
