@@ -8,7 +8,6 @@ from grader.cli.common import Output, UsageProblem, add_command, grading_progres
 from grader.core.manifest import kata_ids, load_manifest
 from grader.grading.submissions import SubmissionError, find_submissions
 from grader.sandbox.client import ForkServer
-from grader.sandbox.confine import Limits
 
 # grader.bench imports torch (the sweeps) and matplotlib (the report): imported when the command
 # runs, never at `kata --help` time.
@@ -47,7 +46,7 @@ def bench_options(args):
         return BenchOptions(out=Path(args.out), sides=parse_sides(args.sizes) if args.sizes else DEFAULT_SIDES,
                             rounds=args.rounds, katas=katas,
                             grades=Path(args.grades) if args.grades else None, jobs=args.jobs,
-                            limits=Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20),
+                            limits=options.limits(args),
                             call_seconds=args.call_seconds, seed=args.seed)
     except (SubmissionError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None

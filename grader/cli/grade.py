@@ -64,7 +64,7 @@ def _nbgrader_conflicts(args) -> list[str]:
 
 def plan(args) -> Plan:
     """The plan of a run; UsageProblem for bad input, before anything starts."""
-    limits = Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
+    limits = options.limits(args)
     katas = kata_ids(args.katas)
     if args.nbgrader:
         conflicts = _nbgrader_conflicts(args)

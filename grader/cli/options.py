@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 import os
 
+from grader.sandbox.confine import Limits
+
 DEFAULT_JOBS = os.cpu_count() or 1
 
 
@@ -45,3 +47,8 @@ def sandbox(timeout_help: str = "wall-clock limit per kata (default: 60)") -> ar
     parent.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS", help=timeout_help)
     parent.add_argument("--memory", type=int, default=4096, metavar="MB", help="memory limit per kata (default 4096)")
     return parent
+
+
+def limits(args) -> Limits:
+    """A kata's limits, from the sandbox options (``sandbox()``) of ``args``."""
+    return Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)

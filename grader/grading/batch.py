@@ -62,8 +62,12 @@ class KataRunJudge:
 
     def __init__(self, seed: int, rerun: str = "--seed={seed}"):
         self.judge = ReferenceJudge(seed, rerun=rerun)
-        self.seed = seed
         self.lock = threading.Lock()
+
+    @property
+    def seed(self) -> int:
+        """The run's seed (the reference judge's)."""
+        return self.judge.seed
 
     def kata_result(self, kata: Kata, run: KataRun | None, *, time_allowed: str = "",
                     blocked: str | None = None) -> KataResult:
