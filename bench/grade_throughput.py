@@ -89,7 +89,7 @@ def run_nbgrader(course: Path, env: dict[str, str], *args: str) -> float:
 
 def write_course(course: Path, env: dict[str, str], n: int, kata: Kata, seed: int) -> list[str]:
     """Build and release the course, hand in N notebooks; the student ids."""
-    [notebook] = build_course(course, ASSIGNMENT, [kata.id], seed=seed)
+    [notebook] = build_course(course, ASSIGNMENT, [kata.id])
     run_nbgrader(course, env, "generate_assignment", ASSIGNMENT)
     reference = reference_answers(nbformat.read(notebook, as_version=4))
     zeroed = {grade_id: zero_returns(text, kata.symbols) for grade_id, text in reference.items()}

@@ -6,9 +6,10 @@
 ``nbgrader generate_assignment`` releases it, three students submit — the reference's solution
 cells (its corr2d also writing to stderr every call, as a torch warning would: NOISE), the untouched
 release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
-grades them in its kernel. nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py
-runs this in the background (tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3``
-kernel that is this Python.
+grades them in its kernel, each on the seed its hidden line derives from the course's grading
+secret. nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py runs this in the
+background (tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is
+this Python.
 """
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ class BenchOptions:
                              "`kata grade` run, or leave --grades out to grade here")
 
     def sweep(self) -> SweepSettings:
-        return SweepSettings(self.sides, self.rounds, BUDGET_SHARE * self.limits.wall_seconds, self.call_seconds)
+        return SweepSettings(self.sides, self.rounds, BUDGET_SHARE * self.limits.cpu_seconds, self.call_seconds)
 
 
 def benchmarked_katas(katas: list[Kata]) -> list[tuple[Kata, Benchmarked]]:
@@ -143,7 +143,7 @@ def _not_benchmarked(reason: str) -> dict:
 def _timing_result(run: KataRun, benchmarked: Benchmarked, settings: SweepSettings, limits: Limits) -> dict:
     probed = run.probed().get(benchmarked.probe_id)
     if not isinstance(probed, dict):
-        allowed = f"the sweep's {limits.wall_seconds:g} s"
+        allowed = f"the sweep's {limits.cpu_seconds:g} s"
         return _not_benchmarked(f"the sweep did not finish: {KataRunJudge.ending(run, allowed)}")
     if probed.get("outcome") != "data":
         return _not_benchmarked(f"the sweep failed: {str(probed.get('message'))[:500]}")
@@ -257,7 +257,7 @@ def bench_batch(paths: list[str | Path], options: BenchOptions, server: ForkServ
 def _settings(options: BenchOptions, chosen: list[tuple[Kata, Benchmarked]], seconds: float) -> dict:
     return {"sides": list(options.sides), "rounds": options.rounds, "kernel": KERNEL,
             "contenders": list(CONTENDERS), "budget_seconds": options.sweep().budget_seconds,
-            "call_seconds": options.call_seconds, "kata_seconds": options.limits.wall_seconds,
+            "call_seconds": options.call_seconds, "kata_seconds": options.limits.cpu_seconds,
             "katas": [{"id": kata.id, "title": kata.title, "function": b.function.function, "inputs": b.inputs_text()}
                       for kata, b in chosen],
             "graded_in": str(options.grades or Path(options.out) / "grades"),

@@ -19,10 +19,18 @@ import torch
 KINDS = (
     "example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "training", "gpu")
 
-#: Kinds whose inputs are fixed (the book's printed examples, the architecture, the arguments that
-#: must be refused): a hard-coded answer could pass them, so they earn points only beside a
-#: passing check on seeded inputs.
-FIXED_INPUT_KINDS = ("example", "structure", "errors")
+#: Kinds whose inputs come from the check's secret seed and whose data the judge compares with the
+#: reference's on those inputs: no constant can pass them. Each earns points on its own.
+SEEDED_KINDS = ("shape", "numeric", "gradient", "dtype_device", "gpu")
+#: Seeded kinds whose data are values computed from the inputs (not only their shape or dtype):
+#: passing one is solving the kata, on inputs nobody knew in advance.
+VALUE_KINDS = ("numeric", "gradient", "gpu")
+#: Kinds a submission could pass without computing the kata's answer: fixed inputs (the book's
+#: printed examples, the architecture, the arguments that must be refused) or data judged against
+#: thresholds, not the reference's (how the code computes, whether it trains). The submission's
+#: code runs in the process that records them, so it could forge them; they earn points only in a
+#: kata where a check of VALUE_KINDS passes too.
+CREDITED_BESIDE_KINDS = ("example", "structure", "errors", "rules", "training")
 
 Probe = Callable[[ModuleType, int], Any]
 Judge = Callable[[Any, Any, int], None]
@@ -64,6 +72,12 @@ class Check:
     @property
     def id(self) -> str:
         return f"{self.kata}::{self.name}"
+
+    @property
+    def trains(self) -> bool:
+        """Whether the check is a convergence run (``training``, or its CUDA twin): the costliest
+        reference data, computed once per run."""
+        return self.kind == "training" or self.name.startswith("trains")
 
     @property
     def runnable(self) -> bool:

@@ -10,7 +10,7 @@ from grader.checks.networks import lenet
 
 from .base import Mismatch, diagnosed, info_of, kata_checks, meta_info, outcome, tensor_info
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
-from .generators import make_rng, normal, with_dtype_device
+from .generators import make_rng, normal, randint, with_dtype_device
 from .judges import close_enough, judge_cases, judge_close, judge_info, shape_text
 from .training import TRAIN_SIZE, TrainingRun, digits, judge_training
 
@@ -29,17 +29,33 @@ SCALES = [(2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (0.004, 1e
 SHAPES = SHAPES + [(6, 3), (5, 2, 3, 4)]
 
 
+def _bn_case(rng, shape, x_scale: float = 2.0, var_scale: float = 0.5) -> tuple:
+    s = stat_shape(shape)
+    X = x_scale * (1.5 + normal(rng, *shape))
+    gamma, beta = 1.0 + normal(rng, *s).abs(), normal(rng, *s)
+    moving_mean, moving_var = x_scale * (1.5 + normal(rng, *s)), var_scale * (1.0 + normal(rng, *s).abs())
+    return X, gamma, beta, moving_mean, moving_var
+
+
 def bn_cases(seed: int) -> list[tuple]:
     """(X, gamma, beta, moving_mean, moving_var), X away from zero mean and unit variance."""
     rng = make_rng(seed, "batch_norm")
-    cases = []
-    for shape, (x_scale, var_scale) in zip(SHAPES, SCALES):
-        s = stat_shape(shape)
-        X = x_scale * (1.5 + normal(rng, *shape))
-        gamma, beta = 1.0 + normal(rng, *s).abs(), normal(rng, *s)
-        moving_mean, moving_var = x_scale * (1.5 + normal(rng, *s)), var_scale * (1.0 + normal(rng, *s).abs())
-        cases.append((X, gamma, beta, moving_mean, moving_var))
-    return cases
+    return [_bn_case(rng, shape, *scales) for shape, scales in zip(SHAPES, SCALES)]
+
+
+def seeded_shapes(seed: int, stream: str) -> list[tuple[int, ...]]:
+    """A fully connected (n, c) and a convolutional (n, c, h, w) input shape drawn from the seed,
+    n >= 2 (a batch's statistics need two examples)."""
+    rng = make_rng(seed, stream)
+    n, c = randint(rng, 2, 8), randint(rng, 1, 6)
+    return [(n, c), (randint(rng, 2, 6), randint(rng, 1, 6), randint(rng, 1, 6), randint(rng, 1, 6))]
+
+
+def dtype_cases(seed: int) -> list[tuple]:
+    """batch_norm's arguments on seeded shapes, for the dtype and device check: its data are
+    shapes, so the shapes must come from the seed for that data not to be a constant."""
+    rng = make_rng(seed, "batch_norm dtype")
+    return [_bn_case(rng, shape) for shape in seeded_shapes(seed, "batch_norm dtype shapes")]
 
 
 def _label(case) -> str:
@@ -172,7 +188,7 @@ def _probe_bn_dtype_device(module, seed):
     for name, variant, info in (("float64", dict(dtype=torch.float64), info_of),
                                 ("meta", dict(device="meta"), meta_info)):
         for training in (True, False):
-            for case in bn_cases(seed)[:2]:
+            for case in dtype_cases(seed):
                 moved = with_dtype_device(case, **variant)
                 results.setdefault(name, []).append(in_case(
                     f"batch_norm on {_label(case)} with {name} inputs",
@@ -281,17 +297,22 @@ def _compare_layer_run(got, want, seed):
 
 
 def _probe_layer_dtype(module, seed):
-    features, dims, shape = LAYER_CASES[0]
-    layer = module.BatchNorm(features, dims).to(torch.float64)
-    x = _layer_batches(seed, shape)[0].to(torch.float64)
-    training = tensor_info(layer(x))
-    with torch.no_grad():
-        return [training, tensor_info(layer(x))]
+    """BatchNorm(c, dims).double() on float64 inputs of seeded shapes, one per number of dimensions."""
+    results = []
+    for shape in seeded_shapes(seed, "layer dtype shapes"):
+        layer = module.BatchNorm(shape[1], len(shape)).to(torch.float64)
+        x = _layer_batches(seed, shape)[0].to(torch.float64)
+        training = tensor_info(layer(x))
+        with torch.no_grad():
+            results += [training, tensor_info(layer(x))]
+    return results
 
 
 def _judge_layer_dtype(got, want, seed):
-    for mode, g, w in zip(("training", "inference"), got, want):
-        judge_info(g, w, what=f"BatchNorm(...).double() in {mode} on a float64 input")
+    runs = [(shape, mode) for shape in seeded_shapes(seed, "layer dtype shapes") for mode in ("training", "inference")]
+    for (shape, mode), g, w in zip(runs, got, want):
+        judge_info(g, w, what=f"BatchNorm({shape[1]}, {len(shape)}).double() in {mode} on a float64 input "
+                              f"{shape_text(shape)}")
 
 
 check = kata_checks("batch_norm_module")

@@ -28,14 +28,21 @@ def small_ints(rng: torch.Generator, *shape: int, dtype: torch.dtype = torch.flo
     return torch.randint(-4, 5, shape, generator=rng).to(dtype)
 
 
+def _kernel_within(rng: torch.Generator, h: int, w: int) -> tuple[int, int, int, int]:
+    return h, w, randint(rng, 1, h), randint(rng, 1, w)
+
+
 def image_and_kernel_sizes(seed: int, count: int, *, max_size: int = 12) -> list[tuple[int, int, int, int]]:
-    """``count`` (h, w, kh, kw) with 1 <= kh <= h, 1 <= kw <= w, led by the edge cases: a 1×1
-    kernel, a kernel as large as the input, a single row and a single column, a non-square input."""
+    """``count`` (h, w, kh, kw) with 1 <= kh <= h, 1 <= kw <= w: first one drawn from the seed (at
+    least 2×2), then the edge cases — a 1×1 kernel, a kernel as large as the input, a single row and
+    a single column, a non-square input — then more drawn from the seed. The drawn one leads so that
+    a check that takes only the first few cases (dtype and device, gradients) still sees sizes
+    nobody knew in advance: its data, even shapes alone, cannot be a constant."""
     rng = make_rng(seed, "sizes")
-    sizes = [(5, 7, 1, 1), (4, 6, 4, 6), (1, 9, 1, 3), (9, 1, 3, 1), (6, 11, 3, 2)]
+    sizes = [_kernel_within(rng, randint(rng, 2, max_size), randint(rng, 2, max_size)),
+             (5, 7, 1, 1), (4, 6, 4, 6), (1, 9, 1, 3), (9, 1, 3, 1), (6, 11, 3, 2)]
     while len(sizes) < count:
-        h, w = randint(rng, 1, max_size), randint(rng, 1, max_size)
-        sizes.append((h, w, randint(rng, 1, h), randint(rng, 1, w)))
+        sizes.append(_kernel_within(rng, randint(rng, 1, max_size), randint(rng, 1, max_size)))
     return sizes[:count]
 
 
@@ -84,6 +91,32 @@ def edge_image(height: int = 6, width: int = 8, dark_columns: slice = slice(2, 6
     X = torch.ones((height, width))
     X[:, dark_columns] = 0
     return X
+
+
+def seeded_edge_image(rng: torch.Generator, *, max_height: int = 8, max_width: int = 10) -> torch.Tensor:
+    """An edge_image of seeded size (at least 4×6) whose band of zero columns starts and ends at
+    seeded places inside it, bright columns on both sides: both vertical edges are there."""
+    height, width = randint(rng, 4, max_height), randint(rng, 6, max_width)
+    start = randint(rng, 1, width - 2)
+    return edge_image(height, width, slice(start, randint(rng, start + 1, width - 1)))
+
+
+def odd_kernel_sizes(seed: int, count: int, *, max_size: int = 15) -> list:
+    """``count`` odd kernel sizes in [1, max_size], as ints and (kh, kw) pairs: led by 1, then a
+    drawn int, then a drawn pair of two different sizes, then a seeded mix."""
+    rng = make_rng(seed, "odd kernels")
+
+    def odd() -> int:
+        return 2 * randint(rng, 0, (max_size - 1) // 2) + 1
+
+    sizes: list = [1, odd()]
+    kh, kw = odd(), odd()
+    while kw == kh:
+        kw = odd()
+    sizes.append((kh, kw))
+    while len(sizes) < count:
+        sizes.append(odd() if randint(rng, 0, 1) else (odd(), odd()))
+    return sizes[:count]
 
 
 def with_dtype_device(args: tuple, *, dtype: torch.dtype | None = None, device: str | None = None) -> tuple:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 
 import torch
@@ -16,7 +16,7 @@ from grader.core.diagnosis import for_kata
 
 from .base import Check, Mismatch, outcome, tensor_info
 from .functions import in_case
-from .generators import make_rng, normal
+from .generators import make_rng, normal, randint
 from .judges import is_tensor, judge_close, judge_info, shape_text
 from .structure import (
     block_layout,
@@ -304,10 +304,17 @@ def gradient_check(spec: NetworkKata) -> Check:
     return Check(spec.kata, "gradient", "gradient", probe, judge)
 
 
+def dtype_case(spec: NetworkKata, seed: int) -> NetworkCase:
+    """The first numeric case with a batch size drawn from the seed (2 to 16: batch norm's statistics
+    need two examples): the check's data are a shape and a dtype, which must not be a constant."""
+    case = spec.numeric_cases[0]
+    return replace(case, input_shape=(randint(make_rng(seed, "batch size"), 2, 16), *case.input_shape[1:]))
+
+
 def dtype_check(spec: NetworkKata) -> Check:
     """``.double()`` then a float64 input gives a float64 output."""
     def probe(module, seed):
-        case = spec.numeric_cases[0]
+        case = dtype_case(spec, seed)
 
         def run():
             net, _ = spec.build(module, case)
@@ -315,7 +322,7 @@ def dtype_check(spec: NetworkKata) -> Check:
         return in_case(case.label(spec.symbol) + " in float64", run)
 
     def judge(got, want, seed):
-        judge_info(got, want, what=f"{spec.numeric_cases[0].label(spec.symbol)} after .double()")
+        judge_info(got, want, what=f"{dtype_case(spec, seed).label(spec.symbol)} after .double()")
     return Check(spec.kata, "dtype", "dtype_device", probe, judge)
 
 

@@ -7,7 +7,7 @@ from torch import nn
 
 from .base import Mismatch, kata_checks, outcome
 from .functions import in_case, raises_check
-from .generators import make_rng, normal, randint
+from .generators import make_rng, normal, odd_kernel_sizes, randint
 from .judges import close_enough, judge_cases, shape_text
 
 #: The seed's printed shapes: (input, kernel, padding, stride) → output, for an 8×8 input.
@@ -106,7 +106,7 @@ def _seed_shape_judge(got, want, seed):
 check = kata_checks("conv_output_shape")
 OUTPUT_SHAPE_CHECKS = [
     check("seed_example", "example", _seed_shape_probe, _seed_shape_judge),
-    check("shape_sweep", "shape", _probe_output_shapes, _judge_output_shapes),
+    check("shape_sweep", "numeric", _probe_output_shapes, _judge_output_shapes),
 ]
 
 
@@ -161,7 +161,6 @@ def _judge_comp_conv2d(got, want, seed):
 check = kata_checks("comp_conv2d")
 COMP_CHECKS = [check("layer_outputs", "numeric", _probe_comp_conv2d, _judge_comp_conv2d)]
 
-ODD_KERNELS = [1, 3, 5, 7, 11, (3, 5), (1, 7), (9, 3)]
 EVEN_KERNELS = [2, 4, (2, 3), (3, 4)]
 
 
@@ -173,13 +172,18 @@ def _as_padding(value):
     return shape if isinstance(shape, list) and list(value) == shape else repr(value)
 
 
+def odd_kernels(seed: int) -> list:
+    """The seeded odd kernel sizes, ints and pairs, that same_padding must pad."""
+    return odd_kernel_sizes(seed, 8)
+
+
 def _probe_same_padding(module, seed):
-    return [in_case(f"same_padding({k!r})", lambda k=k: _as_padding(module.same_padding(k))) for k in ODD_KERNELS]
+    return [in_case(f"same_padding({k!r})", lambda k=k: _as_padding(module.same_padding(k))) for k in odd_kernels(seed)]
 
 
 def _judge_same_padding(got, want, seed):
     rng = make_rng(seed, "same sizes")
-    for kernel, g, w in zip(ODD_KERNELS, got, want):
+    for kernel, g, w in zip(odd_kernels(seed), got, want):
         if g != w:
             raise Mismatch(f"same_padding({kernel!r}): expected {w}, got {g} — at stride 1 the output is "
                            "n + 2p - k + 1 long, which equals n when p = (k - 1) / 2; "

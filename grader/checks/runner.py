@@ -12,13 +12,14 @@ from dataclasses import dataclass, field, replace
 import torch
 
 from grader.checks import checks_of_kata
-from grader.checks.base import FIXED_INPUT_KINDS, Check, Mismatch, plain
+from grader.checks.base import CREDITED_BESIDE_KINDS, VALUE_KINDS, Check, Mismatch, plain
 from grader.checks.probing import probe
 from grader.core.diagnosis import explain, for_kata, match_text
 from grader.core.implementation import CodeUnderTest, Implementation, load_implementation
-from grader.core.manifest import Kata, Manifest
+from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
+from grader.core.text import clip, clip_all
 
 
 @dataclass(frozen=True)
@@ -52,19 +53,45 @@ class KataResult:
             return Status.PENDING
         return Status.PASSED
 
+    def _passed_kinds(self) -> list[str]:
+        return [r.check.kind for r in self.results if r.status is Status.PASSED]
+
+    @property
+    def solved_on_seeded_values(self) -> bool:
+        """Whether a check of VALUE_KINDS passed: values computed on secret-seeded inputs."""
+        return any(kind in VALUE_KINDS for kind in self._passed_kinds())
+
     @property
     def uncredited(self) -> bool:
-        """Checks passed, but only on fixed inputs (see FIXED_INPUT_KINDS): they earn nothing yet."""
-        passed = [r.check.kind for r in self.results if r.status is Status.PASSED]
-        return bool(passed) and all(kind in FIXED_INPUT_KINDS for kind in passed)
+        """Checks of CREDITED_BESIDE_KINDS passed, but no check of VALUE_KINDS: they earn nothing yet."""
+        return not self.solved_on_seeded_values and any(k in CREDITED_BESIDE_KINDS for k in self._passed_kinds())
+
+    @property
+    def credited(self) -> int:
+        """The passed checks that earn points: all of them once a VALUE_KINDS check passes, else the
+        seeded ones only (what a right-shaped wrong answer computes honestly)."""
+        kinds = self._passed_kinds()
+        if self.solved_on_seeded_values:
+            return len(kinds)
+        return sum(kind not in CREDITED_BESIDE_KINDS for kind in kinds)
 
     @property
     def score(self) -> float:
-        """The kata's points, in proportion to the applicable checks passed — nothing when only
-        checks on fixed inputs pass, which a hard-coded answer could do."""
-        if not self.applicable or self.uncredited:
+        """The kata's points, in proportion to the applicable checks credited (see ``credited``):
+        forging what a submission could forge earns nothing without solving the kata."""
+        if not self.applicable:
             return 0.0
-        return self.kata.points * self.count(Status.PASSED) / self.applicable
+        return self.kata.points * self.credited / self.applicable
+
+
+#: What a verdict keeps of text the submission controls (its errors, the judges' account of its data,
+#: its warnings): with the explanations added, a check's record stays near 2 KB, a submission's under 256 KB.
+MAX_MESSAGE_BYTES, MAX_WARNINGS, MAX_WARNING_BYTES = 1000, 4, 150
+
+
+def _learners(message) -> str:
+    """A message built from the submission's data, bounded (see MAX_MESSAGE_BYTES)."""
+    return clip(message if isinstance(message, str) else "", MAX_MESSAGE_BYTES)
 
 
 class ReferenceFailure(RuntimeError):
@@ -79,6 +106,8 @@ class ReferenceJudge:
     reference's, on the inputs of one run's seed."""
 
     def __init__(self, seed: int, reference: Implementation | None = None, *, rerun: str = "--kata-seed={seed}"):
+        #: The run's seed. A batch judges each submission on a seed of its own (``verdict``'s
+        #: ``seed``) except for the convergence checks, whose costly reference runs are shared.
         self.seed = seed
         # The checks' tensors are small: a second intra-op thread only contends for the cores
         # (measured here: the reference's convergence checks 4-7x slower with 2 threads on 2 busy cores).
@@ -86,8 +115,14 @@ class ReferenceJudge:
         self.reference = reference or load_implementation(SOLUTIONS_DIR)
         self.rerun = rerun
 
-    def reproduce_hint(self) -> str:
-        return f"(seed {self.seed}: rerun with {self.rerun.format(seed=self.seed)} to reproduce)"
+    def reproduce_hint(self, seed: int | None = None) -> str:
+        seed = self.seed if seed is None else seed
+        return f"(seed {seed}: rerun with {self.rerun.format(seed=seed)} to reproduce)"
+
+    def inputs_seed(self, check: Check, seed: int | None = None) -> int:
+        """The seed of ``check``'s inputs: drawn from ``seed`` (a submission's; default the run's),
+        except for a convergence check, which trains on the run's (see Check.trains)."""
+        return check.seed_for(self.seed if seed is None or check.trains else seed)
 
     def reference_data(self, check: Check, module_name: str, seed: int):
         """The reference's probe data, computed once per process for a check and seed."""
@@ -101,40 +136,46 @@ class ReferenceJudge:
                 raise ReferenceFailure(f"the reference failed {check.id}: {exc!r}") from exc
         return _REFERENCE_DATA[key]
 
-    def verdict(self, check: Check, module_name: str, probed: dict) -> CheckResult:
-        """Judge what ``probe`` recorded (here, or in a sandboxed worker) against the reference's data."""
+    def verdict(self, check: Check, module_name: str, probed: dict, seed: int | None = None) -> CheckResult:
+        """Judge what ``probe`` recorded (here, or in a sandboxed worker) on ``seed``'s inputs (default:
+        the run's) against the reference's data. Whatever ``probed`` holds, this returns a verdict:
+        the submission wrote it."""
         outcome = probed.get("outcome")
+        message = _learners(probed.get("message"))
         if outcome == "pending":
-            return CheckResult(check, Status.PENDING, str(probed["message"]))
+            return CheckResult(check, Status.PENDING, message)
         if outcome == "import_error":
-            return CheckResult(check, Status.FAILED, str(probed["message"]))
+            return CheckResult(check, Status.FAILED, message)
+        if outcome == "not_own":
+            return self.failure(check, message, ("imported_answer",), seed)
         if outcome == "error":
-            error = str(probed["message"])
-            return self.failure(check, f"your code raised an exception:\n{error}", match_text(error))
+            return self.failure(check, f"your code raised an exception:\n{message}", match_text(message), seed)
         if outcome != "data":
-            return self.failure(check, str(probed.get("message") or "the check did not finish"), ())
-        seed = check.seed_for(self.seed)
-        want = self.reference_data(check, module_name, seed)
-        notes = tuple(str(w) for w in probed.get("warnings", ()))
+            return self.failure(check, message or "the check did not finish", (), seed)
+        inputs = self.inputs_seed(check, seed)
+        want = self.reference_data(check, module_name, inputs)
+        notes = clip_all(probed.get("warnings") or (), MAX_WARNINGS, MAX_WARNING_BYTES)
         try:
-            check.judge(plain(probed["data"]), want, seed)
+            check.judge(plain(probed["data"]), want, inputs)
         except Mismatch as exc:
-            return replace(self.failure(check, str(exc), exc.mistakes), warnings=notes)
+            return replace(self.failure(check, _learners(str(exc)), exc.mistakes, seed), warnings=notes)
         except Exception as exc:  # data a correct probe never produces (a forged or broken result)
-            return self.failure(check, f"your code's results could not be judged ({type(exc).__name__}: {exc})", ())
+            return self.failure(check, _learners(f"your code's results could not be judged ({type(exc).__name__}: {exc})"),
+                                (), seed)
         return CheckResult(check, Status.PASSED, warnings=notes)
 
-    def failure(self, check: Check, message: str, mistakes) -> CheckResult:
-        """A failed check: the message, the known mistakes of its kata it matches explained, the seed."""
+    def failure(self, check: Check, message: str, mistakes, seed: int | None = None) -> CheckResult:
+        """A failed check: the message, the known mistakes of its kata it matches explained, the
+        seed that reproduces it (``seed``, default the run's)."""
         mistakes = for_kata(check.kata, mistakes)
-        parts = [message, explain(mistakes), self.reproduce_hint()]
+        parts = [message, explain(mistakes), self.reproduce_hint(seed)]
         return CheckResult(check, Status.FAILED, "\n".join(p for p in parts if p), mistakes)
 
     def prepare(self, kata: Kata) -> None:
         """Compute the reference's data for a kata ahead of time (watch mode keeps re-checks fast)."""
         for check in checks_of_kata(kata.id):
             if check.runnable:
-                self.reference_data(check, kata.module, check.seed_for(self.seed))
+                self.reference_data(check, kata.module, self.inputs_seed(check))
 
 
 class Runner(ReferenceJudge):
@@ -150,11 +191,11 @@ class Runner(ReferenceJudge):
         """Probe the implementation in this process and judge the data."""
         if not check.runnable:
             return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
-        seed = check.seed_for(self.seed)
+        seed = self.inputs_seed(check)
         if self.impl is self.reference:  # grading the reference: its data is computed once
             probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}
         else:
-            probed = probe(check, self.impl, module_name, seed)
+            probed = probe(check, self.impl, module_name, seed, load_manifest().get(check.kata).symbols)
         return self.verdict(check, module_name, probed)
 
     def run_kata(self, kata: Kata) -> KataResult:

@@ -25,9 +25,8 @@ def register(commands) -> None:
     builder.add_argument("--out", default="autograder.zip", help="the zip to write (default: ./autograder.zip)")
     course = commands.add_parser("nbgrader", help="nbgrader: a course of notebooks built from the katas",
                                  description="nbgrader: a course of notebooks built from the katas")
-    seed = options.seed(help="the grading seed (default: the assignment's, else a random one)")
     course_builder = add_command(course.add_subparsers(dest="action", required=True, metavar="ACTION"), "build",
-                                 cmd_nbgrader_build, NBGRADER_BUILD, (options.katas(), seed))
+                                 cmd_nbgrader_build, NBGRADER_BUILD, (options.katas(),))
     course_builder.add_argument("course", metavar="COURSE_DIR", help="the nbgrader course folder (made if missing)")
     course_builder.add_argument("--assignment", default="convkata", help="the assignment's name (default: convkata)")
     course_builder.add_argument("--kernel", default="python3",
@@ -49,15 +48,18 @@ def cmd_gradescope_build(args) -> int:
 def cmd_nbgrader_build(args) -> int:
     """kata nbgrader build COURSE_DIR: write the course's config and its source notebooks."""
     from grader.integrations.nbgrader.notebooks import build_course
+    from grader.integrations.nbgrader.secret import secret_path
 
     try:
         written = build_course(Path(args.course), args.assignment, kata_ids(args.katas), kernel=args.kernel,
-                               seed=args.seed, force=args.force)
+                               force=args.force)
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
     out = Output()
     for path in written:
         out.line(f"wrote {path}")
+    out.line(f"the assignment's grading secret is {secret_path(Path(args.course), args.assignment)}: keep it there, "
+             "and out of students' reach (autograding derives each submission's seed from it)", style="dim")
     out.line(f"next, in {args.course}: `nbgrader generate_assignment {args.assignment}` (the students' version in "
              f"release/), then, once they have submitted, `kata grade --nbgrader {args.course} {args.assignment}` "
              f"or `nbgrader autograde {args.assignment}`", style="dim")

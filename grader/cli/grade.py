@@ -23,8 +23,9 @@ HELP = "grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrader 
 
 def register(commands) -> None:
     """Add ``kata grade`` to ``commands``."""
+    limit_help = "CPU time limit per kata, its whole process tree (default: 60)"
     grade = add_command(commands, "grade", cmd_grade, HELP,
-                        (options.seed(), options.katas(), options.sandbox(timeout_help="wall-clock limit per kata")))
+                        (options.seed(), options.katas(), options.sandbox(timeout_help=limit_help)))
     grade.add_argument("submissions", nargs="*", default=["exercises"], metavar="SUBMISSION",
                        help="folders laid out like exercises/ or .zip files of one (default: exercises)")
     grade.add_argument("--nbgrader", nargs=2, default=None, metavar=("COURSE_DIR", "ASSIGNMENT"),

@@ -40,7 +40,7 @@ def katas(help: str = "comma-separated kata ids (default: every kata)") -> argpa
     return parent
 
 
-def sandbox(timeout_help: str = "wall-clock limit per kata (default: 60)") -> argparse.ArgumentParser:
+def sandbox(timeout_help: str = "CPU time limit per kata, its whole process tree (default: 60)") -> argparse.ArgumentParser:
     """--jobs/-j, --timeout, --memory: how many submissions the sandbox runs at once, and its limits."""
     parent = _parent()
     parent.add_argument("--jobs", "-j", type=int, default=DEFAULT_JOBS, help="submissions graded at once")
@@ -51,4 +51,4 @@ def sandbox(timeout_help: str = "wall-clock limit per kata (default: 60)") -> ar
 
 def limits(args) -> Limits:
     """A kata's limits, from the sandbox options (``sandbox()``) of ``args``."""
-    return Limits(wall_seconds=args.timeout, memory_bytes=args.memory << 20)
+    return Limits(cpu_seconds=args.timeout, memory_bytes=args.memory << 20)

@@ -10,6 +10,7 @@ reported.
 """
 from __future__ import annotations
 
+import hmac
 import queue
 import secrets
 import threading
@@ -21,11 +22,12 @@ from pathlib import Path
 from grader.checks import checks_of_kata
 from grader.checks.runner import CheckResult, KataResult, ReferenceJudge, Status
 from grader.core.manifest import Kata, load_manifest
+from grader.core.text import clip
 from grader.grading.records import SubmissionRecord
 from grader.grading.session import GradingSession
 from grader.grading.store import ResultStore
 from grader.grading.submissions import Submission
-from grader.sandbox.client import ForkServer, Slot
+from grader.sandbox.client import ForkServer, SandboxError, Slot
 from grader.sandbox.confine import Limits
 from grader.sandbox.protocol import KataRun
 
@@ -45,6 +47,9 @@ class GradeOptions:
     katas: list[str] | None = None
     force: bool = False
     seed: int | None = None
+    #: Student → the seed their submission is graded on, instead of one derived from ``seed``
+    #: (nbgrader courses: derived from the course's grading secret, as nbgrader autograde derives it).
+    submission_seeds: dict[str, int] | None = None
     #: How a failure tells the student to rerun on the run's seed (a template of ``{seed}``).
     rerun: str = "--seed={seed}"
 
@@ -58,21 +63,33 @@ class Progress:
 
 
 class KataRunJudge:
-    """Turns a kata's sandbox run into check results, against the reference's data."""
+    """Turns a kata's sandbox run into check results, against the reference's data. Each
+    submission is judged on inputs of its own seed (``submission_seed``): the seed a failure
+    shows reproduces that student's inputs, and no other submission's."""
 
-    def __init__(self, seed: int, rerun: str = "--seed={seed}"):
+    def __init__(self, seed: int, rerun: str = "--seed={seed}", submission_seeds: dict[str, int] | None = None):
         self.judge = ReferenceJudge(seed, rerun=rerun)
+        self.submission_seeds = submission_seeds or {}
         self.lock = threading.Lock()
 
     @property
     def seed(self) -> int:
-        """The run's seed (the reference judge's)."""
+        """The run's secret seed (the reference judge's), never shown."""
         return self.judge.seed
 
-    def kata_result(self, kata: Kata, run: KataRun | None, *, time_allowed: str = "",
+    def submission_seed(self, student: str, digest: str) -> int:
+        """The seed of one submission's inputs: a keyed hash of the run's seed, the student and
+        the files, so a resubmission gets new inputs and one student's seed tells nothing of another's."""
+        if student in self.submission_seeds:
+            return self.submission_seeds[student]
+        key = self.seed.to_bytes(8, "big", signed=True)
+        return int.from_bytes(hmac.digest(key, f"{student}\0{digest}".encode(), "sha256")[:4], "big") & 0x7FFFFFFF
+
+    def kata_result(self, kata: Kata, run: KataRun | None, seed: int, *, time_allowed: str = "",
                     blocked: str | None = None) -> KataResult:
-        """The verdicts on ``run``'s probes; ``time_allowed`` names its wall-clock limit ("the kata's
-        30 s"). Without a run, every check fails with ``blocked``."""
+        """The verdicts on ``run``'s probes, on the inputs of ``seed`` (the submission's);
+        ``time_allowed`` names its CPU time limit ("the kata's 30 s"). Without a run, every check
+        fails with ``blocked``."""
         probed = run.probed() if run else {}
         results, unfinished = [], blocked
         for check in checks_of_kata(kata.id):
@@ -80,10 +97,10 @@ class KataRunJudge:
                 results.append(CheckResult(check, Status.SKIPPED, "needs a CUDA device"))
             elif isinstance(probed.get(check.id), dict):
                 with self.lock:  # reference data is computed once, by one thread
-                    results.append(self.judge.verdict(check, kata.module, probed[check.id]))
+                    results.append(self.judge.verdict(check, kata.module, probed[check.id], seed))
             else:
                 unfinished = unfinished or self.ending(run, time_allowed)
-                results.append(self.judge.failure(check, unfinished, ()))
+                results.append(self.judge.failure(check, unfinished, (), seed))
                 unfinished = blocked or "not run: an earlier check of this kata did not finish"
         return KataResult(kata, results)
 
@@ -91,60 +108,73 @@ class KataRunJudge:
     def ending(run: KataRun, time_allowed: str) -> str:
         """Why a run brought no data for a check, in the learner's terms."""
         if run.ending == "timeout":
-            return (f"your code did not finish within {time_allowed} "
+            return (f"your code used more than {time_allowed} of CPU time "
                     "(an endless loop, or far too slow)")
+        if run.ending == "hang":
+            return (f"your code did not finish within {run.seconds:.0f} s while hardly computing "
+                    "(waiting or sleeping forever?)")
         if run.ending == "output_limit":
             return "your code produced far more data than this check needs"
         if run.ending == "refused":
             return "the process running your code sent data the grader refuses to read (forged or damaged)"
+        if run.ending == "sandbox_error":
+            return ("the grader's sandbox failed while running this kata (a problem of the grader, not of your "
+                    "code: tell your instructor)")
         status = run.exit_status
         how = f"was killed by signal {-status}" if status is not None and status < 0 else f"exited (status {status})"
         return (f"the process running your code {how} during this check — os._exit(), a crash, "
                 "or the memory limit")
 
-    def checks_to_probe(self, kata: Kata) -> list[tuple[str, int]]:
-        """(check id, the check's seed) of every check of ``kata`` this machine can run."""
-        return [(c.id, c.seed_for(self.seed)) for c in checks_of_kata(kata.id) if c.runnable]
+    def checks_to_probe(self, kata: Kata, seed: int) -> list[tuple[str, int]]:
+        """(check id, the check's inputs' seed) of every check of ``kata`` this machine can run, for
+        a submission's ``seed``."""
+        return [(c.id, self.judge.inputs_seed(c, seed)) for c in checks_of_kata(kata.id) if c.runnable]
 
 
 def _grade_one(slot: Slot, judge: KataRunJudge, submission: Submission, staged: Path, digest: str,
                katas: list[Kata], limits: Limits, budget: float | None = None) -> SubmissionRecord:
-    """Every kata of one submission, each in a fresh child; ``budget`` seconds for them all, if set."""
-    started = time.monotonic()
+    """Every kata of one submission, each in a fresh child; ``budget`` CPU seconds for them all, if set."""
+    started, used = time.monotonic(), 0.0
+    seed = judge.submission_seed(submission.student, digest)
     results, blocked_modules = [], {}
     for kata in katas:
-        left = None if budget is None else budget - (time.monotonic() - started)
+        left = None if budget is None else budget - used
         if left is not None and left <= 0:
-            results.append(judge.kata_result(kata, None, blocked=(
-                f"not run: the submission's {budget:g} s were used up by the katas before it")))
+            results.append(judge.kata_result(kata, None, seed, blocked=(
+                f"not run: the submission's {budget:g} s of CPU time were used up by the katas before it")))
             continue
         if kata.module in blocked_modules:
-            results.append(judge.kata_result(kata, None, blocked=blocked_modules[kata.module]))
+            results.append(judge.kata_result(kata, None, seed, blocked=blocked_modules[kata.module]))
             continue
         kata_limits, time_allowed = _kata_time(limits, budget, left)
-        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata), submission.student, kata_limits)
-        if run.ending == "timeout" and not run.imported:
-            blocked_modules[kata.module] = (f"importing {kata.module}.py did not finish within "
-                                            f"{time_allowed} (an endless loop at import?)")
-            results.append(judge.kata_result(kata, None, blocked=blocked_modules[kata.module]))
+        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata, seed), submission.student, kata_limits,
+                            symbols=kata.symbols)
+        used += run.cpu_seconds
+        if run.ending in ("timeout", "hang") and not run.imported:
+            what = (f"used more than {time_allowed} of CPU time" if run.ending == "timeout"
+                    else f"did not finish within {run.seconds:.0f} s")
+            blocked_modules[kata.module] = f"importing {kata.module}.py {what} (an endless loop at import?)"
+            results.append(judge.kata_result(kata, None, seed, blocked=blocked_modules[kata.module]))
             continue
-        results.append(judge.kata_result(kata, run, time_allowed=time_allowed))
-    return SubmissionRecord.of(submission.student, submission.source, digest, judge.seed, results,
+        results.append(judge.kata_result(kata, run, seed, time_allowed=time_allowed))
+    return SubmissionRecord.of(submission.student, submission.source, digest, seed, results,
                                time.monotonic() - started)
 
 
 def _kata_time(limits: Limits, budget: float | None, left: float | None) -> tuple[Limits, str]:
-    """The next kata's limits and their time in words: the kata's own, or less when less is left
+    """The next kata's limits and their CPU time in words: the kata's own, or less when less is left
     of the submission's ``budget``."""
-    if left is None or left >= limits.wall_seconds:
-        return limits, f"the kata's {limits.wall_seconds:g} s"
-    return replace(limits, wall_seconds=left), f"the {left:.1f} s left of the submission's {budget:g} s"
+    if left is None or left >= limits.cpu_seconds:
+        return limits, f"the kata's {limits.cpu_seconds:g} s"
+    return replace(limits, cpu_seconds=left), f"the {left:.1f} s left of the submission's {budget:g} s"
 
 
-def _failed_record(submission: Submission, katas: list[Kata], judge: KataRunJudge, error: str) -> SubmissionRecord:
+def _failed_record(submission: Submission, katas: list[Kata], judge: KataRunJudge, error: str,
+                   digest: str = "") -> SubmissionRecord:
     """A submission that could not be graded at all: every check fails with the reason."""
-    results = [judge.kata_result(kata, None, blocked=error) for kata in katas]
-    return SubmissionRecord.of(submission.student, submission.source, "", judge.seed, results, 0.0, error=error)
+    seed = judge.submission_seed(submission.student, digest)
+    results = [judge.kata_result(kata, None, seed, blocked=error) for kata in katas]
+    return SubmissionRecord.of(submission.student, submission.source, digest, seed, results, 0.0, error=error)
 
 
 def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progress | None = None,
@@ -164,7 +194,8 @@ def grade_session(session: GradingSession, options: GradeOptions,
     manifest = load_manifest()
     katas = manifest.select(options.katas)
     store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
-    judge = KataRunJudge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun)
+    judge = KataRunJudge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun,
+                         options.submission_seeds)
     records: dict[str, SubmissionRecord] = {}
 
     def commit(record: SubmissionRecord, skipped: bool = False) -> None:
@@ -236,7 +267,15 @@ def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: K
                 submission, digest = pending.get_nowait()
             except queue.Empty:
                 return
-            finished.put(_grade_one(slot, judge, submission, session.staged(submission), digest,
-                                    katas, options.limits, options.submission_seconds))
+            try:
+                record = _grade_one(slot, judge, submission, session.staged(submission), digest,
+                                    katas, options.limits, options.submission_seconds)
+            except SandboxError:
+                raise
+            except Exception as exc:  # whatever this submission's data did to the judges: it alone fails
+                record = _failed_record(submission, katas, judge, clip(
+                    f"the grader could not judge this submission ({type(exc).__name__}: {exc}); its data "
+                    "broke a judge, which is a grader bug: tell your instructor", 2000), digest)
+            finished.put(record)
     except Exception as exc:  # a failure of the grader itself (SandboxError, …): stop the run, loudly
         finished.put(exc)

@@ -10,9 +10,9 @@ clean-up of both, however the run ends.
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from grader.core.files import remove_tree
 from grader.grading.submissions import Submission, SubmissionError, find_submissions, stage
 from grader.sandbox.client import ForkServer, staging_folder
 from grader.sandbox.confine import Limits
@@ -36,6 +36,11 @@ class GradingSession:
                     self.digests[submission.student] = stage(submission, self.staging / submission.student)
                 except SubmissionError as exc:
                     self.unreadable[submission.student] = str(exc)
+                except Exception as exc:  # a fault of the grader's: this submission only, never the batch
+                    remove_tree(self.staging / submission.student)
+                    self.unreadable[submission.student] = (
+                        f"{submission.student}: {submission.source.name} could not be staged ({type(exc).__name__}: "
+                        f"{exc}); this is a fault of the grader, not of the submission: please report it")
         except BaseException:
             self.close()
             raise
@@ -56,7 +61,7 @@ class GradingSession:
             if self._own_server:
                 self._server.close()
         finally:
-            shutil.rmtree(self.staging, ignore_errors=True)
+            remove_tree(self.staging)
 
     def __enter__(self) -> GradingSession:
         return self

@@ -2,22 +2,32 @@
 
 Each submission is staged once into a private folder the sandbox cannot see: regular files
 only (no symlinks, no device files), within size limits, from a zip without absolute or
-``..`` paths. Its digest, over the staged files, tells a resumed run whether it is already graded.
+``..`` paths, all or nothing; whatever keeps one from being staged is a SubmissionError that says
+what to fix. Its digest, over the staged files, tells a resumed run whether it is already graded.
 """
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from grader.core.files import remove_tree
+
 MAX_FILES = 200
 MAX_BYTES = 20 << 20
 #: What a submission's name (its folder or zip name) may be made of, as a student id.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@+-]{0,99}")
 _SKIPPED_PARTS = {"__pycache__", ".ipynb_checkpoints", "__MACOSX"}
+#: The zip compressions zipfile reads: stored, deflate, bzip2, lzma.
+_READABLE_COMPRESSIONS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+#: General-purpose flag bits of an encrypted zip entry: encrypted (bit 0), strong encryption (bit 6).
+_ENCRYPTED_FLAGS = 0x1 | 0x40
+#: The longest file name a file system takes (NAME_MAX), in bytes.
+_MAX_NAME_BYTES = 255
 
 
 class SubmissionError(ValueError):
@@ -58,10 +68,12 @@ def find_submissions(paths: list[str | Path]) -> list[Submission]:
 
 
 def _safe_relative(name: str, student: str) -> PurePosixPath | None:
+    """The entry's path inside the submission (``.`` and empty parts dropped), or None for one that
+    is skipped: hidden, a cache, or naming no file at all (``.``, an empty name)."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts:
         raise SubmissionError(f"{student}: the zip holds {name!r}, which points outside the submission")
-    if any(part in _SKIPPED_PARTS or part.startswith(".") for part in path.parts):
+    if not path.parts or any(part in _SKIPPED_PARTS or part.startswith(".") for part in path.parts):
         return None
     return path
 
@@ -78,7 +90,8 @@ def _files_of_folder(root: Path):
             continue
 
 
-def _files_of_zip(archive: zipfile.ZipFile, student: str):
+def _files_of_zip(archive: zipfile.ZipFile, submission: Submission):
+    student = submission.student
     for info in archive.infolist():
         if info.is_dir():
             continue
@@ -88,8 +101,38 @@ def _files_of_zip(archive: zipfile.ZipFile, student: str):
             raise SubmissionError(f"{student}: {info.filename} unpacks to {info.file_size >> 20} MB; "
                                   "submit only your .py files")
         relative = _safe_relative(info.filename, student)
-        if relative is not None:
-            yield relative, (lambda info=info: archive.read(info))
+        if relative is None:
+            continue
+        if info.flag_bits & _ENCRYPTED_FLAGS:
+            raise SubmissionError(_encrypted_message(submission))
+        if info.compress_type not in _READABLE_COMPRESSIONS:
+            raise SubmissionError(_compression_message(submission, f"method {info.compress_type} for {info.filename}"))
+        yield relative, (lambda info=info: archive.read(info))
+
+
+def _encrypted_message(submission: Submission) -> str:
+    return f"{submission.student}: {submission.source.name} is encrypted (it asks for a password); zip it without a password"
+
+
+def _compression_message(submission: Submission, detail: str) -> str:
+    return (f"{submission.student}: {submission.source.name} uses a compression the grader cannot read ({detail}); "
+            "zip it with the standard (deflate) compression")
+
+
+def _unreadable(submission: Submission, exc: Exception, *, is_folder: bool) -> SubmissionError:
+    """What went wrong reading the submission, in plain words, with the fix."""
+    student, source = submission.student, submission.source
+    detail = str(exc) or type(exc).__name__
+    if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
+        return SubmissionError(f"{student}: {source} cannot be read ({detail}); check that it is there and readable")
+    if is_folder:
+        return SubmissionError(f"{student}: {source} cannot be read ({type(exc).__name__}: {detail}); "
+                               "check that the folder and its files can be read")
+    if isinstance(exc, RuntimeError | NotImplementedError) and ("password" in detail or "encrypt" in detail):
+        return SubmissionError(_encrypted_message(submission))
+    if isinstance(exc, NotImplementedError) or (isinstance(exc, RuntimeError) and "compression" in detail.lower()):
+        return SubmissionError(_compression_message(submission, detail))
+    return SubmissionError(f"{student}: {source.name} cannot be read ({detail}): the zip is damaged; zip it again")
 
 
 def _kata_root(files: dict[PurePosixPath, bytes]) -> PurePosixPath:
@@ -102,32 +145,73 @@ def _kata_root(files: dict[PurePosixPath, bytes]) -> PurePosixPath:
 
 
 def stage(submission: Submission, target: Path) -> str:
-    """Copy the submission's files into ``target`` (a new folder); return their digest."""
+    """Copy the submission's files into ``target`` (a new folder); return their digest.
+
+    Anything that keeps the submission from being read or laid out raises SubmissionError, naming
+    the student and the fix; a failed stage leaves no ``target`` behind.
+    """
+    files = _read_submission(submission)
+    _check_layout(files, submission)
+    root = _kata_root(files)
+    kata_files = {path.relative_to(root): data for path, data in sorted(files.items()) if path.is_relative_to(root)}
+    if not any(relative.parts[0].endswith(".py") for relative in kata_files):
+        raise SubmissionError(f"{submission.student}: {submission.source} holds no .py file; a submission is laid out "
+                              "like exercises/ (conv_layer.py, padding_strides.py, …)")
+    _write_files(kata_files, submission, target)
+    digest = hashlib.sha256()
+    for relative, data in kata_files.items():
+        digest.update(str(relative).encode() + b"\0" + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+def _read_submission(submission: Submission) -> dict[PurePosixPath, bytes]:
+    """The submission's files by path, read within the limits; any failure is a SubmissionError."""
+    is_folder = False
+    try:
+        is_folder = submission.source.is_dir()
+        if is_folder:
+            return _read_within_limits(list(_files_of_folder(submission.source)), submission.student)
+        with zipfile.ZipFile(submission.source) as archive:
+            return _read_within_limits(list(_files_of_zip(archive, submission)), submission.student)
+    except SubmissionError:
+        raise
+    except Exception as exc:  # zipfile and zlib raise many kinds (BadZipFile, zlib.error, EOFError, …)
+        raise _unreadable(submission, exc, is_folder=is_folder) from exc
+
+
+def _check_layout(files: dict[PurePosixPath, bytes], submission: Submission) -> None:
+    """Refuse a layout that cannot be written out: a file and a folder of one name, over-long names."""
+    folders = {folder for path in files for folder in path.parents}
+    for path in files:
+        if path in folders:
+            raise SubmissionError(f"{submission.student}: {submission.source.name} holds both a file and a folder "
+                                  f"named {str(path)!r}; rename one of them and submit again")
+        if any(len(os.fsencode(part)) > _MAX_NAME_BYTES for part in path.parts):
+            raise SubmissionError(f"{submission.student}: {submission.source.name} holds a name longer than "
+                                  f"{_MAX_NAME_BYTES} bytes ({str(path)[:60]!r}…); rename it and submit again")
+
+
+def _write_files(files: dict[PurePosixPath, bytes], submission: Submission, target: Path) -> None:
+    """Write the files into the new folder ``target``, all or nothing."""
     student = submission.student
     try:
-        if submission.source.is_dir():
-            entries = list(_files_of_folder(submission.source))
-            files = _read_within_limits(entries, student)
-        else:
-            with zipfile.ZipFile(submission.source) as archive:
-                files = _read_within_limits(list(_files_of_zip(archive, student)), student)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise SubmissionError(f"{student}: {submission.source} cannot be read ({exc})") from exc
-    root = _kata_root(files)
-    digest = hashlib.sha256()
-    target.mkdir(parents=True)
-    for path in sorted(files):
-        if not path.is_relative_to(root):
-            continue
-        relative = path.relative_to(root)
-        destination = target.joinpath(*relative.parts)
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_bytes(files[path])
-        digest.update(str(relative).encode() + b"\0" + hashlib.sha256(files[path]).digest())
-    if not any(target.glob("*.py")):
-        raise SubmissionError(f"{student}: {submission.source} holds no .py file; a submission is laid out like "
-                              "exercises/ (conv_layer.py, padding_strides.py, …)")
-    return digest.hexdigest()
+        target.mkdir(parents=True)
+    except OSError as exc:
+        raise SubmissionError(f"{student}: cannot stage into {target} ({exc})") from exc
+    written = False
+    try:
+        for relative, data in files.items():
+            destination = target.joinpath(*relative.parts)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(data)
+        written = True
+    except Exception as exc:
+        raise SubmissionError(f"{student}: the files of {submission.source.name} cannot be written out for grading "
+                              f"({type(exc).__name__}: {exc}); give its files short, ordinary names and submit "
+                              "again") from exc
+    finally:
+        if not written:
+            remove_tree(target)
 
 
 def _read_within_limits(entries, student: str) -> dict[PurePosixPath, bytes]:

@@ -33,12 +33,16 @@ def run_child(request: dict, workdir: Path, fd: int) -> None:
     from grader.checks.probing import probe
     from grader.core.implementation import Implementation
 
-    os.setsid()
+    os.setsid()  # before seccomp, which denies it: the kata's processes stay in this session
     confine.keep_priority_in_new_session()
     confine.die_with_parent()
     limits = confine.Limits(**request["limits"])
     uid = request["uid"]
     confine.set_limits(limits, uid if uid is not None else os.getuid())
+    if uid is not None:
+        confine.private_namespaces()
+        confine.private_scratch(workdir, limits.scratch_bytes, uid)
+        confine.reachable_python(confine.python_paths())
     home = workdir / "home"
     os.environ.clear()
     os.environ.update(scrubbed_environment(), HOME=str(home), TMPDIR=str(home), MPLCONFIGDIR=str(home))
@@ -46,12 +50,10 @@ def run_child(request: dict, workdir: Path, fd: int) -> None:
     tempfile.tempdir = None
     os.chdir(workdir)
     null = os.open(os.devnull, os.O_RDWR)
-    if uid is not None:
-        confine.reachable_python(confine.python_paths())
     abi = confine.landlock_abi()
     if abi:
         confine.restrict_filesystem(read=[*confine.python_paths(), *confine.SYSTEM_READ], write=[workdir], abi=abi)
-    confine.deny_sockets()
+    confine.deny_system_calls()
     if uid is not None:
         confine.drop_privileges(uid)
         confine.die_with_parent()
@@ -74,9 +76,10 @@ def run_child(request: dict, workdir: Path, fd: int) -> None:
     except BaseException:  # an import error is reported by each check's probe
         pass
     send_frame(fd, {"event": "imported"})
+    symbols = tuple(request.get("symbols", ()))
     for check_id, seed in request["checks"]:
         try:
-            probed = probe(checks[check_id], impl, module, seed)
+            probed = probe(checks[check_id], impl, module, seed, symbols)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, …: the check fails, the kata goes on
             probed = {"outcome": "error", "message": _describe_exception(exc)}
         send_frame(fd, {"event": "check", "id": check_id, "probed": probed})

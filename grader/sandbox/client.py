@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from grader.core.files import remove_tree
 from grader.core.paths import REPO_ROOT
 from grader.sandbox import confine
 from grader.sandbox.protocol import KataRun, decode_frames
@@ -68,15 +68,17 @@ class Slot:
         return self.info
 
     def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str,
-                 limits: confine.Limits | None = None, bench: dict | None = None) -> KataRun:
+                 limits: confine.Limits | None = None, bench: dict | None = None,
+                 symbols: tuple[str, ...] = ()) -> KataRun:
         """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child,
         within ``limits`` (default: the server's); tracebacks name its files ``shown_as/<file>``.
         ``bench`` (``kata bench`` only): ``{"reference": folder, "sweep": SweepSettings as a dict}``
-        — the child then also holds a copy of the reference and can run timing probes."""
+        — the child then also holds a copy of the reference and can run timing probes.
+        ``symbols``: the kata's names, which must be the submission's own code (not imported)."""
         self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
                    "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root),
-                   **({"bench": bench} if bench is not None else {})}
+                   "symbols": list(symbols), **({"bench": bench} if bench is not None else {})}
         try:
             self._requests.write(json.dumps(request).encode() + b"\n")
             self._requests.flush()
@@ -85,7 +87,8 @@ class Slot:
         except (BrokenPipeError, json.JSONDecodeError, KeyError) as exc:
             raise SandboxError(f"sandbox slot {self.index} failed: {exc!r}") from exc
         events, refused = decode_frames(data)
-        return KataRun(events, "refused" if refused else header["ending"], header["exit_status"], header["seconds"])
+        return KataRun(events, "refused" if refused else header["ending"], header["exit_status"], header["seconds"],
+                       header["cpu_seconds"])
 
     def close(self) -> None:
         for pipe in (self._requests, self._replies):
@@ -109,7 +112,7 @@ def remove_stale_folders() -> None:
             except OSError:
                 continue
             if owned and confine.left_by_dead_process(path.name, prefix):
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
 
 
 def staging_folder() -> Path:
@@ -125,7 +128,7 @@ class ForkServer:
         """``katas``: the katas to be graded, if known (the warm-up then loads only what they need)."""
         limits = limits or confine.Limits()
         remove_stale_folders()
-        confine.MemoryCgroup.remove_stale()
+        confine.KataCgroup.remove_stale()
         self.root = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-"))
         self.root.chmod(0o711)  # each slot's uid may pass through to its own folders, not list others
         channels, theirs = [], []
@@ -151,7 +154,7 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        shutil.rmtree(self.root, ignore_errors=True)
+        remove_tree(self.root)
 
     def __enter__(self):
         return self

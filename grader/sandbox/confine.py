@@ -10,7 +10,10 @@ Everything here acts on the calling process and cannot be undone by it: a worker
 - Resource limits: address space, CPU seconds, processes and threads, file size, open files, no core dumps.
 - When the grader runs as root, the worker drops to an unprivileged uid with no supplementary groups.
 - seccomp (x86-64, aarch64): no socket of any kind — Landlock governs only TCP, so without this a
-  worker could send UDP anywhere or connect to a unix socket by its path.
+  worker could send UDP anywhere or connect to a unix socket by its path — no SysV IPC, POSIX
+  message queue or keyring (shared with other katas, and outliving them), no new session.
+- As root: private mount and IPC namespaces, a size-capped tmpfs as the only writable space, and
+  cgroups for the kata's whole process tree (memory, one CPU scheduling entity, its CPU time).
 """
 from __future__ import annotations
 
@@ -130,13 +133,29 @@ def keep_priority_in_new_session() -> None:
 
 @dataclass(frozen=True)
 class Limits:
-    """What one sandboxed worker may use."""
+    """What one kata's sandboxed process tree may use. ``cpu_seconds`` — the CPU time of the whole
+    tree — is the limit that decides a grade: it does not depend on what else the machine runs.
+    ``wall_seconds`` only guards against a kata that hangs without computing (sleeping, waiting on
+    a pipe); by default it is far above what ``cpu_seconds`` takes on a busy machine."""
 
-    wall_seconds: float = 60.0
+    cpu_seconds: float = 60.0
     memory_bytes: int = 4 << 30
     processes: int = 64
     file_bytes: int = 64 << 20
     open_files: int = 256
+    #: The kata's private writable space (a tmpfs when the grader runs as root), all files together.
+    scratch_bytes: int = 256 << 20
+    wall_seconds: float | None = None
+
+    def __post_init__(self):
+        if not self.cpu_seconds > 0:
+            raise ValueError(f"a kata's CPU time limit must be positive, not {self.cpu_seconds!r}")
+
+    @property
+    def hang_seconds(self) -> float:
+        """The wall-clock guard: ``wall_seconds``, or 4 × the CPU limit + 10 s (a kata sharing a
+        core with three others still gets its CPU time within it)."""
+        return self.wall_seconds if self.wall_seconds is not None else 4 * self.cpu_seconds + 10
 
 
 def _virtual_memory() -> int:
@@ -166,7 +185,7 @@ def set_limits(limits: Limits, uid: int) -> None:
         resource.setrlimit(kind, (value, value))
 
     cap(resource.RLIMIT_AS, _virtual_memory() + limits.memory_bytes)
-    cap(resource.RLIMIT_CPU, int(limits.wall_seconds) + 5)
+    cap(resource.RLIMIT_CPU, int(limits.cpu_seconds) + 5)  # one process's backstop; the tree's is the server's
     cap(resource.RLIMIT_NPROC, _tasks_of(uid) + limits.processes)
     cap(resource.RLIMIT_FSIZE, limits.file_bytes)
     cap(resource.RLIMIT_NOFILE, limits.open_files)
@@ -195,17 +214,13 @@ def reachable_python(paths: list[Path]) -> None:
     """Make the Python installation readable for an unprivileged user, hiding everything else.
 
     When Python lives under a folder other users may not enter (pyenv in /root, say), this
-    process moves to a private mount namespace and covers that folder with an empty, read-only
-    tmpfs into which only the installation is bind-mounted, read-only. Needs root."""
+    covers that folder with an empty, read-only tmpfs into which only the installation is
+    bind-mounted, read-only. Needs root, in the private namespaces of ``private_namespaces``."""
     covered: dict[Path, list[Path]] = {}
     for path in paths:
         closed = _closed_ancestor(path.resolve())
         if closed is not None:
             covered.setdefault(closed, []).append(path.resolve())
-    if not covered:
-        return
-    _check(_libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
     for closed, inside in covered.items():
         handles = {path: os.open(path, os.O_PATH | os.O_CLOEXEC) for path in inside}
         _mount("tmpfs", str(closed), "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=0755,size=1m")
@@ -217,6 +232,41 @@ def reachable_python(paths: list[Path]) -> None:
         _mount("none", str(closed), None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
 
 
+_CLONE_NEWIPC = 0x08000000
+_MNT_DETACH = 2
+
+
+def private_namespaces() -> None:
+    """Move this process (and what it forks) into a mount namespace and an IPC namespace of its
+    own: its mounts are seen by nobody else, its SysV IPC objects and POSIX message queues are
+    invisible to every other kata, and all of them vanish when its last process ends. Needs root."""
+    _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWIPC), "unshare(CLONE_NEWNS | CLONE_NEWIPC)")
+    _mount("none", "/", None, _MS_REC | _MS_PRIVATE)
+
+
+def private_scratch(workdir: Path, size_bytes: int, uid: int) -> None:
+    """Cover ``workdir`` with a tmpfs of ``size_bytes`` (all files together; a few thousand
+    inodes) owned by ``uid``, holding a copy of what ``workdir`` held: the kata's only writable
+    space, bounded, and gone — however deep or large — when the namespace's last process ends.
+    Call in ``private_namespaces``; needs root."""
+    underneath = os.open(workdir, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _mount("tmpfs", str(workdir), "tmpfs", _MS_NOSUID | _MS_NODEV,
+               f"size={size_bytes},nr_inodes=20000,mode=0700,uid={uid},gid={uid}")
+        source = Path(f"/proc/self/fd/{underneath}")
+        for folder, dirs, files in os.walk(source):
+            relative = Path(folder).relative_to(source)
+            for name in dirs:
+                (workdir / relative / name).mkdir()
+                os.chown(workdir / relative / name, uid, uid)
+            for name in files:
+                target = workdir / relative / name
+                target.write_bytes((Path(folder) / name).read_bytes())
+                os.chown(target, uid, uid)
+    finally:
+        os.close(underneath)
+
+
 class _SockFilter(ctypes.Structure):
     _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8), ("k", ctypes.c_uint32)]
 
@@ -225,25 +275,48 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-#: Per machine: the seccomp audit arch, and the numbers of socket, socketpair and io_uring_setup.
-_SOCKET_SYSCALLS = {"x86_64": (0xC000003E, (41, 53, 425)), "aarch64": (0xC00000B7, (198, 199, 425))}
+#: Per machine: the seccomp audit arch, and the system calls a kata may not make, by number —
+#: sockets (socket, socketpair, io_uring_setup); SysV IPC (shm*, sem*, msg*) and POSIX message
+#: queues (mq_*), which other katas could share; the kernel's keyrings (add_key, request_key,
+#: keyctl), which outlive the kata; a new session or process group (setsid, setpgid), whose
+#: scheduler autogroup would compete with the grader at full priority.
+_DENIED_SYSCALLS = {
+    "x86_64": (0xC000003E, {"socket": 41, "socketpair": 53, "io_uring_setup": 425,
+                            "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
+                            "semget": 64, "semop": 65, "semctl": 66, "semtimedop": 220,
+                            "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
+                            "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243,
+                            "mq_notify": 244, "mq_getsetattr": 245,
+                            "add_key": 248, "request_key": 249, "keyctl": 250,
+                            "setsid": 112, "setpgid": 109}),
+    "aarch64": (0xC00000B7, {"socket": 198, "socketpair": 199, "io_uring_setup": 425,
+                             "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
+                             "semget": 190, "semctl": 191, "semtimedop": 192, "semop": 193,
+                             "msgget": 186, "msgctl": 187, "msgrcv": 188, "msgsnd": 189,
+                             "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
+                             "mq_notify": 184, "mq_getsetattr": 185,
+                             "add_key": 217, "request_key": 218, "keyctl": 219,
+                             "setsid": 157, "setpgid": 154}),
+}
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
 _RET_ALLOW, _RET_EACCES = 0x7FFF0000, 0x00050000 | 13
 _X32_SYSCALL_BIT = 0x40000000
 
 
-def deny_sockets() -> bool:
-    """seccomp: from now on this process (and what it forks) can create no socket of any kind —
-    no UDP or raw IP (Landlock governs only TCP), no unix socket to connect to a service by its
-    path — nor an io_uring that would make them; system calls of another ABI (i386, x32) fail too.
-    Returns False on a machine whose system call numbers this does not know."""
+def deny_system_calls() -> bool:
+    """seccomp: from now on this process (and what it forks) can make none of the system calls in
+    ``_DENIED_SYSCALLS`` — each fails with EACCES — no socket of any kind (Landlock governs only
+    TCP), nothing shared with other katas through SysV IPC, message queues or keyrings, no new
+    session; system calls of another ABI (i386, x32) fail too. Returns False on a machine whose
+    system call numbers this does not know."""
     import platform
 
-    known = _SOCKET_SYSCALLS.get(platform.machine())
+    known = _DENIED_SYSCALLS.get(platform.machine())
     if known is None:
         return False
-    arch, numbers = known
+    arch, by_name = known
+    numbers = sorted(set(by_name.values()))
     deny = 6 + len(numbers)  # the index of the final "fail with EACCES", after the "allow"
     program = [(_BPF_LD_W_ABS, 0, 0, 4), (_BPF_JEQ_K, 1, 0, arch), (_BPF_RET_K, 0, 0, _RET_EACCES),
                (_BPF_LD_W_ABS, 0, 0, 0), (_BPF_JGE_K, deny - 5, 0, _X32_SYSCALL_BIT)]
@@ -260,58 +333,136 @@ def deny_sockets() -> bool:
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-class MemoryCgroup:
-    """A memory cgroup for one kata's whole process tree (cgroup v2, or v1's memory controller):
-    ``memory_bytes`` then bounds the child and everything it forks together, where the resource
-    limits bound each process alone. Needs root and a writable cgroup filesystem; ``create``
-    returns None elsewhere, and the per-process limits stand alone."""
+class KataCgroup:
+    """The cgroups of one kata's whole process tree (cgroup v2, or v1's hierarchies): its memory
+    limit (``memory_bytes`` for the child and everything it forks together, where the resource
+    limits bound each process alone); one CPU scheduling entity, whatever sessions its processes
+    make; and its CPU time, counted for all of them. Needs root and a writable cgroup filesystem;
+    ``create`` returns None elsewhere, and the per-process limits stand alone."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    #: v1 hierarchies a kata gets a group in (v2: one group with these controllers).
+    CONTROLLERS = ("memory", "cpu", "cpuacct", "pids")
+
+    def __init__(self, paths: list[Path], unified: bool):
+        self.paths, self.unified = paths, unified
+
+    @staticmethod
+    def _bases() -> tuple[list[tuple[str, Path]], bool]:
+        """(controller, folder its groups are made in) for every controller this machine has; v2 or not."""
+        if (CGROUP_ROOT / "cgroup.controllers").exists():
+            enabled = (CGROUP_ROOT / "cgroup.subtree_control").read_text().split()
+            return [(c, CGROUP_ROOT) for c in ("memory", "cpu", "pids") if c in enabled], True
+        bases, seen = [], set()
+        for controller in KataCgroup.CONTROLLERS:
+            base = CGROUP_ROOT / controller
+            if base.is_dir() and base.resolve() not in seen:  # cpu and cpuacct are often one hierarchy
+                seen.add(base.resolve())
+                bases.append((controller, base))
+        return bases, False
 
     @classmethod
-    def create(cls, name: str, memory_bytes: int) -> MemoryCgroup | None:
+    def create(cls, name: str, memory_bytes: int) -> KataCgroup | None:
         if os.geteuid() != 0:
             return None
-        unified = (CGROUP_ROOT / "cgroup.controllers").exists()
-        base = CGROUP_ROOT if unified else CGROUP_ROOT / "memory"
-        limit_file = "memory.max" if unified else "memory.limit_in_bytes"
         try:
-            if unified and "memory" not in (CGROUP_ROOT / "cgroup.subtree_control").read_text().split():
-                return None
-            path = base / name
-            path.mkdir()
+            bases, unified = cls._bases()
         except OSError:
             return None
+        if not any(controller == "memory" for controller, _ in bases):
+            return None
+        group = cls([], unified)
         try:
-            (path / limit_file).write_text(str(memory_bytes))
-            swap = path / ("memory.swap.max" if unified else "memory.memsw.limit_in_bytes")
+            for base in dict.fromkeys(base for _, base in bases):
+                (base / name).mkdir()
+                group.paths.append(base / name)
+            memory = next(p for p in group.paths if (p / ("memory.max" if unified else "memory.limit_in_bytes")).exists())
+            (memory / ("memory.max" if unified else "memory.limit_in_bytes")).write_text(str(memory_bytes))
+            swap = memory / ("memory.swap.max" if unified else "memory.memsw.limit_in_bytes")
             if swap.exists():
                 swap.write_text("0" if unified else str(memory_bytes))
-        except OSError:
-            cls(path).remove()
+        except (OSError, StopIteration):
+            group.remove()
             return None
-        return cls(path)
+        return group
+
+    @property
+    def path(self) -> Path:
+        return self.paths[0]
 
     def enter(self) -> None:
-        """Move the calling process into the cgroup (its children follow)."""
-        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+        """Move the calling process into the groups (its children follow)."""
+        for path in self.paths:
+            (path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time the group's processes have used, living and ended (None if not counted)."""
+        for path in self.paths:
+            try:
+                if self.unified:
+                    for line in (path / "cpu.stat").read_text().splitlines():
+                        if line.startswith("usage_usec "):
+                            return int(line.split()[1]) / 1e6
+                elif (path / "cpuacct.usage").exists():
+                    return int((path / "cpuacct.usage").read_text()) / 1e9
+            except (OSError, ValueError):
+                continue
+        return None
+
+    def processes(self) -> list[int]:
+        """The processes in the group now."""
+        found = set()
+        for path in self.paths:
+            try:
+                found.update(int(pid) for pid in (path / "cgroup.procs").read_text().split())
+            except (OSError, ValueError):
+                continue
+        return sorted(found)
 
     def remove(self) -> None:
-        """Remove the cgroup, once every process in it has ended."""
-        try:
-            self.path.rmdir()
-        except OSError:
-            pass
+        """Remove the groups, once every process in them has ended."""
+        for path in self.paths:
+            try:
+                path.rmdir()
+            except OSError:
+                pass
 
     @staticmethod
     def remove_stale(prefix: str = "convkata-") -> None:
-        """Remove the empty cgroups ``PREFIX<pid>-…`` whose process has died: what a fork server
+        """Remove the empty groups ``PREFIX<pid>-…`` whose process has died: what a fork server
         killed with SIGKILL could not remove itself."""
-        for base in (CGROUP_ROOT, CGROUP_ROOT / "memory"):
+        for base in (CGROUP_ROOT, *(CGROUP_ROOT / c for c in KataCgroup.CONTROLLERS)):
             for path in base.glob(f"{prefix}*") if base.is_dir() else ():
                 if left_by_dead_process(path.name, prefix):
-                    MemoryCgroup(path).remove()
+                    KataCgroup([path], False).remove()
+
+
+def descendants_cpu_seconds(root: int) -> float:
+    """The CPU time of every process below ``root`` now (and of the children they waited for),
+    from /proc: what a kata used, where no cgroup counts it (a slot server is a subreaper running
+    one kata at a time, so every process below it is the kata's)."""
+    parents, times = {}, {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"{entry.path}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry.name)] = int(fields[1])
+            times[int(entry.name)] = sum(int(f) for f in fields[11:15])
+    total, stack = -times.get(root, 0), [root]
+    children: dict[int, list[int]] = {}
+    for pid, parent in parents.items():
+        children.setdefault(parent, []).append(pid)
+    seen = set()
+    while stack:
+        pid = stack.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        total += times.get(pid, 0)
+        stack.extend(children.get(pid, ()))
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def left_by_dead_process(name: str, prefix: str) -> bool:

@@ -26,9 +26,13 @@ class KataRun:
     """What came back from one kata's child: its events, in order, and how it ended."""
 
     events: list[dict] = field(default_factory=list)
-    ending: str = "finished"  # finished | timeout | output_limit | refused (a frame the grader would not read)
+    #: finished | timeout (its CPU time limit) | hang (the wall-clock guard, while hardly computing) |
+    #: output_limit | refused (a frame the grader would not read)
+    ending: str = "finished"
     exit_status: int | None = None
     seconds: float = 0.0
+    #: The CPU time of the kata's whole process tree.
+    cpu_seconds: float = 0.0
 
     @property
     def imported(self) -> bool:
@@ -73,20 +77,23 @@ def decode_frames(data: bytes) -> tuple[list[dict], bool]:
 #: The most a frame's pickle may hold (the reference's largest is about 5 KB).
 MAX_PICKLE_BYTES = 1 << 20
 _EVENTS = {"started", "imported", "check", "done"}
-_OUTCOMES = {"data", "pending", "error", "import_error"}
+_OUTCOMES = {"data", "pending", "error", "import_error", "not_own"}
 
 
 class _FrameBudget:
-    """What one kata's frames may add up to when walked: values (every visit counts, so shared
-    references cannot multiply the work), nesting depth, and tensor bytes (by shape, so a
-    zero-stride view of one number cannot stand for gigabytes)."""
+    """What one kata's frames may add up to when walked: values and characters of strings (every
+    visit counts, so shared references cannot multiply the work or a judge's account of them),
+    nesting depth, and tensor bytes (by shape, so a zero-stride view of one number cannot stand
+    for gigabytes)."""
 
-    VALUES = 1_000_000
+    VALUES = 100_000
     DEPTH = 64
+    CHARACTERS = 4 << 20
 
     def __init__(self):
         self.values = self.VALUES
         self.tensor_bytes = MAX_OUTPUT_BYTES
+        self.characters = self.CHARACTERS
 
     def plain(self, value, depth: int = 0) -> bool:
         import torch
@@ -95,7 +102,10 @@ class _FrameBudget:
         if self.values < 0 or depth > self.DEPTH:
             return False
         kind = type(value)
-        if value is None or kind in (bool, int, float, str):
+        if kind is str:  # one string referenced many times counts each time, as the judges would read it
+            self.characters -= len(value)
+            return self.characters >= 0
+        if value is None or kind in (bool, int, float):
             return True
         if kind in (list, tuple):
             return all(self.plain(v, depth + 1) for v in value)
@@ -128,20 +138,36 @@ def _stored_archive(frame: bytes) -> bool:
 
 
 def _valid_event(event, budget: _FrameBudget) -> bool:
-    """Whether ``event`` has the shape of an event ``grader.sandbox.child`` sends, with plain probe data."""
-    if type(event) is not dict or event.get("event") not in _EVENTS:
+    """Whether ``event`` has the shape of an event ``grader.sandbox.child`` sends, with plain probe
+    data. Any value of any type may arrive here: every field's type is checked before its value is
+    used, and anything unforeseen refuses the frame rather than raising."""
+    try:
+        return _event_shape(event, budget)
+    except Exception:
         return False
-    if event["event"] != "check":
+
+
+def _event_shape(event, budget: _FrameBudget) -> bool:
+    if type(event) is not dict or not all(type(k) is str for k in event):
+        return False
+    name = event.get("event")
+    if type(name) is not str or name not in _EVENTS:
+        return False
+    if name != "check":
         return set(event) == {"event"}
     probed = event.get("probed")
-    if set(event) != {"event", "id", "probed"} or type(event["id"]) is not str or type(probed) is not dict:
+    if set(event) != {"event", "id", "probed"} or type(event["id"]) is not str or len(event["id"]) > 200:
         return False
-    if probed.get("outcome") == "data":
+    if type(probed) is not dict or not all(type(k) is str for k in probed):
+        return False
+    outcome = probed.get("outcome")
+    if type(outcome) is not str:
+        return False
+    if outcome == "data":
         warnings = probed.get("warnings")
         return (set(probed) == {"outcome", "data", "warnings"} and type(warnings) is list
-                and all(type(w) is str for w in warnings) and budget.plain(probed["data"]))
-    return (probed.get("outcome") in _OUTCOMES and set(probed) == {"outcome", "message"}
-            and type(probed["message"]) is str)
+                and all(type(w) is str for w in warnings) and budget.plain(warnings) and budget.plain(probed["data"]))
+    return outcome in _OUTCOMES and set(probed) == {"outcome", "message"} and type(probed["message"]) is str
 
 
 def send_frame(fd: int, event: dict) -> None:

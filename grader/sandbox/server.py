@@ -23,6 +23,7 @@ import time
 import traceback
 from pathlib import Path
 
+from grader.core.files import remove_tree
 from grader.sandbox import confine
 from grader.sandbox.child import run_child
 from grader.sandbox.client import confinement_report
@@ -45,11 +46,6 @@ def _copy_submission(source: Path, target: Path) -> None:
             shutil.copyfile(path, target / relative)
 
 
-def _chown_tree(root: Path, uid: int) -> None:
-    for path in [root, *root.rglob("*")]:
-        os.lchown(path, uid, uid)
-
-
 def _children() -> list[int]:
     """This process's child processes (with the subreaper flag, orphans of a child's tree too)."""
     me, found = os.getpid(), []
@@ -65,36 +61,47 @@ def _children() -> list[int]:
     return found
 
 
-def _kill_everything_left() -> None:
-    """SIGKILL and reap every process a child left behind, until none is left."""
+def _kill_everything_left(cgroup: confine.KataCgroup | None) -> None:
+    """SIGKILL and reap every process a child left behind, until none is left: this server's
+    children (it is a subreaper: orphans of the kata come back to it) and whatever is still in
+    the kata's cgroup."""
     for _ in range(1000):
         children = _children()
-        if not children:
+        strays = [pid for pid in cgroup.processes() if pid not in children] if cgroup is not None else []
+        if not children and not strays:
             return
-        for pid in children:
+        for pid in children + strays:
             try:
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
         for pid in children:
             try:
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+        if strays and not children:
+            time.sleep(0.01)  # processes of the group that are not ours end once the kill lands
 
 
 #: How much of the child's output one read takes.
 _READ_BYTES = 1 << 20
 
 
-def _collect(read_fd: int, pid: int, deadline: float) -> tuple[mmap.mmap, int, str]:
-    """Read the child's frames until it exits (plus a short drain) or the deadline passes.
+#: How often the server reads the kata's CPU time while it runs.
+CPU_POLL_SECONDS = 0.1
+
+
+def _collect(read_fd: int, pid: int, limits: confine.Limits, cpu_used) -> tuple[mmap.mmap, int, str]:
+    """Read the child's frames until it exits (plus a short drain), its process tree has used
+    ``limits.cpu_seconds`` of CPU time (``cpu_used()``), or ``limits.hang_seconds`` have passed.
 
     They go into an anonymous mapping, never into the server's heap: every later child is a
     fork of this process, and could read what an earlier one (another student's) sent from
     memory the server had freed but not cleared. The caller closes (unmaps) it once sent."""
     buffer = mmap.mmap(-1, MAX_OUTPUT_BYTES + _READ_BYTES)
     size, ending = 0, "finished"
+    deadline = time.monotonic() + limits.hang_seconds
     pidfd = os.pidfd_open(pid)
     selector = selectors.DefaultSelector()
     selector.register(read_fd, selectors.EVENT_READ)
@@ -106,9 +113,12 @@ def _collect(read_fd: int, pid: int, deadline: float) -> tuple[mmap.mmap, int, s
                 now = time.monotonic()
                 limit = deadline if exited_at is None else min(deadline, exited_at + DRAIN_SECONDS)
                 if now >= limit:
-                    ending = "timeout" if exited_at is None else ending
+                    ending = "hang" if exited_at is None else ending
                     break
-                events = selector.select(timeout=limit - now)
+                if exited_at is None and cpu_used() > limits.cpu_seconds:
+                    ending = "timeout"
+                    break
+                events = selector.select(timeout=min(limit - now, CPU_POLL_SECONDS))
                 for key, _ in events:
                     if key.fd == pidfd:
                         selector.unregister(pidfd)
@@ -140,10 +150,12 @@ def _serve_one(request: dict) -> tuple[dict, mmap.mmap]:
     if "bench" in request:
         _copy_submission(Path(request["bench"]["reference"]), workdir / "reference")
     (workdir / "home").mkdir()
-    if request["uid"] is not None:
-        _chown_tree(workdir, request["uid"])
-    cgroup = confine.MemoryCgroup.create(workdir.name.replace("kata-", f"convkata-{os.getpid()}-"),
-                                         limits.memory_bytes)
+    cgroup = confine.KataCgroup.create(workdir.name.replace("kata-", f"convkata-{os.getpid()}-"),
+                                       limits.memory_bytes)
+    if cgroup is not None and cgroup.cpu_seconds() is not None:
+        cpu_used = cgroup.cpu_seconds
+    else:
+        cpu_used = lambda: confine.descendants_cpu_seconds(os.getpid())  # noqa: E731
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -158,28 +170,23 @@ def _serve_one(request: dict) -> tuple[dict, mmap.mmap]:
             os._exit(70)
     os.close(write_fd)
     try:
-        buffer, size, ending = _collect(read_fd, pid, started + limits.wall_seconds)
+        buffer, size, ending = _collect(read_fd, pid, limits, cpu_used)
     finally:
         os.close(read_fd)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        cpu_seconds = cpu_used()
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
         _, status = os.waitpid(pid, 0)
-        _kill_everything_left()
+        _kill_everything_left(cgroup)
         if cgroup is not None:
             cgroup.remove()
-        shutil.rmtree(workdir, ignore_errors=True)
+        remove_tree(workdir)
     exit_status = os.waitstatus_to_exitcode(status)
     header = {"bytes": size, "ending": ending, "exit_status": exit_status,
-              "seconds": round(time.monotonic() - started, 3)}
+              "seconds": round(time.monotonic() - started, 3), "cpu_seconds": round(cpu_seconds, 3)}
     return header, buffer
-
-
 def _reply(out, header: dict, buffer: mmap.mmap) -> None:
     """Send one reply, straight from the mapping, then unmap it (nothing of it stays behind)."""
     try:
@@ -222,7 +229,13 @@ def _serve_slot(requests, replies) -> None:
     replies.write(json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
     replies.flush()
     for line in requests:
-        _reply(replies, *_serve_one(json.loads(line)))
+        try:
+            header, buffer = _serve_one(json.loads(line))
+        except Exception:  # the sandbox failed (a full disk, a cgroup it could not make): this kata only
+            traceback.print_exc()
+            header, buffer = {"bytes": 0, "ending": "sandbox_error", "exit_status": None, "seconds": 0.0,
+                              "cpu_seconds": 0.0}, mmap.mmap(-1, 1)
+        _reply(replies, header, buffer)
 
 
 def serve(grader_pid: int, channels: list[tuple[int, int]], katas: list[str] | None = None) -> None:

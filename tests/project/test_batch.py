@@ -20,7 +20,7 @@ POINTS = {k.id: k.points for k in load_manifest()}
 def graded(tmp_path_factory, sandbox):
     out = tmp_path_factory.mktemp("grades")
     records = grade_batch(sorted(CLASS_DIR.iterdir()), GradeOptions(out=out, katas=KATAS, jobs=2,
-                                                                    limits=Limits(wall_seconds=20)), server=sandbox)
+                                                                    limits=Limits(cpu_seconds=20)), server=sandbox)
     return out, {r.student: r for r in records}
 
 

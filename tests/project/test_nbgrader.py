@@ -1,18 +1,32 @@
 """The nbgrader course: built from the reference, graded by real nbgrader, and graded again by
-``kata grade --nbgrader`` into the same gradebook with the same scores."""
+``kata grade --nbgrader`` into the same gradebook with the same scores; its grading secret stays
+with the instructor, and each submission is graded on a seed of its own."""
 import ast
+import re
 import shutil
+import stat
 from pathlib import Path
 
 import nbformat
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 from nbgrader.api import Gradebook
+from traitlets.config import Config
 
 from grader.cli import main as kata
 from grader.core.manifest import load_manifest
 from grader.grading.batch import GradeOptions
+from grader.integrations.nbgrader import checks
 from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
 from grader.integrations.nbgrader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
+from grader.integrations.nbgrader.secret import (
+    GradingSecretError,
+    NotInCourseError,
+    legacy_secret,
+    secret_path,
+    submission_digest,
+    submission_seed,
+)
 from tests.nbgrader_course import ASSIGNMENT, STUDENTS, nbgrader_api
 
 
@@ -37,6 +51,16 @@ def nbgrader_course(background) -> Path:
     return background["nbgrader_course"].result()
 
 
+def graded_cells(notebook) -> list:
+    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def hidden_lines(cell) -> list[str]:
+    """A test cell's hidden lines, without their comments."""
+    hidden = cell.source.split("### BEGIN HIDDEN TESTS\n")[1].split("\n### END HIDDEN TESTS")[0]
+    return [line.split("#")[0].strip() for line in hidden.splitlines()]
+
+
 def gradebook_scores(url: str) -> dict[str, dict[str, float]]:
     with Gradebook(url) as gradebook:
         return {student: {grade.name: grade.score for notebook in gradebook.find_submission(ASSIGNMENT, student).notebooks
@@ -45,13 +69,16 @@ def gradebook_scores(url: str) -> dict[str, dict[str, float]]:
 
 
 def test_every_kata_gets_a_test_cell_with_its_points_and_each_notebook_is_a_module(tmp_path):
-    written = build_course(tmp_path, "all", seed=7)
+    written = build_course(tmp_path, "all")
     manifest = load_manifest()
     notebooks = {path.stem: nbformat.read(path, as_version=4) for path in written}
     assert list(notebooks) == list(manifest.modules)
     assert [k for nb in notebooks.values() for k in graded_katas(nb)] == [k.id for k in manifest]
+    secret = secret_path(tmp_path, "all").read_text().strip()
     for module, notebook in notebooks.items():
-        assert grading_seed(notebook) == 7
+        assert grading_seed(notebook) is None and secret not in nbformat.writes(notebook)
+        assert all(hidden_lines(c) == ["from grader.integrations.nbgrader.checks import grade_with_secret",
+                                       "grade_with_secret()"] for c in graded_cells(notebook))
         points = {c.metadata.nbgrader.grade_id: c.metadata.nbgrader.points for c in notebook.cells
                   if c.metadata.nbgrader.get("grade")}
         assert points == {k.id: k.points for k in manifest if k.module == module}
@@ -63,16 +90,114 @@ def test_every_kata_gets_a_test_cell_with_its_points_and_each_notebook_is_a_modu
     assert (tmp_path / "nbgrader_config.py").exists()
 
 
-def test_a_rebuild_keeps_the_seed_and_replaces_edited_notebooks_only_with_force(tmp_path):
+def test_the_secret_is_the_instructors_and_a_rebuild_keeps_it_and_replaces_edited_notebooks_only_with_force(tmp_path):
     first = build_course(tmp_path, "ps1", ["pool2d"])
-    seed = grading_seed(nbformat.read(first[0], as_version=4))
+    path = secret_path(tmp_path, "ps1")
+    secret = path.read_text()
+    assert path == tmp_path / ".convkata" / "secrets" / "ps1" and len(bytes.fromhex(secret)) == 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600 and stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert build_course(tmp_path, "ps1", ["pool2d"]) == first  # unchanged: nothing to force
     first[0].write_text(first[0].read_text().replace("Kata 1 of 1", "Kata one"))
     with pytest.raises(CourseError, match="--force"):
         build_course(tmp_path, "ps1", ["pool2d"])
     build_course(tmp_path, "ps1", ["pool2d"], force=True)
-    assert grading_seed(nbformat.read(first[0], as_version=4)) == seed
+    assert path.read_text() == secret
     assert [p.read_text().count("Kata one") for p in (tmp_path / ".kata-backups").rglob("*.ipynb")] == [1]
+    assert build_course(tmp_path, "other", ["pool2d"]) and secret_path(tmp_path, "other").read_text() != secret
+
+
+def test_kata_nbgrader_build_takes_no_seed(tmp_path, capsys):
+    with pytest.raises(SystemExit, match="2"):  # argparse: unrecognized arguments
+        kata(["nbgrader", "build", str(tmp_path), "--katas", "pool2d", "--seed", "7"])
+    assert kata(["nbgrader", "build", str(tmp_path), "--katas", "pool2d"]) == 0
+    assert str(secret_path(tmp_path, "convkata")) in capsys.readouterr().out
+
+
+def submit(course: Path, student: str, notebooks: dict[str, str] | None = None) -> Path:
+    """A student's submitted folder: a copy of the source notebooks, with ``notebooks`` (name → text) instead."""
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in (course / "source" / ASSIGNMENT).glob("*.ipynb"):
+        (folder / source.name).write_text(source.read_text())
+    for name, text in (notebooks or {}).items():
+        (folder / name).write_text(text)
+    return folder
+
+
+def autograding_in(course: Path, student: str, monkeypatch) -> None:
+    """This process as nbgrader autograde's kernel for ``student``: in their autograded folder, NBGRADER_EXECUTION set."""
+    folder = course / "autograded" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    monkeypatch.setattr(checks, "_grading_seed", None)
+
+
+def test_each_submission_is_graded_on_its_own_seed_the_same_in_the_kernel_and_in_kata_grade(tmp_path, monkeypatch):
+    [notebook] = build_course(tmp_path, ASSIGNMENT, ["pool2d"])
+    alice, bob = submit(tmp_path, "alice"), submit(tmp_path, "bob")
+    course = NbgraderCourse(tmp_path, ASSIGNMENT)
+    seeds = {"alice": course.submission_seed("alice", alice), "bob": course.submission_seed("bob", bob)}
+    assert seeds["alice"] != seeds["bob"] and all(0 <= s < 2**31 for s in seeds.values())
+    secret = bytes.fromhex(secret_path(tmp_path, ASSIGNMENT).read_text())
+    assert seeds["alice"] == submission_seed(secret, ASSIGNMENT, "alice", submission_digest(alice))
+    assert course.submission_seed("alice", alice) == seeds["alice"]  # the same files, the same seed
+    for student, seed in seeds.items():  # nbgrader autograde's hidden line derives the same seed
+        autograding_in(tmp_path, student, monkeypatch)
+        checks.grade_with_secret()
+        assert checks._grading_seed == seed
+    submit(tmp_path, "alice", {notebook.name: notebook.read_text().replace("# YOUR CODE", "# my code")})
+    assert course.submission_seed("alice", alice) != seeds["alice"]  # other code: other inputs
+    (alice / "helper.py").write_text("ANSWERS = {}\n")  # any file a notebook could import counts
+    assert course.submission_seed("alice", alice) not in (seeds["alice"], course.submission_seed("alice", bob))
+    monkeypatch.delenv("NBGRADER_EXECUTION")  # a run of the notebook by hand: fresh inputs, no secret needed
+    monkeypatch.setattr(checks, "_grading_seed", None)
+    secret_path(tmp_path, ASSIGNMENT).unlink()
+    checks.grade_with_secret()
+    assert checks._grading_seed is None
+
+
+def test_autograding_without_the_secret_fails_with_a_message_for_the_instructor(tmp_path, monkeypatch):
+    build_course(tmp_path, ASSIGNMENT, ["pool2d"])
+    submit(tmp_path, "alice")
+    secret_path(tmp_path, ASSIGNMENT).unlink()
+    autograding_in(tmp_path, "alice", monkeypatch)
+    message = rf"no grading secret for assignment 'ps1': {re.escape(str(secret_path(tmp_path, ASSIGNMENT)))} is missing"
+    with pytest.raises(GradingSecretError, match=message):
+        checks.grade_with_secret()
+    assert checks._grading_seed is None
+    with pytest.raises(CourseError, match=message):
+        NbgraderCourse(tmp_path, ASSIGNMENT)
+    secret_path(tmp_path, ASSIGNMENT).write_text("not hex\n")
+    with pytest.raises(GradingSecretError, match="is damaged"):
+        checks.grade_with_secret()
+    monkeypatch.chdir(tmp_path)  # not a student's autograded folder
+    with pytest.raises(NotInCourseError, match="not a student's autograded folder"):
+        checks.grade_with_secret()
+
+
+def test_a_course_built_with_grade_with_seed_grades_on_it_until_a_rebuild_upgrades_it(tmp_path, monkeypatch, capsys):
+    [path] = build_course(tmp_path, ASSIGNMENT, ["pool2d"])
+    path.write_text(path.read_text().replace(
+        "grade_with_secret\\n", "grade_with_seed\\n").replace(
+        "grade_with_secret()  # autograding: this submission's inputs, from the instructor's grading secret",
+        "grade_with_seed(1234)  # autograding uses the assignment's seed"))
+    assert grading_seed(nbformat.read(path, as_version=4)) == 1234
+    secret_path(tmp_path, ASSIGNMENT).unlink()
+    alice = submit(tmp_path, "alice")
+    legacy = submission_seed(legacy_secret(1234), ASSIGNMENT, "alice", submission_digest(alice))
+    assert NbgraderCourse(tmp_path, ASSIGNMENT).submission_seed("alice", alice) == legacy
+    autograding_in(tmp_path, "alice", monkeypatch)
+    checks.grade_with_seed(1234)
+    assert checks._grading_seed == legacy and "Rebuild it with" in capsys.readouterr().out
+    build_course(tmp_path, ASSIGNMENT, ["pool2d"])  # only the hidden lines differ: no --force needed
+    assert grading_seed(nbformat.read(path, as_version=4)) is None
+    course = NbgraderCourse(tmp_path, ASSIGNMENT)
+    checks.grade_with_seed(1234)  # the gradebook's copy of the old cells: the secret from now on
+    assert checks._grading_seed == course.submission_seed("alice", alice) != legacy
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    checks.grade_with_seed(1234)  # run by hand, as before
+    assert checks._grading_seed == 1234
 
 
 def test_grading_an_nbgrader_course_takes_its_katas_from_the_course(capsys):
@@ -94,8 +219,39 @@ def test_a_test_cell_of_the_instructors_own_is_refused_not_zeroed(tmp_path):
 def test_nbgrader_autograde_gives_full_marks_zero_and_the_exact_partial_score(nbgrader_course):
     assert gradebook_scores(f"sqlite:///{nbgrader_course.parent / 'autograded-by-nbgrader.db'}") == EXPECTED
     released = (nbgrader_course / "release" / ASSIGNMENT / "conv_layer.ipynb").read_text()
-    seed = grading_seed(nbformat.read(nbgrader_course / "source" / ASSIGNMENT / "conv_layer.ipynb", as_version=4))
-    assert str(seed) not in released and "BEGIN SOLUTION" not in released
+    assert "BEGIN SOLUTION" not in released
+
+
+def test_no_notebook_holds_the_secret_or_a_seed_and_feedback_names_only_the_students_own(nbgrader_course, capsys):
+    secret = secret_path(nbgrader_course, ASSIGNMENT).read_text().strip()
+    course = NbgraderCourse(nbgrader_course, ASSIGNMENT)
+    submitted = course.submissions()
+    seeds = {student: course.submission_seed(student, submitted[student]) for student in STUDENTS}
+    assert len(set(seeds.values())) == len(STUDENTS)
+    for path in [*(nbgrader_course / "source").rglob("*.ipynb"), *(nbgrader_course / "release").rglob("*.ipynb")]:
+        text = path.read_text()
+        assert secret not in text and not any(str(seed) in text for seed in seeds.values()), path
+        assert not re.search(r"grade_with_\w+\(\d", text), path
+    autograded = {student: nbgrader_course / "autograded" / student / ASSIGNMENT / "conv_layer.ipynb"
+                  for student in STUDENTS}
+    for student, path in autograded.items():
+        text, notebook = path.read_text(), nbformat.read(path, as_version=4)
+        assert all(hidden_lines(c)[-1] == "grade_with_secret()" for c in graded_cells(notebook))
+        assert secret not in text and not any(str(seeds[other]) in text for other in STUDENTS if other != student)
+    assert f"rerun with check_kata(…, seed={seeds['seed_mistake']})" in autograded["seed_mistake"].read_text()
+    # the seed a failure names reproduces it: the student's cells, then check_kata on that seed, in IPython
+    # (as in their kernel) print the feedback they were given
+    notebook = nbformat.read(autograded["seed_mistake"], as_version=4)
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = InteractiveShell(config=config)
+    assert all(shell.run_cell(c.source).success for c in notebook.cells
+               if c.cell_type == "code" and not c.metadata.nbgrader.get("grade"))
+    capsys.readouterr()
+    assert shell.run_cell("from grader.integrations.nbgrader.checks import check_kata\n"
+                          f"score = check_kata('corr2d', seed={seeds['seed_mistake']})").success
+    [cell] = [c for c in graded_cells(notebook) if c.metadata.nbgrader.grade_id == "corr2d"]
+    assert capsys.readouterr().out == cell.outputs[0].text and "3.3333/4 points" in cell.outputs[0].text
 
 
 def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_follows(nbgrader_course, sandbox,
@@ -116,7 +272,9 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
             assert ours.cells[index].outputs[0].text == theirs[0].text
             assert ours.cells[index].outputs[1].data == theirs[1].data
     corr2d_feedback = kernel_outputs["seed_mistake"].cells[tests[0]].outputs[0].text
-    assert "known mistake" in corr2d_feedback and "rerun with check_kata(…, seed=" in corr2d_feedback
+    seed = NbgraderCourse(course, ASSIGNMENT).submission_seed("seed_mistake", course / "submitted" / "seed_mistake" / ASSIGNMENT)
+    assert "known mistake" in corr2d_feedback and f"rerun with check_kata(…, seed={seed})" in corr2d_feedback
+    assert {r.student: r.seed for r in records}["seed_mistake"] == seed
     mistake = next(r for r in records if r.student == "seed_mistake")
     assert {m for k in mistake.katas for c in k.checks for m in c.mistakes} == {"output_ignores_dtype"}
     assert nbgrader_api(course).generate_feedback(ASSIGNMENT)["success"]

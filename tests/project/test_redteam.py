@@ -22,7 +22,7 @@ from types import SimpleNamespace
 import pytest
 
 from grader.checks import checks_of_kata
-from grader.checks.base import FIXED_INPUT_KINDS
+from grader.checks.base import CREDITED_BESIDE_KINDS, VALUE_KINDS
 from grader.core.manifest import load_manifest
 from grader.core.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 from grader.grading.batch import GradeOptions, grade_batch
@@ -31,7 +31,7 @@ from grader.sandbox.client import SANDBOX_UID
 from grader.sandbox.confine import Limits
 from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build
 
-LIMITS = Limits(wall_seconds=3, memory_bytes=1 << 30)
+LIMITS = Limits(cpu_seconds=3, memory_bytes=1 << 30)
 JOBS = 2
 #: The whole batch (33 submissions × 4 katas, two of them endless loops that hit the 3 s limit, plus
 #: nbgrader's import and the gradebook) took 14–31 s on this project's 2-core machine, whose speed
@@ -54,11 +54,11 @@ def honest_checks(honest: dict, kata: str) -> set[str]:
 
 def expected_points(kata: str, passed: set[str]) -> float:
     """The kata's points for ``passed`` as the grader counts them: in proportion to the applicable
-    checks, nothing when only checks on fixed inputs pass."""
-    kinds = {c.kind for c in checks_of_kata(kata) if c.name in passed}
-    if not passed or kinds <= set(FIXED_INPUT_KINDS):
-        return 0.0
-    return MANIFEST.get(kata).points * len(passed) / len(applicable(kata))
+    checks credited — those of CREDITED_BESIDE_KINDS only beside a passed check of VALUE_KINDS."""
+    kinds = [c.kind for c in checks_of_kata(kata) if c.name in passed]
+    solved = any(kind in VALUE_KINDS for kind in kinds)
+    credited = sum(solved or kind not in CREDITED_BESIDE_KINDS for kind in kinds)
+    return MANIFEST.get(kata).points * credited / len(applicable(kata))
 
 
 class Listeners:

@@ -11,7 +11,7 @@ import pytest
 from grader.checks import checks_of_kata
 from grader.core.paths import EXERCISES_DIR
 from grader.sandbox.client import remove_stale_folders
-from grader.sandbox.confine import Limits, MemoryCgroup, keep_priority_in_new_session
+from grader.sandbox.confine import KataCgroup, Limits, keep_priority_in_new_session
 
 HOG = '''
 
@@ -46,7 +46,7 @@ def pool2d(X, pool_size, mode="max"):
 
 
 def test_processes_forked_by_a_kata_share_its_memory_limit(tmp_path, sandbox):
-    probe = MemoryCgroup.create("convkata-probe-test", 1 << 30)
+    probe = KataCgroup.create("convkata-probe-test", 1 << 30)
     if probe is None:
         pytest.skip("needs root and a writable cgroup filesystem (the per-process limits still apply)")
     probe.remove()
@@ -56,7 +56,7 @@ def test_processes_forked_by_a_kata_share_its_memory_limit(tmp_path, sandbox):
         module.write(HOG)
     check = next(c for c in checks_of_kata("pool2d") if c.kind == "example")
     run = sandbox.slots[0].run_kata(submission, "pooling", [(check.id, 1)], "hog",
-                                    Limits(wall_seconds=20, memory_bytes=512 << 20))
+                                    Limits(cpu_seconds=20, memory_bytes=512 << 20))
     held = run.probed()[check.id]["data"][0]
     assert 1 <= float(held) <= 2, f"{float(held):g} processes held 200 MB each under a 512 MB limit"
 
@@ -69,11 +69,11 @@ def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_r
     with (submission / "conv_layer.py").open("a") as module:
         module.write("\n\ndef corr2d(X, K):\n    while True:\n        pass\n")
     options = GradeOptions(out=tmp_path / "out", katas=["corr2d", "conv2d_module"], gradebook=False,
-                           limits=Limits(wall_seconds=30), submission_seconds=1.5)
+                           limits=Limits(cpu_seconds=30), submission_seconds=1.5)
     [record] = grade_batch([submission], options, server=sandbox)
     corr2d, conv2d_module = record.katas
-    assert "did not finish within the 1.5 s left of the submission's 1.5 s" in corr2d.checks[0].message
-    assert "the submission's 1.5 s were used up" in conv2d_module.checks[0].message
+    assert "used more than the 1.5 s left of the submission's 1.5 s of CPU time" in corr2d.checks[0].message
+    assert "the submission's 1.5 s of CPU time were used up" in conv2d_module.checks[0].message
     assert record.seconds < 10
 
 
@@ -109,10 +109,10 @@ def test_a_new_sandbox_removes_what_a_grader_killed_with_sigkill_left(tmp_path, 
     live = tmp_path / f"convkata-sandbox-{os.getpid()}-c"
     for folder in (*stale, live):
         (folder / "kata-x").mkdir(parents=True)
-    cgroups = [MemoryCgroup.create(f"convkata-{pid}-test", 1 << 30) for pid in (dead.pid, os.getpid())]
+    cgroups = [KataCgroup.create(f"convkata-{pid}-test", 1 << 30) for pid in (dead.pid, os.getpid())]
     try:
         remove_stale_folders()
-        MemoryCgroup.remove_stale()
+        KataCgroup.remove_stale()
         assert [folder.exists() for folder in (*stale, live)] == [False, False, True]
         if cgroups[0] is not None:
             assert not cgroups[0].path.exists() and cgroups[1].path.exists()

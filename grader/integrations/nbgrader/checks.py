@@ -6,8 +6,10 @@
 The notebooks ``kata nbgrader build`` writes end each kata with such a cell. nbgrader records a
 test cell's value as its partial credit, and scores a cell 0 if it writes to stderr: the checks
 run with stderr (Python's and the C level's) sent nowhere, so a torch warning costs nothing.
-A learner's run draws a fresh seed each time; the hidden line nbgrader puts back when it
-autogrades (``grade_with_seed``) makes every later check use the assignment's seed.
+A learner's run draws a fresh seed each time. The hidden line nbgrader puts back when it
+autogrades (``grade_with_secret()``, no number in it) makes every later check use the seed of the
+submission being graded, derived from the instructor's grading secret (``secret.py``): a failure
+names that seed, which reproduces the student's own failure and nobody else's inputs.
 """
 from __future__ import annotations
 
@@ -17,19 +19,57 @@ import random
 import sys
 import traceback
 import warnings
+from pathlib import Path
 from types import ModuleType
 
 from grader.core.implementation import CodeUnderTest
 
 _grading_seed: int | None = None
+_legacy_noted = False
 #: How a failure in a notebook says to rerun on its seed (Runner's ``rerun`` template).
 RERUN_IN_NOTEBOOK = "check_kata(…, seed={seed})"
+#: Printed (stdout: nbgrader scores a test cell with stderr 0) by courses still built with grade_with_seed.
+LEGACY_NOTE = ("Note for the instructor: this course was built by an older convkata, whose hidden test lines "
+               "(grade_with_seed) show the grading seed in students' feedback. Rebuild it with `kata nbgrader "
+               "build COURSE_DIR --assignment ASSIGNMENT --katas …` (it keeps a grading secret in "
+               "COURSE_DIR/.convkata/secrets/, used from then on), then `nbgrader generate_assignment ASSIGNMENT "
+               "--force`. grade_with_seed goes in the next release.")
+
+
+def _autograding() -> bool:
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde"
+
+
+def grade_with_secret() -> None:
+    """The hidden line of every test cell: when ``nbgrader autograde`` runs it, every later
+    ``check_kata`` in this kernel uses the seed of the submission being graded, derived from the
+    assignment's grading secret (see ``secret.py``); GradingSecretError (every test cell 0 points,
+    the message in the cell) if the secret cannot be found. Run any other way, nothing."""
+    global _grading_seed
+    if _autograding():
+        from .secret import autograding_seed
+
+        _grading_seed, _ = autograding_seed(Path.cwd())
 
 
 def grade_with_seed(seed: int) -> None:
-    """Autograding: every later ``check_kata`` in this kernel uses ``seed`` (the assignment's)."""
-    global _grading_seed
-    _grading_seed = int(seed)
+    """Deprecated, kept for one release: the hidden line of courses built before the grading
+    secret. Autograding, the seed of the submission being graded comes from the assignment's
+    secret if the course has one by now, else from ``seed`` (printing a note to rebuild the
+    course); run any other way, every later ``check_kata`` uses ``seed``."""
+    global _grading_seed, _legacy_noted
+    if not _autograding():
+        _grading_seed = int(seed)
+        return
+    from .secret import NotInCourseError, autograding_seed
+
+    try:
+        _grading_seed, legacy = autograding_seed(Path.cwd(), legacy_seed=int(seed))
+    except NotInCourseError:  # as before
+        _grading_seed, legacy = int(seed), True
+    if legacy and not _legacy_noted:
+        _legacy_noted = True
+        print(LEGACY_NOTE)
 
 
 class NotebookCode(CodeUnderTest):
@@ -79,8 +119,9 @@ def _stderr_silenced():
 def check_kata(kata_id: str, seed: int | None = None) -> float:
     """Run the kata's checks on what this notebook defined, print the feedback, return the points.
 
-    ``seed``: the inputs' seed (default: the assignment's when autograding, else a fresh one;
-    a failure prints the seed, and ``check_kata(kata_id, seed=N)`` reproduces it)."""
+    ``seed``: the inputs' seed (default: the submission's when autograding, see
+    ``grade_with_secret``, else a fresh one; a failure prints the seed, and
+    ``check_kata(kata_id, seed=N)`` reproduces it)."""
     namespace = sys._getframe(1).f_globals
     with _stderr_silenced():
         import torch

@@ -3,9 +3,12 @@
 1. Each submitted notebook (``submitted/<student>/<assignment>/<module>.ipynb``) becomes the module
    it amounts to (``grader.integrations.nbgrader.notebooks.module_source``), written to ``OUT/code/<student>/<module>.py``
    where the instructor can read it.
-2. The batch grader grades those folders on the assignment's seed (the one in its source
-   notebooks' hidden test lines), so each kata scores what ``nbgrader autograde`` gives it — but
-   the students' code runs confined, and the judges outside it.
+2. The batch grader grades each of those folders on its submission's seed
+   (``GradeOptions.submission_seeds``), derived from the assignment's grading secret exactly as
+   ``nbgrader autograde``'s hidden line derives it (``secret.submission_seed``: the secret, the
+   assignment, the student, a digest of their submitted folder), so each kata scores what
+   ``nbgrader autograde`` gives it and a failure names the same seed — but the students' code runs
+   confined (it cannot read the secret), and the judges outside it.
 3. nbgrader's own autograde then runs with its kernel-executing preprocessor (``Execute``) replaced
    by ``RecordedVerdicts``, which gives each test cell the feedback ``check_kata`` prints and, as
    its value, the points from the records. The rest is nbgrader's: ``autograded/``, timestamps,
@@ -25,17 +28,30 @@ from nbgrader import utils as nbgrader_utils
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
-from traitlets.config import Config, PyFileConfigLoader
+from traitlets.config import Config
 
 from grader.core.manifest import load_manifest
 from grader.grading.batch import GradeOptions, Progress, grade_batch
 from grader.grading.formats import kata_feedback
 from grader.grading.gradebook import schema_version_in_process
-from grader.grading.records import KataRecord, SubmissionRecord
+from grader.grading.records import KataRecord, RecordError, SubmissionRecord
 from grader.sandbox.client import ForkServer
 
 from .checks import RERUN_IN_NOTEBOOK
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
+from .secret import (
+    GradingSecretError,
+    course_config,
+    legacy_secret,
+    missing_secret_message,
+    read_secret,
+    run_seed,
+    submission_digest,
+    submission_seed,
+)
+
+__all__ = ["NbgraderCourse", "RecordedVerdicts", "course_config", "grade_course", "test_cell_outputs"]
+log = logging.getLogger(__name__)
 
 
 class RecordedVerdicts(NbGraderPreprocessor):
@@ -65,15 +81,6 @@ def test_cell_outputs(kata: KataRecord | None) -> list:
             new_output("execute_result", data={"text/plain": repr(float(kata.score))}, execution_count=None)]
 
 
-def course_config(root: Path) -> Config:
-    """nbgrader's configuration of the course at ``root``, as its commands read it there."""
-    config = Config()
-    if (root / "nbgrader_config.py").is_file():
-        config.merge(PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config())
-    config.CourseDirectory.root = str(root)
-    return config
-
-
 class NbgraderCourse:
     """An nbgrader course folder, read with its ``nbgrader_config.py`` (if any) as nbgrader reads it."""
 
@@ -92,11 +99,39 @@ class NbgraderCourse:
         if foreign:
             raise CourseError(f"the test cells {', '.join(foreign)} of {assignment} are not convkata katas: kata grade "
                               "--nbgrader can only grade convkata's own test cells; use nbgrader autograde")
+        self._secret = self._grading_secret()
+
+    def _grading_secret(self) -> bytes:
+        """The assignment's secret; in a course built before there was one, the seed of its hidden
+        lines stands in for it, as in ``nbgrader autograde`` (with a warning). CourseError if neither."""
+        try:
+            secret = read_secret(self.root, self.assignment)
+        except GradingSecretError as exc:
+            raise CourseError(str(exc)) from None
+        if secret is not None:
+            return secret
         seeds = {grading_seed(notebook) for notebook in self.sources.values()} - {None}
-        if len(seeds) != 1:
-            raise CourseError(f"the source notebooks of {assignment} have {len(seeds) or 'no'} grading seeds "
-                              f"({sorted(seeds)}): build them with `kata nbgrader build` (one seed per assignment)")
-        self.seed = seeds.pop()
+        if not seeds:
+            raise CourseError(missing_secret_message(self.root, self.assignment))
+        if len(seeds) > 1:
+            raise CourseError(f"the source notebooks of {self.assignment} have {len(seeds)} grading seeds "
+                              f"({sorted(seeds)}): rebuild them with `kata nbgrader build`")
+        log.warning("warning: %s was built by an older convkata, whose hidden test lines (grade_with_seed) show "
+                    "the grading seed in students' feedback; rebuild it with `kata nbgrader build %s --assignment %s "
+                    "--katas …` (it keeps a grading secret in .convkata/secrets/, used from then on), then "
+                    "`nbgrader generate_assignment %s --force`", self.assignment, self.root, self.assignment,
+                    self.assignment)
+        return legacy_secret(seeds.pop())
+
+    def submission_seed(self, student: str, submitted: Path) -> int:
+        """The seed a student's submission (their submitted folder) is graded on — the one
+        ``nbgrader autograde``'s hidden line derives for it."""
+        return submission_seed(self._secret, self.assignment, student, submission_digest(submitted))
+
+    @property
+    def run_seed(self) -> int:
+        """The seed of a run (``GradeOptions.seed``), never shown: see ``secret.run_seed``."""
+        return run_seed(self._secret, self.assignment)
 
     def _source_notebooks(self) -> dict[str, nbformat.NotebookNode]:
         folder = Path(self.coursedir.format_path(self.coursedir.source_directory, ".", self.assignment))
@@ -155,14 +190,30 @@ class NbgraderCourse:
 
 
 def grade_course(course: NbgraderCourse, options: GradeOptions, progress: Progress | None = None,
-                 server: ForkServer | None = None) -> list[dict]:
+                 server: ForkServer | None = None) -> list[SubmissionRecord]:
     """Grade every submission of the course's assignment (see the module's docstring); the records."""
     out = Path(options.out)
-    folders = []
+    folders, seeds = [], {}
     for student, submitted in course.submissions().items():
         course.write_modules(submitted, out / "code" / student)
         folders.append(out / "code" / student)
-    options = replace(options, katas=course.katas, seed=course.seed, rerun=RERUN_IN_NOTEBOOK, gradebook=False)
+        seeds[student] = course.submission_seed(student, submitted)
+    _drop_stale_records(out / "submissions", seeds)
+    options = replace(options, katas=course.katas, seed=course.run_seed, submission_seeds=seeds,
+                      rerun=RERUN_IN_NOTEBOOK, gradebook=False)
     records = grade_batch(folders, options, progress, server)
     course.autograde_from_records(out / "submissions")
     return records
+
+
+def _drop_stale_records(records_dir: Path, seeds: dict[str, int]) -> None:
+    """Remove the records graded on a seed other than their student's now (a new secret; another
+    submission whose solution cells, all the grader reads, are the same): they are graded again."""
+    for student, seed in seeds.items():
+        path = records_dir / f"{student}.json"
+        try:
+            stale = SubmissionRecord.from_json(path.read_text(encoding="utf-8")).seed != seed
+        except (OSError, RecordError):
+            continue
+        if stale:
+            path.unlink()

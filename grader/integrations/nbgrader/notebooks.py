@@ -7,8 +7,10 @@ module's imports, with what it imports from other modules written out, so the no
 alone); then per kata, in the manifest's order: instructions (title, d2l section, points, hints),
 a solution cell (the kata's definitions from ``solutions/``, bodies between nbgrader's
 ``### BEGIN SOLUTION`` markers) and an autograded test cell (``grade_id`` = the kata id, the
-manifest's points) calling ``grader.integrations.nbgrader.checks.check_kata``. Its hidden line makes
-``nbgrader autograde`` use the assignment's seed (drawn at the first build, kept by later ones).
+manifest's points) calling ``grader.integrations.nbgrader.checks.check_kata``. Its hidden line,
+``grade_with_secret()``, makes ``nbgrader autograde`` grade each submission on its own seed, derived
+from the assignment's grading secret; the build makes the secret (``secret.py``: outside the
+notebooks, kept by later builds), and no notebook holds it or any seed.
 
 Read backwards, the same layout turns a submitted notebook into the module the sandboxed grader
 grades (``module_source``): the source's given code, then the student's solution cells.
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import json
-import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from grader.core.backups import backup
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.stubgen import strip_markers
+
+from .secret import ensure_secret
 
 CONFIG_TEXT = '''\
 # nbgrader's configuration for a convkata course (written by `kata nbgrader build`; yours to edit).
@@ -42,12 +45,15 @@ TEST_CELL = '''\
 # The checks of {kata_id} ({points} points): what passed, and what to fix. The cell's value is your score.
 from grader.integrations.nbgrader.checks import check_kata
 ### BEGIN HIDDEN TESTS
-from grader.integrations.nbgrader.checks import grade_with_seed
-grade_with_seed({seed})  # autograding uses the assignment's seed
+from grader.integrations.nbgrader.checks import grade_with_secret
+grade_with_secret()  # autograding: this submission's inputs, from the instructor's grading secret
 ### END HIDDEN TESTS
 check_kata({kata_id!r})'''
 
+#: The hidden lines of courses built before the grading secret (kept for one release: ``grade_with_seed``).
 _GRADING_SEED = re.compile(r"^\s*grade_with_seed\((\d+)\)", re.MULTILINE)
+_LEGACY_HIDDEN_LINES = re.compile(r"^from grader\.integrations\.nbgrader\.checks import grade_with_seed\n"
+                                  r"grade_with_seed\(\d+\)[^\n]*$", re.MULTILINE)
 
 INTRO = """\
 Fill in every cell that says `# YOUR CODE HERE` (replace the `raise NotImplementedError()`), then run the test \
@@ -142,9 +148,9 @@ def _kata_markdown(kata: Kata, index: int, total: int) -> str:
             f"<details><summary>Hints, from gentle to explicit</summary>\n\n{hints}\n\n</details>")
 
 
-def module_notebook(module: str, katas: list[Kata], seed: int, kernel: str = "python3",
+def module_notebook(module: str, katas: list[Kata], kernel: str = "python3",
                     solutions_dir: Path = SOLUTIONS_DIR) -> nbformat.NotebookNode:
-    """The source notebook for ``katas`` (all of one ``module``), with solutions and hidden seed."""
+    """The source notebook for ``katas`` (all of one ``module``), with solutions and hidden tests."""
     parts = module_parts(module, solutions_dir)
     cells = [_cell("markdown", f"# {parts.title}\n\n{INTRO}", f"{module}_intro"),
              _cell("code", parts.given, f"{module}_given")]
@@ -156,7 +162,7 @@ def module_notebook(module: str, katas: list[Kata], seed: int, kernel: str = "py
             _cell("markdown", _kata_markdown(kata, index, len(katas)), f"{kata.id}_instructions"),
             _cell("code", "\n\n".join(parts.definitions[s].rstrip() for s in kata.symbols), f"{kata.id}_code",
                   solution=True, locked=False),
-            _cell("code", TEST_CELL.format(kata_id=kata.id, points=kata.points, seed=seed), kata.id,
+            _cell("code", TEST_CELL.format(kata_id=kata.id, points=kata.points), kata.id,
                   grade=True, points=kata.points),
         ]
     kernelspec = {"name": kernel, "display_name": "Python 3 (convkata)", "language": "python"}
@@ -174,7 +180,8 @@ def graded_katas(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 def grading_seed(notebook: nbformat.NotebookNode) -> int | None:
-    """The seed in a source notebook's hidden test lines (None if it has none)."""
+    """The seed in a source notebook's hidden test lines, if it was built before the grading
+    secret (``grade_with_seed(N)``); None for any other."""
     for cell in notebook.cells:
         if _nbgrader(cell).get("grade"):
             found = _GRADING_SEED.search(cell.source)
@@ -219,32 +226,44 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
         raise CourseError(f"{path}: not a readable notebook ({exc})") from None
 
 
+def _upgraded(notebook: nbformat.NotebookNode) -> str:
+    """A notebook built before the grading secret, as this build writes it: its hidden
+    ``grade_with_seed(N)`` lines replaced (the text to compare with the new notebook's)."""
+    notebook = nbformat.from_dict(notebook)
+    hidden = TEST_CELL.split("### BEGIN HIDDEN TESTS\n")[1].split("\n### END HIDDEN TESTS")[0]
+    for cell in notebook.cells:
+        if _nbgrader(cell).get("grade"):
+            cell.source = _LEGACY_HIDDEN_LINES.sub(hidden, cell.source)
+    return nbformat.writes(notebook) + "\n"
+
+
 def build_course(course: Path, assignment: str, kata_ids: list[str] | None = None, *, kernel: str = "python3",
-                 seed: int | None = None, force: bool = False) -> list[Path]:
+                 force: bool = False) -> list[Path]:
     """Write ``nbgrader_config.py`` (unless there is one) and ``source/<assignment>/<module>.ipynb``
-    for the katas (default: all); return the notebooks written. A notebook that exists with other
-    content is replaced only with ``force`` (a copy goes to ``COURSE/.kata-backups/``); the
-    assignment keeps the seed it was built with."""
+    for the katas (default: all), and keep the assignment's grading secret in
+    ``COURSE/.convkata/secrets/<assignment>`` (made at the first build, kept by later ones); return
+    the notebooks written. A notebook that exists with other content is replaced only with
+    ``force`` (a copy goes to ``COURSE/.kata-backups/``) — or, with no need for it, when all that
+    differs is the ``grade_with_seed(N)`` hidden lines of a course built before the secret."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", assignment):
         raise CourseError(f"assignment {assignment!r}: use letters, digits, '_', '-' and '.' (nbgrader's ids)")
     katas = load_manifest().select(kata_ids)
     folder = course / "source" / assignment
     existing = {p: read_notebook(p) for p in sorted(folder.glob("*.ipynb"))} if folder.is_dir() else {}
-    kept_seeds = {s for s in map(grading_seed, existing.values()) if s is not None}
-    if seed is None:
-        seed = min(kept_seeds) if kept_seeds else random.SystemRandom().randrange(2**31)
     notebooks = {}
     for module in dict.fromkeys(k.module for k in katas):
-        text = nbformat.writes(module_notebook(module, [k for k in katas if k.module == module], seed, kernel))
+        text = nbformat.writes(module_notebook(module, [k for k in katas if k.module == module], kernel))
         notebooks[folder / f"{module}.ipynb"] = text + "\n"
     changed = [p for p, text in notebooks.items() if p.exists() and p.read_text(encoding="utf-8") != text]
-    if changed and not force:
-        raise CourseError(f"{', '.join(str(p) for p in changed)} exist(s) with other content (your edits, or "
-                          "another kata selection or seed); give --force to replace them")
+    refused = [p for p in changed if _upgraded(existing[p]) != notebooks[p]]
+    if refused and not force:
+        raise CourseError(f"{', '.join(str(p) for p in refused)} exist(s) with other content (your edits, or "
+                          "another kata selection); give --force to replace them")
     folder.mkdir(parents=True, exist_ok=True)
     config = course / "nbgrader_config.py"
     if not config.exists():
         config.write_text(CONFIG_TEXT, encoding="utf-8")
+    ensure_secret(course, assignment)
     for path in changed:
         backup(path, course / ".kata-backups")
     for path, text in notebooks.items():

@@ -1,0 +1,45 @@
+"""Text that came from a submission, made safe to keep: bounded in size, printable, encodable.
+
+A submission controls its exception messages, warnings and reprs; a record, a feedback file or a
+terminal must stay small and valid whatever they hold.
+"""
+from __future__ import annotations
+
+import re
+
+#: Control characters other than newline and tab (a terminal would act on them; JSON escapes them six-fold).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` bytes of UTF-8: control characters and lone surrogates replaced,
+    the middle of a longer text cut (its start and end say the most) and the cut said."""
+    text = _CONTROL.sub("\ufffd", text.encode("utf-8", "replace").decode("utf-8"))
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    marker = f"\n[… {len(data) - limit} bytes cut …]\n"
+    keep = max(limit - len(marker.encode()), 0)
+    head = data[:keep * 2 // 3].decode("utf-8", "ignore")
+    tail = data[len(data) - keep // 3:].decode("utf-8", "ignore") if keep // 3 else ""
+    return head + marker + tail
+
+
+def clip_all(texts, count: int, limit: int) -> tuple[str, ...]:
+    """The first ``count`` distinct ``texts``, each clipped to ``limit`` bytes, and a note of how
+    many more there were (however many: the rest are counted, not read)."""
+    kept: list[str] = []
+    seen: set = set()
+    more = 0
+    for text in texts:
+        text = str(text)
+        if text in seen:  # one string repeated: hashed once, compared cheaply, never clipped again
+            continue
+        seen.add(text)
+        if len(kept) < count:
+            clipped = clip(text, limit)
+            if clipped not in kept:
+                kept.append(clipped)
+        else:
+            more += 1
+    return (*kept, f"… and {more} more") if more else tuple(kept)
