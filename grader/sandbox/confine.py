@@ -436,11 +436,10 @@ class KataCgroup:
                     KataCgroup([path], False).remove()
 
 
-def descendants_cpu_seconds(root: int) -> float:
-    """The CPU time of every process below ``root`` now (and of the children they waited for),
-    from /proc: what a kata used, where no cgroup counts it (a slot server is a subreaper running
-    one kata at a time, so every process below it is the kata's)."""
-    parents, times = {}, {}
+def process_table() -> dict[int, tuple[int, float]]:
+    """Every process now: pid → (its parent's pid, the CPU seconds it and the children it waited
+    for have used), from /proc."""
+    table, tick = {}, os.sysconf("SC_CLK_TCK")
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
@@ -448,21 +447,26 @@ def descendants_cpu_seconds(root: int) -> float:
                     fields = stat.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            parents[int(entry.name)] = int(fields[1])
-            times[int(entry.name)] = sum(int(f) for f in fields[11:15])
-    total, stack = -times.get(root, 0), [root]
+            table[int(entry.name)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / tick)
+    return table
+
+
+def descendants_cpu_seconds(root: int) -> float:
+    """The CPU time of every process below ``root`` now (and of the children they waited for): what
+    a kata used, where no cgroup counts it (a slot server is a subreaper running one kata at a
+    time, so every process below it is the kata's)."""
+    table = process_table()
     children: dict[int, list[int]] = {}
-    for pid, parent in parents.items():
+    for pid, (parent, _) in table.items():
         children.setdefault(parent, []).append(pid)
-    seen = set()
+    total, stack, seen = 0.0, list(children.get(root, ())), set()
     while stack:
         pid = stack.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        total += times.get(pid, 0)
-        stack.extend(children.get(pid, ()))
-    return total / os.sysconf("SC_CLK_TCK")
+        if pid not in seen:
+            seen.add(pid)
+            total += table[pid][1]
+            stack.extend(children.get(pid, ()))
+    return total
 
 
 def left_by_dead_process(name: str, prefix: str) -> bool:

@@ -48,17 +48,8 @@ def _copy_submission(source: Path, target: Path) -> None:
 
 def _children() -> list[int]:
     """This process's child processes (with the subreaper flag, orphans of a child's tree too)."""
-    me, found = os.getpid(), []
-    for entry in os.scandir("/proc"):
-        if entry.name.isdigit():
-            try:
-                with open(f"{entry.path}/stat") as stat:
-                    fields = stat.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == me:
-                found.append(int(entry.name))
-    return found
+    me = os.getpid()
+    return [pid for pid, (parent, _) in confine.process_table().items() if parent == me]
 
 
 def _kill_everything_left(cgroup: confine.KataCgroup | None) -> None:

@@ -74,7 +74,7 @@ def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_r
     corr2d, conv2d_module = record.katas
     assert "used more than the 1.5 s left of the submission's 1.5 s of CPU time" in corr2d.checks[0].message
     assert "the submission's 1.5 s of CPU time were used up" in conv2d_module.checks[0].message
-    assert record.seconds < 10
+    assert record.seconds < 120  # a hang guard: the CPU limits, not the clock, cut it (about 3 s here)
 
 
 @pytest.mark.skipif(not Path("/proc/self/autogroup").exists(), reason="this kernel has no scheduler autogroups")
