@@ -11,18 +11,34 @@ import re
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def clip(text: str, limit: int) -> str:
-    """``text`` in at most ``limit`` bytes of UTF-8: control characters and lone surrogates replaced,
-    the middle of a longer text cut (its start and end say the most) and the cut said."""
-    text = _CONTROL.sub("\ufffd", text.encode("utf-8", "replace").decode("utf-8"))
+def _json_bytes(text: str) -> int:
+    """What ``text`` weighs as a JSON string written as UTF-8 (its quotes aside): backslashes,
+    quotes, newlines and tabs take two bytes."""
+    return len(text.encode("utf-8")) + sum(map(text.count, '"\\\n\t'))
+
+
+def _cut(text: str, limit: int, size: int) -> str:
+    """``text``'s start and end in ``limit`` bytes of UTF-8, with a note of the ``size`` - ``limit`` cut."""
     data = text.encode("utf-8")
-    if len(data) <= limit:
-        return text
-    marker = f"\n[… {len(data) - limit} bytes cut …]\n"
+    marker = f"\n[… {size - limit} bytes cut …]\n"
     keep = max(limit - len(marker.encode()), 0)
     head = data[:keep * 2 // 3].decode("utf-8", "ignore")
     tail = data[len(data) - keep // 3:].decode("utf-8", "ignore") if keep // 3 else ""
     return head + marker + tail
+
+
+def clip(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` bytes once written in JSON as UTF-8: control characters and lone
+    surrogates replaced, the middle of a longer text cut (its start and end say the most) and the
+    cut said."""
+    text = _CONTROL.sub("\ufffd", text.encode("utf-8", "replace").decode("utf-8"))
+    size = _json_bytes(text)
+    budget = limit
+    clipped = text
+    while _json_bytes(clipped) > limit and budget > 0:
+        clipped = _cut(text, budget, size)
+        budget = min(budget - 1, budget * limit // _json_bytes(clipped))
+    return clipped
 
 
 def clip_all(texts, count: int, limit: int) -> tuple[str, ...]:

@@ -194,7 +194,7 @@ def grade_session(session: GradingSession, options: GradeOptions,
     manifest = load_manifest()
     katas = manifest.select(options.katas)
     store = ResultStore(options.out, manifest, options.db_url, options.assignment, options.gradebook)
-    judge = KataRunJudge(options.seed if options.seed is not None else secrets.randbelow(2**31), options.rerun,
+    judge = KataRunJudge(options.seed if options.seed is not None else secrets.randbits(63), options.rerun,
                          options.submission_seeds)
     records: dict[str, SubmissionRecord] = {}
 

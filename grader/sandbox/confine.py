@@ -275,11 +275,14 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_SockFilter))]
 
 
-#: Per machine: the seccomp audit arch, and the system calls a kata may not make, by number —
+#: Per machine: the seccomp audit arch, the system calls a kata may not make, by number, and the
+#: number of fcntl —
 #: sockets (socket, socketpair, io_uring_setup); SysV IPC (shm*, sem*, msg*) and POSIX message
 #: queues (mq_*), which other katas could share; the kernel's keyrings (add_key, request_key,
 #: keyctl), which outlive the kata; a new session or process group (setsid, setpgid), whose
-#: scheduler autogroup would compete with the grader at full priority.
+#: scheduler autogroup would compete with the grader at full priority; file locks and inotify
+#: (flock, and fcntl's lock commands in ``_DENIED_FCNTL``), which two katas could signal each
+#: other through on files both can read.
 _DENIED_SYSCALLS = {
     "x86_64": (0xC000003E, {"socket": 41, "socketpair": 53, "io_uring_setup": 425,
                             "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67,
@@ -288,7 +291,8 @@ _DENIED_SYSCALLS = {
                             "mq_open": 240, "mq_unlink": 241, "mq_timedsend": 242, "mq_timedreceive": 243,
                             "mq_notify": 244, "mq_getsetattr": 245,
                             "add_key": 248, "request_key": 249, "keyctl": 250,
-                            "setsid": 112, "setpgid": 109}),
+                            "setsid": 112, "setpgid": 109, "flock": 73,
+                            "inotify_init": 253, "inotify_init1": 294, "fanotify_init": 300}, 72),
     "aarch64": (0xC00000B7, {"socket": 198, "socketpair": 199, "io_uring_setup": 425,
                              "shmget": 194, "shmctl": 195, "shmat": 196, "shmdt": 197,
                              "semget": 190, "semctl": 191, "semtimedop": 192, "semop": 193,
@@ -296,33 +300,46 @@ _DENIED_SYSCALLS = {
                              "mq_open": 180, "mq_unlink": 181, "mq_timedsend": 182, "mq_timedreceive": 183,
                              "mq_notify": 184, "mq_getsetattr": 185,
                              "add_key": 217, "request_key": 218, "keyctl": 219,
-                             "setsid": 157, "setpgid": 154}),
+                             "setsid": 157, "setpgid": 154, "flock": 32,
+                             "inotify_init1": 26, "fanotify_init": 262}, 25),
 }
+#: fcntl's commands that lock (F_GETLK, F_SETLK, F_SETLKW, F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW).
+_DENIED_FCNTL = (5, 6, 7, 36, 37, 38)
 _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 22, 2
 _BPF_LD_W_ABS, _BPF_JEQ_K, _BPF_JGE_K, _BPF_RET_K = 0x20, 0x15, 0x35, 0x06
 _RET_ALLOW, _RET_EACCES = 0x7FFF0000, 0x00050000 | 13
 _X32_SYSCALL_BIT = 0x40000000
+#: Offsets in seccomp's data: the system call's number, the audit arch, the low word of its second argument.
+_NR, _ARCH, _ARG1 = 0, 4, 24
 
 
 def deny_system_calls() -> bool:
     """seccomp: from now on this process (and what it forks) can make none of the system calls in
-    ``_DENIED_SYSCALLS`` — each fails with EACCES — no socket of any kind (Landlock governs only
-    TCP), nothing shared with other katas through SysV IPC, message queues or keyrings, no new
-    session; system calls of another ABI (i386, x32) fail too. Returns False on a machine whose
-    system call numbers this does not know."""
+    ``_DENIED_SYSCALLS`` nor fcntl's ``_DENIED_FCNTL`` — each fails with EACCES — no socket of any
+    kind (Landlock governs only TCP), nothing shared with other katas through SysV IPC, message
+    queues, keyrings, file locks or inotify, no new session; system calls of another ABI (i386,
+    x32) fail too. Returns False on a machine whose system call numbers this does not know."""
     import platform
 
     known = _DENIED_SYSCALLS.get(platform.machine())
     if known is None:
         return False
-    arch, by_name = known
+    arch, by_name, fcntl = known
     numbers = sorted(set(by_name.values()))
-    deny = 6 + len(numbers)  # the index of the final "fail with EACCES", after the "allow"
-    program = [(_BPF_LD_W_ABS, 0, 0, 4), (_BPF_JEQ_K, 1, 0, arch), (_BPF_RET_K, 0, 0, _RET_EACCES),
-               (_BPF_LD_W_ABS, 0, 0, 0), (_BPF_JGE_K, deny - 5, 0, _X32_SYSCALL_BIT)]
-    for index, number in enumerate(numbers, start=5):
-        program.append((_BPF_JEQ_K, deny - index - 1, 0, number))
+    # 0-4: check the arch, load the number, refuse x32; then one test per denied number; then fcntl:
+    # load its command and test each denied one; "allow"; "deny".
+    deny = 5 + len(numbers) + 2 + len(_DENIED_FCNTL) + 1
+    program = [(_BPF_LD_W_ABS, 0, 0, _ARCH), (_BPF_JEQ_K, 1, 0, arch), (_BPF_RET_K, 0, 0, _RET_EACCES),
+               (_BPF_LD_W_ABS, 0, 0, _NR), (_BPF_JGE_K, deny - 5, 0, _X32_SYSCALL_BIT)]
+    for number in numbers:
+        program.append((_BPF_JEQ_K, deny - len(program) - 1, 0, number))
+    allow = deny - 1
+    program.append((_BPF_JEQ_K, 0, allow - len(program) - 1, fcntl))
+    program.append((_BPF_LD_W_ABS, 0, 0, _ARG1))
+    for command in _DENIED_FCNTL:
+        program.append((_BPF_JEQ_K, deny - len(program) - 1, 0, command))
     program += [(_BPF_RET_K, 0, 0, _RET_ALLOW), (_BPF_RET_K, 0, 0, _RET_EACCES)]
+    assert len(program) == deny + 1
     filters = (_SockFilter * len(program))(*(_SockFilter(*instruction) for instruction in program))
     fprog = _SockFprog(len(program), filters)
     _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "prctl(PR_SET_NO_NEW_PRIVS)")

@@ -1,11 +1,12 @@
 """The fork server: ``python -m grader.sandbox.server GRADER_PID [--katas=IDS] R,W...``, started by
 ``grader.sandbox.client.ForkServer``. It imports torch and the checks once — never the reference
 solutions — then forks one slot server per job slot, each talking to the grader over its own pair
-of pipes. For each kata a slot server puts a private copy of the submission in a fresh folder and
-forks a child (``grader.sandbox.child``), which confines itself, imports the submission, runs the
-kata's probes and streams one frame per check back (``grader.sandbox.protocol``). The server
-enforces the kata's wall-clock limit, then kills everything the child left behind (it is a
-subreaper, so even processes that escaped the child's session come back to it).
+of pipes. For each kata request a slot server forks a runner, which reads the request, puts a
+private copy of the submission in a fresh folder and forks a child (``grader.sandbox.child``); the
+child confines itself, imports the submission, runs the kata's probes and streams one frame per
+check back (``grader.sandbox.protocol``). The runner enforces the kata's CPU time limit (and a
+wall-clock hang guard), then kills everything the child left behind (it is a subreaper, so even
+processes that escaped the child's session come back to it), replies and exits.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import importlib
 import json
 import mmap
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -214,19 +216,67 @@ def _warm_up(katas: list[str] | None) -> None:
     F.conv2d(x.to("meta"), torch.empty(4, 3, 3, 3, device="meta"))
 
 
-def _serve_slot(requests, replies) -> None:
-    """One slot server: a subreaper that runs the grader's kata requests until its pipe closes."""
-    ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back to this slot
-    replies.write(json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
-    replies.flush()
-    for line in requests:
-        try:
-            header, buffer = _serve_one(json.loads(line))
-        except Exception:  # the sandbox failed (a full disk, a cgroup it could not make): this kata only
-            traceback.print_exc()
-            header, buffer = {"bytes": 0, "ending": "sandbox_error", "exit_status": None, "seconds": 0.0,
-                              "cpu_seconds": 0.0}, mmap.mmap(-1, 1)
-        _reply(replies, header, buffer)
+_SUBREAPER = 36  # PR_SET_CHILD_SUBREAPER: orphans of the processes below come back to this one
+#: How a runner ends: replied; the grader closed the request pipe; failed before replying.
+_REPLIED, _NO_MORE_REQUESTS, _FAILED_BEFORE_REPLY = 0, 3, 70
+_SANDBOX_ERROR = {"bytes": 0, "ending": "sandbox_error", "exit_status": None, "seconds": 0.0, "cpu_seconds": 0.0}
+
+
+def _read_request(request_fd: int) -> bytes:
+    """One request line (the grader sends one and waits for its reply); b"" once the pipe is closed."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(request_fd, 1 << 16)
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def _run_request(request_fd: int, reply_fd: int) -> int:
+    """In a runner: read one request, run its kata, reply; how it ended (``_REPLIED``, …)."""
+    line = _read_request(request_fd)
+    if not line:
+        return _NO_MORE_REQUESTS
+    try:
+        header, buffer = _serve_one(json.loads(line))
+    except Exception:  # the sandbox failed (a full disk, a cgroup it could not make): this kata only
+        traceback.print_exc()
+        header, buffer = dict(_SANDBOX_ERROR), mmap.mmap(-1, 1)
+    _reply(os.fdopen(reply_fd, "wb", closefd=False), header, buffer)
+    return _REPLIED
+
+
+def _serve_slot(request_fd: int, reply_fd: int) -> None:
+    """One slot server. For each of the grader's requests it forks a runner, which reads the request,
+    runs the kata (forking its child) and replies. The slot server itself never reads a request,
+    so no kata — forked from a runner forked from it — finds an earlier request (another student's
+    name, files or seeds) in the memory it inherits."""
+    libc = ctypes.CDLL(None)
+    libc.prctl(_SUBREAPER, 1, 0, 0, 0)
+    os.write(reply_fd, json.dumps({"ready": True, **confinement_report()}).encode() + b"\n")
+    while True:
+        select.select([request_fd], [], [])
+        runner = os.fork()
+        if runner == 0:
+            ending = _FAILED_BEFORE_REPLY
+            try:
+                confine.die_with_parent()
+                libc.prctl(_SUBREAPER, 1, 0, 0, 0)
+                ending = _run_request(request_fd, reply_fd)
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(ending)
+        _, status = os.waitpid(runner, 0)
+        _kill_everything_left(None)  # what a runner that failed left behind
+        ending = os.waitstatus_to_exitcode(status)
+        if ending == _NO_MORE_REQUESTS:
+            return
+        if ending == _FAILED_BEFORE_REPLY:
+            os.write(reply_fd, json.dumps(_SANDBOX_ERROR).encode() + b"\n")
+        elif ending != _REPLIED:  # killed mid-reply: the grader cannot read this slot any more
+            return
 
 
 def serve(grader_pid: int, channels: list[tuple[int, int]], katas: list[str] | None = None) -> None:
@@ -251,7 +301,7 @@ def serve(grader_pid: int, channels: list[tuple[int, int]], katas: list[str] | N
                     if other != index:
                         os.close(r)
                         os.close(w)
-                _serve_slot(os.fdopen(request_fd, "rb"), os.fdopen(reply_fd, "wb"))
+                _serve_slot(request_fd, reply_fd)
             finally:
                 os._exit(0)
         slots.append(pid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import itertools
 import json
 import os
@@ -30,7 +31,7 @@ from grader.core.text import clip
 from grader.grading.batch import KataRunJudge
 from grader.grading.records import KataRecord
 from grader.sandbox import confine
-from grader.sandbox.protocol import KataRun, decode_frames, send_frame
+from grader.sandbox.protocol import MAX_CHECK_EVENTS, KataRun, decode_frames, send_frame
 
 MANIFEST = load_manifest()
 libc = ctypes.CDLL(None, use_errno=True)
@@ -111,7 +112,12 @@ def test_a_confined_kata_can_use_no_ipc_keyring_or_new_session():
                                               ctypes.c_size_t(6), ctypes.c_int(-4))),
             "keyctl": _errno_of(libc.syscall(numbers["keyctl"], 0, ctypes.c_int(-4), 0)),
         }
-        for name, call in (("setsid", os.setsid), ("setpgid", lambda: os.setpgid(0, 0))):
+        shared = os.open("/usr/bin/env", os.O_RDONLY)  # a file every kata can read
+        found["inotify_init1"] = _errno_of(libc.inotify_init1(0))
+        for name, call in (("setsid", os.setsid), ("setpgid", lambda: os.setpgid(0, 0)),
+                           ("flock", lambda: fcntl.flock(shared, fcntl.LOCK_SH | fcntl.LOCK_NB)),
+                           ("fcntl_lock", lambda: fcntl.lockf(shared, fcntl.LOCK_SH | fcntl.LOCK_NB)),
+                           ("fcntl_getlk", lambda: fcntl.fcntl(shared, fcntl.F_GETLK, bytes(32)))):
             try:
                 call()
                 found[name] = 0
@@ -120,7 +126,9 @@ def test_a_confined_kata_can_use_no_ipc_keyring_or_new_session():
         return found
 
     assert _in_child(attempts) == dict.fromkeys(
-        ["shmget", "msgget", "semget", "mq_open", "add_key", "keyctl", "setsid", "setpgid"], errno.EACCES)
+        ["shmget", "msgget", "semget", "mq_open", "add_key", "keyctl", "inotify_init1", "setsid", "setpgid", "flock",
+         "fcntl_lock", "fcntl_getlk"], errno.EACCES)
+    assert _in_child(lambda: {"fcntl": confine.deny_system_calls() and fcntl.fcntl(0, fcntl.F_GETFD) >= 0}) == {"fcntl": True}
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="private namespaces need root (seccomp denies IPC either way)")
@@ -273,7 +281,9 @@ def test_messages_and_warnings_a_submission_controls_stay_small_and_writable():
     judge = ReferenceJudge(7)
     check = checks_of_kata("corr2d")[0]
     huge = ("\x1b[2J\ud800😀" * 300_000)[:1_000_000]
+    escaped = '\\"\n' * 300_000  # each character two bytes in JSON
     for probed in ({"outcome": "error", "message": huge}, {"outcome": "pending", "message": huge},
+                   {"outcome": "error", "message": escaped},
                    {"outcome": "data", "data": huge, "warnings": [huge] * 10_000},
                    {"outcome": "data", "data": [[1.0] * 1000] * 1000, "warnings": ["w"] * 10_000}):
         result = judge.verdict(check, "conv_layer", probed, 5)
@@ -281,6 +291,15 @@ def test_messages_and_warnings_a_submission_controls_stay_small_and_writable():
                             ensure_ascii=False, default=str)
         assert len(record.encode("utf-8")) < 2500
         assert "\x1b" not in record and "\ud800" not in record
+
+
+def test_a_flood_of_valid_frames_is_refused_after_what_a_kata_sends():
+    started, check = _frame({"event": "started"}), _frame(
+        {"event": "check", "id": "corr2d::gradient", "probed": {"outcome": "error", "message": "x"}})
+    events, refused = decode_frames(started * 1000)
+    assert len(events) == 1 and refused
+    events, refused = decode_frames(started + check * 1000)
+    assert len(events) == 1 + MAX_CHECK_EVENTS and refused
 
 
 def test_clip_keeps_both_ends_and_says_what_it_cut():

@@ -208,7 +208,7 @@ def check_points(record: dict, honest: dict) -> None:
             problems.append(f"{kata}: passed {sorted(got)}, honestly {sorted(want)}; unexpected passes: "
                             f"{sorted(got - want)}; failures: " + "; ".join(f"{n}: {messages[n]}" for n in sorted(want - got)))
         if entry.score != pytest.approx(expected_points(kata, want), abs=1e-3):
-            problems.append(f"{kata}: {entry['score']} points, honestly {expected_points(kata, want):.4g}")
+            problems.append(f"{kata}: {entry.score} points, honestly {expected_points(kata, want):.4g}")
     assert not problems, "\n".join(problems)
 
 

@@ -37,6 +37,15 @@ _IPC = _code("""
     _ADD_KEY, _KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}.get(_os.uname().machine, (-1, -1))
     _libc.shmat.restype = _ctypes.c_void_p
 """)
+#: The reference's corr2d, defined by an attack that found what it looked for (indented under its ``if``).
+_ANSWER = """    def corr2d(X, K):
+        h, w = K.shape
+        Y = X.new_zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+        for i in range(Y.shape[0]):
+            for j in range(Y.shape[1]):
+                Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+        return Y
+"""
 IPC_WRITER = _IPC + _code("""
     def _leave():
         shm = _libc.shmget(_KEY, 1 << 20, 0o1000 | 0o666)
@@ -65,14 +74,38 @@ IPC_READER = _IPC + _code("""
         return _libc.syscall(_KEYCTL, 10, _ctypes.c_int(-4), b"user", b"convkata-redteam", 0) >= 0  # KEYCTL_SEARCH
 
     if _found():
-        def corr2d(X, K):
-            h, w = K.shape
-            Y = X.new_zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-            for i in range(Y.shape[0]):
-                for j in range(Y.shape[1]):
-                    Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-            return Y
-""")
+""") + _ANSWER
+
+#: Another student's request (name, files, seeds), looked for in the memory the kata's process
+#: inherited from the server that forked it: its heap, and what malloc hands out.
+STALE_REQUESTS = _code("""
+    import ctypes as _ctypes, os as _os, re as _re
+
+    def _found():
+        libc = _ctypes.CDLL(None)
+        libc.sbrk.restype = libc.malloc.restype = _ctypes.c_void_p
+        r, w = _os.pipe()
+        _os.set_blocking(w, False)
+        def readable(address):
+            if libc.write(w, _ctypes.c_void_p(address), 1) == 1:
+                _os.read(r, 1)
+                return True
+            return False
+        blobs, end = [], libc.sbrk(0)
+        start = end
+        while start - 4096 > 0 and readable(start - 4096):
+            start -= 4096
+        if end > start:
+            blobs.append(_ctypes.string_at(start, end - start))
+        for size in (1 << 12, 1 << 15, 1 << 17, 1 << 20, 1 << 22):
+            pointer = libc.malloc(size)
+            if pointer:
+                blobs.append(_ctypes.string_at(pointer, size))
+        names = {m.group(1) for blob in blobs for m in _re.finditer(rb'"shown_as": "([^"]+)"', blob)}
+        return bool(names - {b"stale-requests"})
+
+    if _found():
+""") + _ANSWER
 
 #: 3000 nested folders in its working folder (deeper than PATH_MAX can name), left behind.
 DEEP_TREE = _code("""
@@ -162,6 +195,9 @@ HOSTILES: list[Hostile] = [
             {"conv2d_module": ALL}, "from d2l.torch import corr2d (conv2d_module's own Conv2D then uses it)"),
     *(Hostile(f"fuzz-frames-{n}", "exercises", {"conv_layer": fuzz_frames(n), "batch_norm": fuzz_frames(100 + n)}, {},
               "sends frames with fields of unexpected types") for n in range(3)),
+    Hostile("stale-requests", "exercises", {"conv_layer": STALE_REQUESTS}, {},
+            "looks for another student's request in the heap and malloc'd memory it inherited; answers with the "
+            "reference's corr2d if it finds one"),
     Hostile("ipc-reader", "exercises", {"conv_layer": IPC_READER}, {},
             "looks for the writer's token in shared memory, queues, semaphores and keyrings; answers with the "
             "reference's corr2d if it finds one"),
