@@ -409,24 +409,9 @@ PATCH_SEND_FRAME = FORGE_FRAMES + _code("""
 #: Steals probe frames another child sent (stack frames' locals of the fork server, or freed memory
 #: of its heap), relays what it found to this submission's next kata, and sends any stolen frame
 #: of the current kata as its own.
-THIEF = EMIT + _code("""
-    def _blobs_from_frames():
-        import sys
-        blobs, frame = [], sys._getframe()
-        while frame is not None:
-            values = list(frame.f_locals.values())
-            values += [v for container in values if isinstance(container, (list, tuple)) for v in container]
-            for value in values:
-                if isinstance(value, (bytes, bytearray)):
-                    blobs.append(bytes(value))
-                elif type(value).__name__ == "mmap":
-                    try:
-                        blobs.append(value[:])
-                    except Exception:
-                        pass
-            frame = frame.f_back
-        return blobs
-
+#: Reads the heap the kata's process inherited (up to the break) and memory malloc hands out:
+#: whatever the server that forked it freed there without clearing.
+HEAP_BLOBS = _code("""
     def _blobs_from_heap():
         import ctypes, os
         libc = ctypes.CDLL(None)
@@ -449,6 +434,25 @@ THIEF = EMIT + _code("""
             pointer = libc.malloc(size)
             if pointer:
                 blobs.append(ctypes.string_at(pointer, size))
+        return blobs
+""")
+
+THIEF = EMIT + HEAP_BLOBS + _code("""
+    def _blobs_from_frames():
+        import sys
+        blobs, frame = [], sys._getframe()
+        while frame is not None:
+            values = list(frame.f_locals.values())
+            values += [v for container in values if isinstance(container, (list, tuple)) for v in container]
+            for value in values:
+                if isinstance(value, (bytes, bytearray)):
+                    blobs.append(bytes(value))
+                elif type(value).__name__ == "mmap":
+                    try:
+                        blobs.append(value[:])
+                    except Exception:
+                        pass
+            frame = frame.f_back
         return blobs
 
     def _stolen_events(blobs):

@@ -8,7 +8,7 @@ the cheapest kata with a convergence check) — with an honest submission and th
 from __future__ import annotations
 
 from grader.core.paths import EXERCISES_DIR
-from tests.redteam.hostile import ALL, EMIT, Hostile, Replace, _code
+from tests.redteam.hostile import ALL, EMIT, HEAP_BLOBS, Hostile, Replace, _code
 
 KATAS = ("corr2d", "conv2d_module", "batch_norm_module")
 #: The stubs' batch_norm.py, for attacks on conv_layer.py (batch_norm_module's training is costly).
@@ -78,30 +78,11 @@ IPC_READER = _IPC + _code("""
 
 #: Another student's request (name, files, seeds), looked for in the memory the kata's process
 #: inherited from the server that forked it: its heap, and what malloc hands out.
-STALE_REQUESTS = _code("""
-    import ctypes as _ctypes, os as _os, re as _re
+STALE_REQUESTS = HEAP_BLOBS + _code("""
+    import re as _re
 
     def _found():
-        libc = _ctypes.CDLL(None)
-        libc.sbrk.restype = libc.malloc.restype = _ctypes.c_void_p
-        r, w = _os.pipe()
-        _os.set_blocking(w, False)
-        def readable(address):
-            if libc.write(w, _ctypes.c_void_p(address), 1) == 1:
-                _os.read(r, 1)
-                return True
-            return False
-        blobs, end = [], libc.sbrk(0)
-        start = end
-        while start - 4096 > 0 and readable(start - 4096):
-            start -= 4096
-        if end > start:
-            blobs.append(_ctypes.string_at(start, end - start))
-        for size in (1 << 12, 1 << 15, 1 << 17, 1 << 20, 1 << 22):
-            pointer = libc.malloc(size)
-            if pointer:
-                blobs.append(_ctypes.string_at(pointer, size))
-        names = {m.group(1) for blob in blobs for m in _re.finditer(rb'"shown_as": "([^"]+)"', blob)}
+        names = {m.group(1) for blob in _blobs_from_heap() for m in _re.finditer(rb'"shown_as": "([^"]+)"', blob)}
         return bool(names - {b"stale-requests"})
 
     if _found():
