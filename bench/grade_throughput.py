@@ -3,7 +3,7 @@
     .venv/bin/python bench/grade_throughput.py [--n 20] [--kata corr2d] [--seed 0] [--jobs N]
                                                [--json PATH] [--workdir DIR]
 
-It builds an nbgrader course of one kata with ``kata nbgrader build`` (grading seed ``--seed``),
+It builds an nbgrader course of one kata with ``kata nbgrader build`` (a grading secret of its own),
 releases it, and hands in N notebooks: the reference's solution cell, or for every fifth student
 the reference with the kata's return values zeroed. Then it times, wall clock:
 
@@ -87,7 +87,7 @@ def run_nbgrader(course: Path, env: dict[str, str], *args: str) -> float:
     return time.perf_counter() - start
 
 
-def write_course(course: Path, env: dict[str, str], n: int, kata: Kata, seed: int) -> list[str]:
+def write_course(course: Path, env: dict[str, str], n: int, kata: Kata) -> list[str]:
     """Build and release the course, hand in N notebooks; the student ids."""
     [notebook] = build_course(course, ASSIGNMENT, [kata.id])
     run_nbgrader(course, env, "generate_assignment", ASSIGNMENT)
@@ -154,7 +154,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--n", type=int, default=20, help="number of submissions (default 20)")
     parser.add_argument("--kata", default="corr2d", choices=[k.id for k in load_manifest()], metavar="KATA",
                         help="the kata to grade (default corr2d)")
-    parser.add_argument("--seed", type=int, default=0, help="the assignment's grading seed (default 0)")
+    parser.add_argument("--seed", type=int, default=0, help="the seed of the check that a zeroed module fails (default 0)")
     parser.add_argument("--jobs", type=int, default=None, help="passed to kata grade as --jobs (default: its own)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
     parser.add_argument("--workdir", type=Path, default=None,
@@ -171,7 +171,7 @@ def run(args: argparse.Namespace, work: Path) -> dict:
     check_zeroed_module_fails(kata, work, args.seed)
     env = jupyter_env(work)
     course = work / "course"
-    students = write_course(course, env, args.n, kata, args.seed)
+    students = write_course(course, env, args.n, kata)
     nbgrader_s = run_nbgrader(course, env, "autograde", ASSIGNMENT, "--create")
     nbgrader_scores = gradebook_scores(course, students)
     check_nbgrader_scores(nbgrader_scores, kata)
