@@ -2,10 +2,11 @@
 the run's seed; the ``run_check`` fixture runs one check and turns its result into a pytest
 outcome (pending → skipped with the stub's message, failed → a failure with the diagnosis).
 
-    pytest --impl=exercises|solutions|PATH [--kata-seed=N]
+    pytest --impl=exercises|solutions|PATH [--kata-seed=N] [--kata=corr2d,pool2d]
 
 ``--impl`` defaults to $KATA_IMPL, else ``exercises``; ``--kata-seed`` to $KATA_SEED, else a fresh
-random seed that the header and every failure print.
+random seed that the header and every failure print. ``--kata`` runs exactly the katas named
+(``-k corr2d`` would also run every kata whose id contains corr2d).
 """
 from __future__ import annotations
 
@@ -35,6 +36,8 @@ def pytest_addoption(parser):
                     help="implementation under test: exercises, solutions, or a folder laid out like exercises/")
     group.addoption("--kata-seed", type=int, default=None,
                     help="seed for the checks' generated inputs (default: $KATA_SEED, else random)")
+    group.addoption("--kata", default=None, metavar="IDS",
+                    help="run only these katas: ids separated by commas (kata list shows them), exactly")
 
 
 def _seed(config) -> int:
@@ -49,7 +52,8 @@ def _seed(config) -> int:
 def pytest_configure(config):
     config.stash[OUTCOMES] = Counter()
     config.addinivalue_line("markers", "kata(id): the kata a check belongs to")
-    runner_for(config)  # a bad --impl is a usage error before anything runs
+    runner_for(config)  # a bad --impl or --kata is a usage error before anything runs
+    selected_katas(config)
 
 
 def runner_for(config) -> Runner:
@@ -62,6 +66,34 @@ def runner_for(config) -> Runner:
 
         config.stash[RUNNER] = Runner(load_implementation(root), _seed(config))
     return config.stash[RUNNER]
+
+
+def selected_katas(config) -> set[str] | None:
+    """The kata ids ``--kata`` names (None: every kata); a usage error for an id that is no kata's."""
+    option = config.getoption("--kata")
+    if option is None:
+        return None
+    wanted = {kata_id.strip() for kata_id in option.split(",") if kata_id.strip()}
+    known = [kata.id for kata in load_manifest()]
+    unknown = sorted(wanted - set(known))
+    if unknown or not wanted:
+        raise pytest.UsageError(f"--kata {option}: {', '.join(unknown) or 'no kata'} is not a kata id; "
+                                f"the katas are {', '.join(known)}")
+    return wanted
+
+
+def pytest_collection_modifyitems(config, items):
+    """``--kata``: deselect the checks of every other kata (tests that are not a kata's keep running)."""
+    wanted = selected_katas(config)
+    if wanted is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        marker = item.get_closest_marker("kata")
+        (drop if marker is not None and marker.args[0] not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
 
 
 def pytest_report_header(config):

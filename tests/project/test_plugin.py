@@ -49,8 +49,17 @@ def environment_run(job, config):
                       env={**os.environ, "KATA_IMPL": str(warns), "KATA_SEED": "99"})
 
 
+def select_run(job, config):
+    return pytest_run(job, "--impl=solutions", "tests/katas", "--kata", "corr2d,pool2d", "--collect-only", "-q")
+
+
+def unknown_kata_run(job, config):
+    return pytest_run(job, "--impl=solutions", "tests/katas", "--kata", "corr2d,corr2", "--collect-only", "-q")
+
+
 #: This file's pytest runs, side by side, each on an implementation in a folder of its own.
-RUNS = {"stubs": stubs_run, "broken": broken_run, "missing": missing_run, "environment": environment_run}
+RUNS = {"stubs": stubs_run, "broken": broken_run, "missing": missing_run, "environment": environment_run,
+        "select": select_run, "unknown_kata": unknown_kata_run}
 BACKGROUND = {f"plugin_{name}": run for name, run in RUNS.items()}
 
 
@@ -91,3 +100,16 @@ def test_the_environment_picks_the_impl_and_warnings_never_fail_a_kata(runs, bac
     code, output = runs["environment"]
     assert code == 0, output
     assert f"convkata: impl={background['plugin_environment'].root / 'warns'} seed=99" in output
+
+
+def test_kata_selects_exactly_the_katas_named(runs):
+    status, output = runs["select"]
+    assert status == 0, output
+    collected = [line for line in output.splitlines() if "::" in line and "[" in line]
+    katas = {line.split("[", 1)[1].split("::", 1)[0] for line in collected}
+    assert katas == {"corr2d", "pool2d"}, katas  # not corr2d_multi_in, corr2d_1x1, …
+
+
+def test_kata_with_an_unknown_id_is_a_usage_error_listing_the_katas(runs):
+    status, output = runs["unknown_kata"]
+    assert status == 4 and "--kata corr2d,corr2: corr2 is not a kata id" in output and "corr2d_multi_in" in output
