@@ -30,7 +30,8 @@ def register(commands) -> None:
     add_command(commands, "status", cmd_status, "progress over every kata, in order", parents)
     add_command(commands, "check", cmd_check, "run one kata (default: the next unfinished one) and explain failures",
                 parents).add_argument("kata", nargs="?", help="kata id (see `kata status`)")
-    add_command(commands, "hint", cmd_hint, "show the next hint for a kata", parents).add_argument("kata")
+    add_command(commands, "hint", cmd_hint, "show the next hint for a kata (default: the next unfinished one)",
+                parents).add_argument("kata", nargs="?", help="kata id (see `kata status`)")
     watcher = add_command(commands, "watch", cmd_watch,
                           "re-check a kata (default: the next unfinished one) on every save", parents)
     watcher.add_argument("kata", nargs="?")
@@ -118,9 +119,17 @@ def cmd_check(args) -> int:
 
 
 def cmd_hint(args) -> int:
-    """kata hint KATA: the hints seen so far and the next one."""
+    """kata hint [KATA]: the hints seen so far and the next one, for KATA or the next unfinished kata."""
     out = Output()
-    kata = find_kata(load_manifest(), args.kata)
+    manifest = load_manifest()
+    if args.kata:
+        kata = find_kata(manifest, args.kata)
+    else:
+        unfinished = next_unfinished(runner(args), manifest)
+        if unfinished is None:
+            out.line("every kata is done: no hint needed.", style="green")
+            return 0
+        kata = unfinished.kata
     state = HintState(implementation_root(args.impl).parent / ".kata" / "state.json")
     level = state.reveal(kata)
     out.line(f"{kata.id} — hint {level} of {len(kata.hints)}:", style="bold")

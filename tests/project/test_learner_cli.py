@@ -105,6 +105,14 @@ def test_hints_are_progressive_and_remembered(learner, capsys):
     assert state == {"hints": {"corr2d": 3}}
 
 
+def test_hint_without_a_kata_is_for_the_next_unfinished_one(learner, capsys):
+    code, out = kata(capsys, "hint")
+    assert code == 0 and "corr2d — hint 1 of 3" in out
+    write_corr2d(learner, GOOD_CORR2D)
+    code, out = kata(capsys, "hint")
+    assert code == 0 and "conv2d_module — hint 1 of" in out
+
+
 def test_reset_restores_one_kata_and_keeps_the_learners_file(learner, capsys):
     write_corr2d(learner, GOOD_CORR2D)
     path = learner / "conv_layer.py"
