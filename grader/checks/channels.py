@@ -94,11 +94,11 @@ def _judge_call_growth(got, want, seed):
 check = kata_checks("corr2d_1x1")
 
 CHECKS = [
-    example_check(MULTI_IN, [("the seed's 2-channel X and K", (SEED_X, SEED_K),
+    example_check(MULTI_IN, [("the book's 2-channel X and K", (SEED_X, SEED_K),
                               torch.tensor([[56.0, 72.0], [104.0, 120.0]]))]),
     *standard_checks(MULTI_IN, rules=True),
     example_check(MULTI_IN_OUT,
-                  [("the seed's X and K stacked as (K, K + 1, K + 2)", (SEED_X, SEED_K3),
+                  [("the book's X and K stacked as (K, K + 1, K + 2)", (SEED_X, SEED_K3),
                     torch.tensor([[[56.0, 72.0], [104.0, 120.0]], [[76.0, 100.0], [148.0, 172.0]],
                                   [[96.0, 128.0], [192.0, 224.0]]]))]),
     *standard_checks(MULTI_IN_OUT, rules=True),

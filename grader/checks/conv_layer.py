@@ -171,19 +171,19 @@ def _fastest_lr(X: torch.Tensor, kernel_size: tuple[int, int]) -> float:
 
 
 def _learn_kernel_cases(seed: int):
-    """(label, X, Y, kwargs): the seed's edge image, and a random image with a random 2×2 kernel
+    """(label, X, Y, kwargs): the book's edge image, and a random image with a random 2×2 kernel
     (learned at a step size that cannot diverge)."""
     X = edge_image()
     rng = make_rng(seed, "learn_kernel")
     X2, K2 = normal(rng, 7, 9), normal(rng, 2, 2)
-    return [("the seed's edge image, 10 steps", X, conv2d_oracle(X, EDGE_KERNEL), {}),
+    return [("the book's edge image, 10 steps", X, conv2d_oracle(X, EDGE_KERNEL), {}),
             ("a random 7×9 image and 2×2 kernel, 25 steps", X2, conv2d_oracle(X2, K2),
              dict(kernel_size=(2, 2), lr=_stable_lr(X2, (2, 2)), num_steps=25))]
 
 
 def simulate_learn_kernel(X, Y, seed: int, *, kernel_size=(1, 2), lr=3e-2, num_steps=10, mean_loss=False,
                           record_after=False) -> list[float]:
-    """The seed's training loop, as a learner might write it (mean loss, losses after the update)."""
+    """The book's training loop, as a learner might write it (mean loss, losses after the update)."""
     torch.manual_seed(seed)
     conv = torch.nn.Conv2d(1, 1, kernel_size, bias=False)
     X, Y = X.reshape((1, 1) + X.shape), Y.reshape((1, 1) + Y.shape)
@@ -255,7 +255,7 @@ RECOVERY_TOLERANCE = 0.05
 
 
 def _recovery_case(seed: int) -> tuple[str, torch.Tensor, torch.Tensor, dict]:
-    """(label, X, K, kwargs): the seed's experiment on inputs drawn from the seed — an edge image of
+    """(label, X, K, kwargs): the book's experiment on inputs drawn from the seed — an edge image of
     seeded size and band, and a vertical-edge kernel [[a, -b]] with a and b in [0.5, 2] — learned
     with the default 1×2 kernel size at the step size that converges fastest."""
     rng = make_rng(seed, "recovery")
@@ -271,7 +271,7 @@ def _rounded(kernel: torch.Tensor):
 
 
 def _probe_recovery(module, seed):
-    """The seed's experiment: learn the kernel back from the image and its cross-correlation."""
+    """The book's experiment: learn the kernel back from the image and its cross-correlation."""
     label, X, K, kwargs = _recovery_case(seed)
     torch.manual_seed(seed)
     kernel, losses = in_case(f"learn_kernel on {label}", lambda: module.learn_kernel(X, conv2d_oracle(X, K), **kwargs))
@@ -307,13 +307,13 @@ LEARN_KERNEL_CHECKS = [
 ]
 
 EDGE_EXAMPLES = [
-    ("the seed's 6×8 image with zero columns 2…5", (edge_image(),),
+    ("the book's 6×8 image with zero columns 2…5", (edge_image(),),
      torch.tensor([[0.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0]]).repeat(6, 1)),
     ("its transpose, which has no vertical edges", (edge_image().t(),), torch.zeros(8, 5)),
 ]
 
 CHECKS = [
-    example_check(CORR2D, [("the seed's X and K", (SEED_X, SEED_K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
+    example_check(CORR2D, [("the book's X and K", (SEED_X, SEED_K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
     *standard_checks(CORR2D, rules=True),
     *CONV2D_CHECKS,
     example_check(EDGES, EDGE_EXAMPLES),

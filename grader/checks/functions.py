@@ -268,7 +268,7 @@ def raises_check(kata: str, name: str, calls: list[tuple[str, Callable[[ModuleTy
 
 
 def example_check(spec: TensorFunction, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:
-    """The seed's own printed examples: exact values, which the reference reproduces too."""
+    """The book's own printed examples: exact values, which the reference reproduces too."""
     def probe(module, seed):
         return [in_case(f"{spec.function}({label})", lambda a=args: outcome(spec.call(module, a)))
                 for label, args, _ in examples]

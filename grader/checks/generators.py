@@ -87,7 +87,7 @@ def pool_cases(seed: int, count: int) -> list[tuple[torch.Tensor, tuple[int, int
 
 
 def edge_image(height: int = 6, width: int = 8, dark_columns: slice = slice(2, 6)) -> torch.Tensor:
-    """The seed's image: ones with a band of zero columns, which makes two vertical edges."""
+    """The book's image: ones with a band of zero columns, which makes two vertical edges."""
     X = torch.ones((height, width))
     X[:, dark_columns] = 0
     return X

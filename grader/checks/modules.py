@@ -46,7 +46,7 @@ class NetworkKata:
     """``structure_cases`` are built on the meta device (full size costs nothing there);
     ``numeric_cases`` on the CPU in ``dtype`` with deterministic weights. ``returns`` is the type
     the API fixes (``nn.Sequential``, ``list``, or any ``nn.Module``); the children of a sequence
-    are compared in order, block by block, like the seed's shape printouts."""
+    are compared in order, block by block, like the book's shape printouts."""
 
     kata: str
     symbol: str

@@ -10,7 +10,7 @@ from .functions import in_case, raises_check
 from .generators import make_rng, normal, odd_kernel_sizes, randint
 from .judges import close_enough, judge_cases, shape_text
 
-#: The seed's printed shapes: (input, kernel, padding, stride) → output, for an 8×8 input.
+#: The book's printed shapes: (input, kernel, padding, stride) → output, for an 8×8 input.
 SEED_SHAPES = [
     ((8, 8), 3, 1, 1, (8, 8)),
     ((8, 8), (5, 3), (2, 1), 1, (8, 8)),

@@ -134,7 +134,7 @@ def set_dropout_eval(module: nn.Module) -> None:
 
 def block_layout(children: Iterable[nn.Module], x: torch.Tensor) -> list[list]:
     """[describe_layer(child) or class name, output shape] for each child applied in turn, like the
-    seed's ``for layer in net: X = layer(X); print(...)``."""
+    book's ``for layer in net: X = layer(X); print(...)``."""
     layout = []
     for child in children:
         x = child(x)
