@@ -14,7 +14,7 @@ def nin_block(in_channels: int, out_channels: int, kernel_size, strides, padding
 
 
 def nin(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
-    """The seed's NiN for 224×224 input: four ``nin_block`` (96 ch, 11×11, stride 4, padding 0;
+    """The book's NiN for 224×224 input: four ``nin_block`` (96 ch, 11×11, stride 4, padding 0;
     256 ch, 5×5, padding 2; 384 ch, 3×3, padding 1; num_classes ch, 3×3, padding 1) with
     MaxPool2d(3, stride=2) after each of the first three, Dropout(0.5) before the last, then
     global average pooling (AdaptiveAvgPool2d((1, 1))) and Flatten.

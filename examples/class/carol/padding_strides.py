@@ -1,4 +1,4 @@
-"""d2l 7.3 — Padding and stride: output shapes, the seed's comp_conv2d helper, 'same' padding."""
+"""d2l 7.3 — Padding and stride: output shapes, the book's comp_conv2d helper, 'same' padding."""
 import torch
 from torch import nn
 

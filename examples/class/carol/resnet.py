@@ -46,7 +46,7 @@ def resnet_block(input_channels: int, num_channels: int, num_residuals: int,
 
 
 def resnet18(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
-    """The seed's ResNet-18: b1 = Conv2d(in_channels, 64, 7, stride 2, padding 3), BatchNorm2d(64),
+    """The book's ResNet-18: b1 = Conv2d(in_channels, 64, 7, stride 2, padding 3), BatchNorm2d(64),
     ReLU, MaxPool2d(3, stride 2, padding 1); b2…b5 = stages of two Residual blocks with
     64 (first_block), 128, 256 and 512 channels; then AdaptiveAvgPool2d((1, 1)), Flatten and
     Linear(512, num_classes). Each b is an nn.Sequential.

@@ -1,6 +1,6 @@
 # Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
 # `make grade` shows your progress. Generated from solutions/padding_strides.py by `make exercises`.
-"""d2l 7.3 — Padding and stride: output shapes, the seed's comp_conv2d helper, 'same' padding."""
+"""d2l 7.3 — Padding and stride: output shapes, the book's comp_conv2d helper, 'same' padding."""
 import torch
 from torch import nn
 
