@@ -64,6 +64,8 @@ class Check:
     probe: Probe = field(repr=False)
     judge: Judge = field(repr=False)
     needs_cuda: bool = False
+    #: A convergence run on another device (a ``gpu`` check that trains like a ``training`` one).
+    convergence: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -77,7 +79,7 @@ class Check:
     def trains(self) -> bool:
         """Whether the check is a convergence run (``training``, or its CUDA twin): the costliest
         reference data, computed once per run."""
-        return self.kind == "training" or self.name.startswith("trains")
+        return self.kind == "training" or self.convergence
 
     @property
     def runnable(self) -> bool:

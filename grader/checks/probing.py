@@ -52,7 +52,7 @@ def _own_code(value, impl: CodeUnderTest, depth: int = 0) -> bool:
         members = [inspect.unwrap(getattr(m, "__func__", getattr(m, "fget", m))) for m in vars(value).values()]
         return any(isinstance(getattr(m, "__code__", None), types.CodeType) and impl.owns(m.__code__.co_filename)
                    for m in members)
-    return depth < 8 and not isinstance(value, type) and _own_code(type(value), impl, depth + 1)
+    return depth < 8 and _own_code(type(value), impl, depth + 1)
 
 
 def foreign_symbol(module, symbols: tuple[str, ...] | list[str], impl: CodeUnderTest) -> str | None:

@@ -148,4 +148,4 @@ def training_checks(run: TrainingRun) -> list[Check]:
     def judge(got, want, seed):
         judge_training(run, got, want)
     return [Check(run.kata, "trains", "training", probe, judge),
-            Check(run.kata, "trains_on_cuda", "gpu", probe_cuda, judge, needs_cuda=True)]
+            Check(run.kata, "trains_on_cuda", "gpu", probe_cuda, judge, needs_cuda=True, convergence=True)]

@@ -233,7 +233,6 @@ def reachable_python(paths: list[Path]) -> None:
 
 
 _CLONE_NEWIPC = 0x08000000
-_MNT_DETACH = 2
 
 
 def private_namespaces() -> None:

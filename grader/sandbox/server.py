@@ -89,9 +89,9 @@ def _collect(read_fd: int, pid: int, limits: confine.Limits, cpu_used) -> tuple[
     """Read the child's frames until it exits (plus a short drain), its process tree has used
     ``limits.cpu_seconds`` of CPU time (``cpu_used()``), or ``limits.hang_seconds`` have passed.
 
-    They go into an anonymous mapping, never into the server's heap: every later child is a
-    fork of this process, and could read what an earlier one (another student's) sent from
-    memory the server had freed but not cleared. The caller closes (unmaps) it once sent."""
+    They are read, without copies, into one anonymous mapping of the output limit's size; the
+    caller closes (unmaps) it once sent. (No later child inherits it: this runs in a runner that
+    exits after replying — see ``_serve_slot``.)"""
     buffer = mmap.mmap(-1, MAX_OUTPUT_BYTES + _READ_BYTES)
     size, ending = 0, "finished"
     deadline = time.monotonic() + limits.hang_seconds

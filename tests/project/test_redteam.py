@@ -158,13 +158,20 @@ def files_named(token: str, roots: list[tuple[Path, int]]) -> list[str]:
 WATCHED = [REPO_ROOT / "solutions" / "conv_layer.py", REPO_ROOT / "katas.toml", REPO_ROOT / "grader" / "sandbox" / "server.py"]
 
 
+def batch_folders(tmp_path_factory, name: str) -> SimpleNamespace:
+    """A red-team batch's folders (root, submissions, out) and its token; the sentinel is the name
+    of any file an attack manages to create outside its sandbox."""
+    root = tmp_path_factory.mktemp(name)
+    token = secrets.token_hex(6)
+    (root / "submissions").mkdir()
+    return SimpleNamespace(root=root, subs=root / "submissions", out=root / "out", token=token,
+                           sentinel=f"convkata-redteam-{token}")
+
+
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory, sandbox):
-    root = tmp_path_factory.mktemp("redteam")
-    token = secrets.token_hex(6)
-    sentinel = f"convkata-redteam-{token}"
-    subs, out = root / "submissions", root / "out"
-    subs.mkdir()
+    folders = batch_folders(tmp_path_factory, "redteam")
+    root, token, sentinel, subs, out = folders.root, folders.token, folders.sentinel, folders.subs, folders.out
     listeners = Listeners(root, token)
     params = {"SENTINEL": sentinel, "OUT": out, "TMP": subs, "REPO": REPO_ROOT, "TCP": listeners.tcp.getsockname()[1],
               "UDP": listeners.udp.getsockname()[1], "UNIX": listeners.unix_path, "ABSTRACT": listeners.abstract_name}

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import random
-import secrets
 import shutil
 import time
 from pathlib import Path
@@ -27,7 +26,7 @@ from grader.core.paths import EXERCISES_DIR, SOLUTIONS_DIR
 from grader.grading.batch import GradeOptions, grade_batch
 from grader.sandbox.client import SANDBOX_UID
 from grader.sandbox.confine import Limits
-from tests.project.test_redteam import check_points, files_named, sandbox_processes
+from tests.project.test_redteam import batch_folders, check_points, files_named, sandbox_processes
 from tests.redteam import round2
 from tests.redteam.hostile import build
 
@@ -97,11 +96,8 @@ def sandbox_files(roots: list[Path]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory, sandbox):
-    root = tmp_path_factory.mktemp("redteam2")
-    token = secrets.token_hex(6)
-    sentinel = f"convkata-redteam-{token}"
-    subs, out = root / "submissions", root / "out"
-    subs.mkdir()
+    folders = batch_folders(tmp_path_factory, "redteam2")
+    root, sentinel, subs, out = folders.root, folders.sentinel, folders.subs, folders.out
     params = {"SENTINEL": sentinel, "FORGED": forged_data(), "KEY": str(random.randrange(1 << 20, 1 << 30))}
     paths = [subs / "honest"]
     shutil.copytree(SOLUTIONS_DIR, paths[0], ignore=shutil.ignore_patterns("__pycache__"))
