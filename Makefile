@@ -29,7 +29,7 @@ grade: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest --impl=solutions
+	$(BIN)/python -m pytest --impl=solutions tests
 
 # Only the benchmarks (--benchmark-only overrides pyproject's --benchmark-skip), grouped tables;
 # each run is saved under .benchmarks/ for `pytest-benchmark compare`.

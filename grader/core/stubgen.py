@@ -5,19 +5,23 @@ Every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region (nbgrader's markers
 signatures, docstrings, given helpers — is kept as it is.
 
     python -m grader.core.stubgen            # rewrite exercises/
-    python -m grader.core.stubgen --check    # exit 1 if exercises/ is out of date
+    python -m grader.core.stubgen --check    # exit 1 if the committed exercises/ are out of date
+
+A learner writes in ``exercises/``, so its working copy is theirs: the check compares the files as
+the project committed them (see ``stale_committed``).
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
 from grader.core.backups import backup
 
 from .manifest import Manifest, load_manifest
-from .paths import BACKUP_DIR, EXERCISES_DIR, SOLUTIONS_DIR
+from .paths import BACKUP_DIR, EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 HEADER = ("# Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;\n"
@@ -96,6 +100,41 @@ def out_of_sync(exercises_dir: Path = EXERCISES_DIR, solutions_dir: Path = SOLUT
     return stale_files(generate(solutions_dir), exercises_dir)
 
 
+#: What exercises/ is generated from, relative to the repository root.
+GENERATION_SOURCES = ("solutions", "katas.toml", "grader/core/stubgen.py")
+
+
+def committed_exercises(repo: Path = REPO_ROOT) -> dict[str, str] | None:
+    """File name → text of ``repo``'s exercises/ at the last commit that changed what it is generated
+    from; None outside a git checkout (or without git)."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
+
+    try:
+        commit = git("log", "-1", "--format=%H", "--", *GENERATION_SOURCES).strip()
+        if not commit:
+            return None
+        names = git("ls-tree", "--name-only", "-r", commit, "exercises/").splitlines()
+        return {name.removeprefix("exercises/"): git("show", f"{commit}:{name}") for name in names if name.endswith(".py")}
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def stale_committed(repo: Path = REPO_ROOT) -> list[str]:
+    """The files of ``repo``'s exercises/ out of sync with a fresh generation, as the project committed them.
+
+    An in-sync working copy passes (a regeneration not yet committed). Otherwise the working copy may
+    hold a learner's work, committed or not, so the files at the last commit that changed solutions/,
+    katas.toml or this generator are compared: a change to those must be committed with its
+    regeneration. Outside a git checkout the working copy is all there is."""
+    stale = out_of_sync(repo / "exercises", repo / "solutions")
+    committed = committed_exercises(repo) if stale else None
+    if committed is None:
+        return stale
+    expected = generate(repo / "solutions")
+    return sorted(name for name in expected.keys() | committed.keys() if expected.get(name) != committed.get(name))
+
+
 def write(target: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR,
           backup_dir: Path = BACKUP_DIR) -> list[str]:
     """Write a fresh generation into ``target``; return the names written. A file whose text
@@ -112,14 +151,18 @@ def write(target: Path = EXERCISES_DIR, solutions_dir: Path = SOLUTIONS_DIR,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grader.core.stubgen", description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report whether exercises/ is up to date")
+    parser.add_argument("--check", action="store_true",
+                        help="only report whether the committed exercises/ are up to date")
     args = parser.parse_args(argv)
     if args.check:
-        stale = out_of_sync()
+        stale = stale_committed()
         if stale:
-            print(f"exercises/ is out of sync with solutions/: {', '.join(stale)}. Run `make exercises`.")
+            print(f"exercises/ is out of sync with solutions/: {', '.join(stale)}. Run `make exercises` and "
+                  "commit exercises/ with the change to solutions/ that needs it.")
             return 1
-        print("exercises/ is in sync with solutions/")
+        edited = out_of_sync()
+        print("exercises/ is in sync with solutions/" + (f" as committed (your working copy changes {', '.join(edited)})"
+                                                           if edited else ""))
         return 0
     names = write()
     print(f"wrote {len(names)} files to {EXERCISES_DIR}")

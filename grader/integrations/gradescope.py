@@ -27,7 +27,6 @@ import io
 import json
 import os
 import shlex
-import shutil
 import stat
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from pathlib import Path
 
 from grader.core import stubgen
 from grader.core.manifest import Kata, kata_ids, load_manifest
-from grader.core.paths import EXERCISES_DIR, REPO_ROOT
+from grader.core.paths import REPO_ROOT
 from grader.grading.submissions import Submission, SubmissionError, stage
 
 #: The project's entries the autograder needs (exercises/ is generated, not copied).
@@ -141,10 +140,10 @@ def _submission(folder: Path) -> Submission:
 def _fill_in_stubs(staged: Path, katas: list[Kata]) -> list[str]:
     """Copy the stub of every module the submission lacks into it; return the kata modules filled in."""
     filled = []
-    for stub in sorted(EXERCISES_DIR.glob("*.py")):
-        if not (staged / stub.name).exists():
-            shutil.copyfile(stub, staged / stub.name)
-            filled.append(stub.name)
+    for name, text in stubgen.generate().items():
+        if not (staged / name).exists():
+            (staged / name).write_text(text, encoding="utf-8")
+            filled.append(name)
     modules = {f"{kata.module}.py" for kata in katas}
     return [name for name in filled if name in modules]
 

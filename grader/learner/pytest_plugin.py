@@ -2,17 +2,19 @@
 the run's seed; the ``run_check`` fixture runs one check and turns its result into a pytest
 outcome (pending → skipped with the stub's message, failed → a failure with the diagnosis).
 
-    pytest --impl=exercises|solutions|PATH [--kata-seed=N] [--kata=corr2d,pool2d]
+    pytest --impl=exercises|solutions|PATH [--kata-seed=N] [--kata=corr2d,pool2d] [-k "corr2d or pool2d"]
 
 ``--impl`` defaults to $KATA_IMPL, else ``exercises``; ``--kata-seed`` to $KATA_SEED, else a fresh
-random seed that the header and every failure print. ``--kata`` runs exactly the katas named
-(``-k corr2d`` would also run every kata whose id contains corr2d).
+random seed that the header and every failure print. ``--kata`` runs exactly the katas named; in a
+``-k`` expression a kata id matches that kata's checks exactly (``-k corr2d`` is not also
+corr2d_multi_in), any other word matches as pytest's ``-k`` does. The checks run in kata order.
 """
 from __future__ import annotations
 
 import os
 import random
 from collections import Counter
+from collections.abc import Callable, Container
 from typing import TYPE_CHECKING
 
 import pytest
@@ -82,18 +84,44 @@ def selected_katas(config) -> set[str] | None:
     return wanted
 
 
+def kata_of(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("kata")
+    return marker.args[0] if marker is not None else None
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """``--kata``: deselect the checks of every other kata (tests that are not a kata's keep running)."""
+    """Kata checks in kata order; ``--kata`` and ``-k`` select (tests that are not a kata's keep
+    their place and are selected by ``-k`` alone)."""
+    order = {kata.id: index for index, kata in enumerate(load_manifest())}
+    slots = [index for index, item in enumerate(items) if kata_of(item) in order]
+    for index, item in zip(slots, sorted((items[i] for i in slots), key=lambda item: order[kata_of(item)])):
+        items[index] = item
     wanted = selected_katas(config)
-    if wanted is None:
-        return
-    keep, drop = [], []
-    for item in items:
-        marker = item.get_closest_marker("kata")
-        (drop if marker is not None and marker.args[0] not in wanted else keep).append(item)
-    if drop:
-        config.hook.pytest_deselected(items=drop)
-        items[:] = keep
+    _deselect(config, items, lambda item: wanted is None or kata_of(item) in (wanted | {None}))
+    if config.option.keyword.strip():
+        matches = _keyword_expression(config.option.keyword.strip(), order)
+        config.option.keyword = ""  # pytest's own -k would match kata ids as substrings again
+        _deselect(config, items, matches)
+
+
+def _deselect(config, items: list[pytest.Item], keep: Callable[[pytest.Item], bool]) -> None:
+    kept = [item for item in items if keep(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not keep(item)])
+        items[:] = kept
+
+
+def _keyword_expression(expression: str, kata_ids: Container[str]) -> Callable[[pytest.Item], bool]:
+    """pytest's ``-k`` as a test of one item, except that a kata id matches the checks of exactly that kata."""
+    from _pytest.mark import KeywordMatcher, _parse_expression  # what pytest's own -k uses
+
+    compiled = _parse_expression(expression, "Wrong expression passed to '-k'")
+
+    def matches(item: pytest.Item) -> bool:
+        kata, keywords = kata_of(item), KeywordMatcher.from_item(item)
+        return compiled.evaluate(lambda name, **_: name == kata if kata and name in kata_ids else keywords(name))
+    return matches
 
 
 def pytest_report_header(config):

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from grader.checks import checks_of_module
+from grader.checks import checks_of_kata, checks_of_module
 from grader.core import stubgen
+from grader.core.manifest import load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 
 
@@ -57,9 +58,18 @@ def unknown_kata_run(job, config):
     return pytest_run(job, "--impl=solutions", "tests/katas", "--kata", "corr2d,corr2", "--collect-only", "-q")
 
 
+def plain_run(job, config):
+    """A learner's plain ``pytest``, from the repository root."""
+    return pytest_run(job, "--collect-only", "-q")
+
+
+def keyword_run(job, config):
+    return pytest_run(job, "-k", "(corr2d or pool2d) and not cuda", "--collect-only", "-q")
+
+
 #: This file's pytest runs, side by side, each on an implementation in a folder of its own.
 RUNS = {"stubs": stubs_run, "broken": broken_run, "missing": missing_run, "environment": environment_run,
-        "select": select_run, "unknown_kata": unknown_kata_run}
+        "select": select_run, "unknown_kata": unknown_kata_run, "plain": plain_run, "keyword": keyword_run}
 BACKGROUND = {f"plugin_{name}": run for name, run in RUNS.items()}
 
 
@@ -102,12 +112,35 @@ def test_the_environment_picks_the_impl_and_warnings_never_fail_a_kata(runs, bac
     assert f"convkata: impl={background['plugin_environment'].root / 'warns'} seed=99" in output
 
 
+def collected_checks(output: str) -> list[str]:
+    """The check ids (kata::name) of ``pytest --collect-only -q``'s output, in order."""
+    return [line.split("[", 1)[1].rstrip("]") for line in output.splitlines() if "::" in line and "[" in line]
+
+
 def test_kata_selects_exactly_the_katas_named(runs):
     status, output = runs["select"]
     assert status == 0, output
-    collected = [line for line in output.splitlines() if "::" in line and "[" in line]
-    katas = {line.split("[", 1)[1].split("::", 1)[0] for line in collected}
+    katas = {check.split("::")[0] for check in collected_checks(output)}
     assert katas == {"corr2d", "pool2d"}, katas  # not corr2d_multi_in, corr2d_1x1, …
+
+
+def test_a_plain_pytest_runs_every_kata_check_in_kata_order_and_nothing_else(runs):
+    status, output = runs["plain"]
+    assert status == 0, output
+    lines = [line for line in output.splitlines() if "::" in line]
+    assert lines and all(line.startswith("tests/katas/") for line in lines), "only the learner's katas"
+    checks = collected_checks(output)
+    assert sorted(checks) == sorted(c.id for kata in load_manifest() for c in checks_of_kata(kata.id))
+    assert list(dict.fromkeys(check.split("::")[0] for check in checks)) == [kata.id for kata in load_manifest()]
+
+
+def test_a_kata_id_in_a_keyword_expression_matches_that_kata_exactly(runs):
+    """-k "(corr2d or pool2d) and not cuda": the two katas' checks, not corr2d_multi_in's; other words
+    (cuda) match as in pytest."""
+    status, output = runs["keyword"]
+    assert status == 0, output
+    expected = [c.id for kata in ("corr2d", "pool2d") for c in checks_of_kata(kata) if "cuda" not in c.name]
+    assert collected_checks(output) == expected
 
 
 def test_kata_with_an_unknown_id_is_a_usage_error_listing_the_katas(runs):

@@ -24,12 +24,12 @@ import pytest
 from grader.checks import checks_of_kata
 from grader.checks.base import CREDITED_BESIDE_KINDS, VALUE_KINDS
 from grader.core.manifest import load_manifest
-from grader.core.paths import EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
 from grader.grading.batch import GradeOptions, grade_batch
 from grader.grading.formats import class_csv, gradescope_results
 from grader.sandbox.client import SANDBOX_UID
 from grader.sandbox.confine import Limits
-from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build
+from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build, stub_folder
 
 #: The fork bomb's 200 forks of a torch-sized process cost about a second of CPU time; the limit
 #: counts CPU time, so a busy machine does not bring a kata closer to it.
@@ -41,7 +41,7 @@ JOBS = 2
 #: a grader waiting on something a submission left behind (a hang guard, not a benchmark).
 BATCH_SECONDS = 400
 
-CONTROLS = [("reference", SOLUTIONS_DIR, REFERENCE), ("stubs", EXERCISES_DIR, {})]
+CONTROLS = [("reference", SOLUTIONS_DIR, REFERENCE), ("stubs", stub_folder(), {})]
 MANIFEST = load_manifest()
 
 

@@ -1,5 +1,7 @@
 """exercises/ is generated from solutions/: in sync, same API, every kata pending, nothing lost."""
 import ast
+import shutil
+import subprocess
 
 import pytest
 
@@ -7,16 +9,57 @@ from grader.checks.runner import Runner, Status
 from grader.core import stubgen
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
-from grader.core.paths import EXERCISES_DIR, SOLUTIONS_DIR
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
 
 
 def test_exercises_are_in_sync_with_their_generation():
-    assert stubgen.out_of_sync() == [], "run `make exercises` and commit exercises/"
+    """As committed: a learner's work in exercises/ is not a stale generation."""
+    assert stubgen.stale_committed() == [], "run `make exercises` and commit exercises/ with solutions/"
 
 
-def _api(path):
+def git(repo, *args):
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def clone(tmp_path):
+    """A clone of this repository's last commit (its exercises/ in sync)."""
+    git(REPO_ROOT, "clone", "--quiet", "--depth", "1", f"file://{REPO_ROOT}", str(tmp_path / "clone"))
+    return tmp_path / "clone"
+
+
+def test_a_learners_work_in_exercises_is_not_a_stale_generation(clone):
+    (clone / "exercises" / "conv_layer.py").write_text("def corr2d(X, K):\n    return 'committed work'\n")
+    git(clone, "commit", "--quiet", "-am", "my corr2d")
+    (clone / "exercises" / "pooling.py").write_text("def pool2d(X, pool_size, mode='max'):\n    return 'work'\n")
+    (clone / "exercises" / "scratch.py").write_text("x = 1\n")
+    assert stubgen.out_of_sync(clone / "exercises", clone / "solutions") == ["conv_layer.py", "pooling.py", "scratch.py"]
+    assert stubgen.stale_committed(clone) == []
+
+
+@pytest.mark.parametrize("commit", [False, True], ids=["uncommitted", "committed"])
+def test_a_solution_changed_without_its_regeneration_is_stale(clone, commit):
+    (clone / "exercises" / "conv_layer.py").write_text("# a learner's work\n")
+    pooling = clone / "solutions" / "pooling.py"
+    pooling.write_text(pooling.read_text(encoding="utf-8").replace('"""', '"""Changed. ', 1), encoding="utf-8")
+    if commit:
+        git(clone, "commit", "--quiet", "-m", "a docstring, not regenerated", "solutions")
+    assert stubgen.stale_committed(clone) == ["pooling.py"]
+    stubgen.write(clone / "exercises", clone / "solutions", backup_dir=clone / "backups")
+    assert stubgen.stale_committed(clone) == []
+
+
+def test_outside_git_the_working_copy_is_compared(clone):
+    shutil.rmtree(clone / ".git")
+    (clone / "exercises" / "conv_layer.py").write_text("# edited\n")
+    assert stubgen.committed_exercises(clone) is None
+    assert stubgen.stale_committed(clone) == ["conv_layer.py"]
+
+
+def _api(source: str):
     """Imports, and for every top-level function/class/method: arguments, return annotation, docstring."""
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = ast.parse(source)
     api = [ast.dump(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef):
@@ -29,16 +72,15 @@ def _api(path):
 
 @pytest.mark.parametrize("name", sorted(p.name for p in SOLUTIONS_DIR.glob("*.py")))
 def test_stub_keeps_imports_signatures_and_docstrings(name):
-    assert _api(EXERCISES_DIR / name) == _api(SOLUTIONS_DIR / name)
+    assert _api(stubgen.generate()[name]) == _api((SOLUTIONS_DIR / name).read_text(encoding="utf-8"))
 
 
 def test_every_solution_region_becomes_a_stub_naming_its_kata():
-    manifest = load_manifest()
-    for name, text in stubgen.generate().items():
+    stubs = stubgen.generate()
+    for name, text in stubs.items():
         assert stubgen.BEGIN not in text and stubgen.END not in text, name
-    for kata in manifest:
-        text = (EXERCISES_DIR / f"{kata.module}.py").read_text(encoding="utf-8")
-        assert f'raise NotImplementedError("{kata.id}: implement' in text, kata.id
+    for kata in load_manifest():
+        assert f'raise NotImplementedError("{kata.id}: implement' in stubs[f"{kata.module}.py"], kata.id
 
 
 def test_fresh_stubs_leave_every_kata_pending(tmp_path, kata_seed):

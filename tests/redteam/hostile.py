@@ -16,12 +16,16 @@ abstract unix socket the test listens on).
 """
 from __future__ import annotations
 
+import atexit
+import functools
 import shutil
+import tempfile
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.core.paths import EXERCISES_DIR, SOLUTIONS_DIR
+from grader.core import stubgen
+from grader.core.paths import SOLUTIONS_DIR
 
 #: The cheap katas the set is graded on (no training checks); one per module but channels, whose
 #: module imports conv_layer's corr2d.
@@ -804,9 +808,18 @@ def fill(text: str, params: dict[str, str]) -> str:
     return text
 
 
+@functools.cache
+def stub_folder() -> Path:
+    """Stubs freshly generated from solutions/, for this process (exercises/ may hold a learner's work)."""
+    folder = Path(tempfile.mkdtemp(prefix="convkata-stubs-"))
+    atexit.register(shutil.rmtree, folder, True)
+    stubgen.write(folder, backup_dir=folder / "backups")
+    return folder
+
+
 def build(hostile: Hostile, root: Path, params: dict[str, str]) -> Path:
     """The hostile submission as a folder ``root/<name>``, from its base folder and its edits."""
-    base = {"solutions": SOLUTIONS_DIR, "exercises": EXERCISES_DIR}[hostile.base]
+    base = {"solutions": SOLUTIONS_DIR, "exercises": stub_folder()}[hostile.base]
     folder = root / hostile.name
     shutil.copytree(base, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for module, edit in hostile.edits.items():

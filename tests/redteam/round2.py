@@ -7,12 +7,12 @@ the cheapest kata with a convergence check) — with an honest submission and th
 """
 from __future__ import annotations
 
-from grader.core.paths import EXERCISES_DIR
+from grader.core import stubgen
 from tests.redteam.hostile import ALL, EMIT, HEAP_BLOBS, Hostile, Replace, _code
 
 KATAS = ("corr2d", "conv2d_module", "batch_norm_module")
 #: The stubs' batch_norm.py, for attacks on conv_layer.py (batch_norm_module's training is costly).
-STUB_BATCH_NORM = Replace((EXERCISES_DIR / "batch_norm.py").read_text(encoding="utf-8"))
+STUB_BATCH_NORM = Replace(stubgen.generate()["batch_norm.py"])
 HONEST_CONV = {"corr2d": ALL, "conv2d_module": ALL}
 
 #: Swap the probe of every check it has data for (frozen dataclasses yield to object.__setattr__):
