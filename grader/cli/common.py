@@ -44,6 +44,13 @@ class Output:
         else:
             print(text)
 
+    def clear(self) -> None:
+        """Clear a terminal's screen; plain output keeps what came before, after a blank line."""
+        if self.console is not None:
+            self.console.clear()
+        else:
+            print()
+
     def error(self, text: str) -> None:
         """Print one line on stderr, plain."""
         print(text, file=sys.stderr)

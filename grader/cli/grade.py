@@ -11,7 +11,7 @@ from grader.core.manifest import kata_ids, load_manifest
 from grader.core.scoring import Status
 from grader.grading.gradebook import GradebookError, check_database_url
 from grader.grading.submissions import SubmissionError, find_submissions
-from grader.learner.progress import render
+from grader.learner.progress import Verdict, render
 from grader.sandbox.client import ForkServer, confinement_report
 from grader.sandbox.confine import Limits
 
@@ -118,7 +118,7 @@ def _show_one(records: list, verbose: bool) -> None:
     if len(records) != 1:
         return
     results = records[0].kata_results(load_manifest())
-    render(results)
+    render([Verdict.of(result) for result in results])
     if verbose:
         for result in results:
             for check in result.results:

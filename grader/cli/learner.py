@@ -9,12 +9,13 @@ from grader.cli import options
 from grader.cli.common import Output, add_command, find_kata, implementation_root, runner
 from grader.core import stubgen
 from grader.core.backups import backup
-from grader.core.manifest import Manifest, load_manifest
+from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import UNCREDITED_NOTE, Status
 from grader.learner.editing import splice_symbols, symbol_source
 from grader.learner.hints import HintState
-from grader.learner.progress import STATUS_LABEL, render
+from grader.learner.progress import STATUS_LABEL, Verdict, render
+from grader.learner.verdicts import VerdictCache
 from grader.learner.watch import watch
 
 if TYPE_CHECKING:
@@ -27,7 +28,9 @@ STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow",
 def register(commands) -> None:
     """Add status, check, hint, watch, reset and solution to ``commands``."""
     parents = (options.implementation(), options.seed())
-    add_command(commands, "status", cmd_status, "progress over every kata, in order", parents)
+    add_command(commands, "status", cmd_status, "progress over every kata, in order", parents).add_argument(
+        "--rerun", action="store_true", help="check every kata again (default: katas unchanged since they were "
+                                             "last checked keep that verdict)")
     add_command(commands, "check", cmd_check, "run one kata (default: the next unfinished one) and explain failures",
                 parents).add_argument("kata", nargs="?", help="kata id (see `kata status`)")
     add_command(commands, "hint", cmd_hint, "show the next hint for a kata (default: the next unfinished one)",
@@ -43,13 +46,44 @@ def register(commands) -> None:
                 parents).add_argument("kata")
 
 
-def next_unfinished(runner: Runner, manifest: Manifest) -> KataResult | None:
-    """The result of the first kata that does not pass, in order; None when every one does."""
-    for kata in manifest:
-        result = runner.run_kata(kata)
-        if result.status is not Status.PASSED:
-            return result
-    return None
+class KeptRuns:
+    """Runs katas in the learner's implementation and keeps their verdicts (``kata status`` reads
+    them back); the runner, and torch with it, is made only when a kata has to run."""
+
+    def __init__(self, args):
+        self.args = args
+        self.cache = VerdictCache(implementation_root(args.impl), args.seed)
+        self._runner: Runner | None = None
+
+    @property
+    def runner(self) -> Runner:
+        if self._runner is None:
+            self._runner = runner(self.args, self.cache.root)
+        return self._runner
+
+    def run(self, kata: Kata) -> KataResult:
+        """Run ``kata`` now, and keep its verdict."""
+        key = self.cache.key(kata)
+        result = self.runner.run_kata(kata)
+        self.cache.put(Verdict.of(result), key)
+        return result
+
+    def verdict(self, kata: Kata) -> tuple[Verdict, bool]:
+        """``kata``'s verdict, and whether it was kept from an earlier run (else it ran now)."""
+        kept = self.cache.get(kata, self.cache.key(kata))
+        return (kept, True) if kept is not None else (Verdict.of(self.run(kata)), False)
+
+    def next_unfinished(self, manifest: Manifest) -> KataResult | None:
+        """The result, run now, of the first kata that does not pass, in order (a kata whose kept
+        verdict is done and whose inputs are unchanged is not run again); None when every one passes."""
+        for kata in manifest:
+            kept = self.cache.get(kata, self.cache.key(kata))
+            if kept is not None and kept.status is Status.PASSED:
+                continue
+            result = self.run(kata)
+            if result.status is not Status.PASSED:
+                return result
+        return None
 
 
 def _indent(text: str, prefix: str = "      ") -> str:
@@ -97,8 +131,17 @@ def show_result(out: Output, result: KataResult) -> None:
 
 
 def cmd_status(args) -> int:
-    """kata status: the progress table."""
-    render(runner(args).run_all(load_manifest()))
+    """kata status: the progress table (katas whose inputs are unchanged since a run keep its verdict)."""
+    runs = KeptRuns(args)
+    if args.rerun:
+        verdicts = [(Verdict.of(runs.run(kata)), False) for kata in load_manifest()]
+    else:
+        verdicts = [runs.verdict(kata) for kata in load_manifest()]
+    render([verdict for verdict, _ in verdicts])
+    kept = sum(was_kept for _, was_kept in verdicts)
+    if kept:
+        Output().line(f"({kept} of {len(verdicts)} katas unchanged since they were last checked: their verdicts "
+                      "are kept; `kata status --rerun` checks every kata again)", style="dim")
     return 0
 
 
@@ -106,11 +149,11 @@ def cmd_check(args) -> int:
     """kata check [KATA]: run one kata and explain its failures; 1 unless it passes."""
     out = Output()
     manifest = load_manifest()
-    kata_runner = runner(args)
+    runs = KeptRuns(args)
     if args.kata:
-        result = kata_runner.run_kata(find_kata(manifest, args.kata))
+        result = runs.run(find_kata(manifest, args.kata))
     else:
-        result = next_unfinished(kata_runner, manifest)
+        result = runs.next_unfinished(manifest)
         if result is None:
             out.line(f"every kata is done — {manifest.total_points}/{manifest.total_points} points.", style="green")
             return 0
@@ -125,7 +168,7 @@ def cmd_hint(args) -> int:
     if args.kata:
         kata = find_kata(manifest, args.kata)
     else:
-        unfinished = next_unfinished(runner(args), manifest)
+        unfinished = KeptRuns(args).next_unfinished(manifest)
         if unfinished is None:
             out.line("every kata is done: no hint needed.", style="green")
             return 0
@@ -173,7 +216,7 @@ def cmd_solution(args) -> int:
     """kata solution KATA: the reference code, once the learner's kata passes."""
     out = Output()
     kata = find_kata(load_manifest(), args.kata)
-    result = runner(args).run_kata(kata)
+    result = KeptRuns(args).run(kata)
     if result.status is not Status.PASSED:
         out.line(f"the solution of {kata.id} is shown once your kata passes; it is {STATUS_LABEL[result.status]} "
                  f"({result.count(Status.PASSED)}/{result.applicable} checks). Try `kata check {kata.id}` "
@@ -187,32 +230,37 @@ def cmd_solution(args) -> int:
 
 
 def cmd_watch(args) -> int:
-    """kata watch [KATA]: check again on every save, until Ctrl-C (or --stop-after)."""
+    """kata watch [KATA]: check again on every save, until Ctrl-C (or --stop-after). On a terminal
+    each check replaces the last one's output; a kata that becomes done is announced before the next."""
     out = Output()
     manifest = load_manifest()
-    exercises = implementation_root(args.impl)
-    kata_runner = runner(args, exercises)
+    runs = KeptRuns(args)
     kata = find_kata(manifest, args.kata) if args.kata else None
+    shown: list[Kata] = []  # the kata the last check showed
 
     def check(changed=()) -> None:
         started = time.perf_counter()
-        kata_runner.impl.reload()
-        result = kata_runner.run_kata(kata) if kata else next_unfinished(kata_runner, manifest)
+        runs.runner.impl.reload()
+        result = runs.run(kata) if kata else runs.next_unfinished(manifest)
         if result is not None:
-            kata_runner.prepare(result.kata)
+            runs.runner.prepare(result.kata)
+        out.clear()
         if changed:
-            out.line(f"\n— {', '.join(p.name for p in changed)} changed —", style="dim")
+            out.line(f"— {', '.join(p.name for p in changed)} changed —", style="dim")
+        if shown and (result is None or result.kata != shown[-1]):
+            out.line(f"✓ {shown[-1].id} is done" + (f" — on to {result.kata.id}" if result else ""), style="green")
         if result is None:
             out.line("every kata is done.", style="green")
         else:
             show_result(out, result)
-        out.line(f"(checked in {time.perf_counter() - started:.2f} s; watching {exercises}, Ctrl-C to stop)",
+            shown.append(result.kata)
+        out.line(f"(checked in {time.perf_counter() - started:.2f} s; watching {runs.cache.root}, Ctrl-C to stop)",
                  style="dim")
         sys.stdout.flush()
 
     check()
     try:
-        watch(exercises, check, timeout=args.stop_after)
+        watch(runs.cache.root, check, timeout=args.stop_after)
     except KeyboardInterrupt:
         out.line("stopped watching.")
     return 0

@@ -1,9 +1,11 @@
-"""The progress table: one row per kata, in manifest order."""
+"""The progress table: one row per kata, in manifest order, from each kata's ``Verdict``."""
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader.core.manifest import Kata
 from grader.core.scoring import Status
 
 if TYPE_CHECKING:
@@ -13,69 +15,79 @@ STATUS_LABEL = {Status.PASSED: "done", Status.FAILED: "failing", Status.PENDING:
 STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow"}
 
 
+@dataclass(frozen=True)
+class Verdict:
+    """What the table shows of a kata's result, as plain data (``kata status`` keeps it between runs)."""
+
+    kata: Kata
+    status: Status
+    passed: int
+    applicable: int
+    score: float
+    #: The first line of the first failing or pending check's message ("" when the kata is done).
+    first_problem: str = ""
+
+    @classmethod
+    def of(cls, result: KataResult) -> Verdict:
+        problems = [r.message for r in result.results if r.status in (Status.FAILED, Status.PENDING)]
+        first = problems[0].splitlines()[0] if problems and problems[0] else ""
+        return cls(result.kata, result.status, result.count(Status.PASSED), result.applicable, result.score, first)
+
+
 def _points(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def rows(results: list[KataResult]) -> list[tuple[str, ...]]:
-    table = []
-    for number, result in enumerate(results, start=1):
-        kata = result.kata
-        checks = f"{result.count(Status.PASSED)}/{result.applicable}"
-        table.append((str(number), kata.id, kata.section, kata.title, STATUS_LABEL[result.status], checks,
-                      f"{_points(result.score)}/{kata.points}"))
-    return table
+def rows(verdicts: list[Verdict]) -> list[tuple[str, ...]]:
+    return [(str(number), v.kata.id, v.kata.section, v.kata.title, STATUS_LABEL[v.status], f"{v.passed}/{v.applicable}",
+             f"{_points(v.score)}/{v.kata.points}") for number, v in enumerate(verdicts, start=1)]
 
 
 HEADINGS = ("#", "kata", "d2l", "title", "status", "checks", "points")
 
 
-def summary_line(results: list[KataResult]) -> str:
-    score = sum(r.score for r in results)
-    total = sum(r.kata.points for r in results)
-    done = sum(r.status is Status.PASSED for r in results)
-    pending = sum(r.status is Status.PENDING for r in results)
-    failing = sum(r.status is Status.FAILED for r in results)
-    return (f"{done} done, {failing} failing, {pending} pending of {len(results)} katas — "
-            f"{_points(score)}/{total} points")
+def summary_line(verdicts: list[Verdict]) -> str:
+    score = sum(v.score for v in verdicts)
+    total = sum(v.kata.points for v in verdicts)
+    count = {status: sum(v.status is status for v in verdicts) for status in Status}
+    return (f"{count[Status.PASSED]} done, {count[Status.FAILED]} failing, {count[Status.PENDING]} pending of "
+            f"{len(verdicts)} katas — {_points(score)}/{total} points")
 
 
-def next_step(results: list[KataResult]) -> str:
-    for result in results:
-        if result.status is not Status.PASSED:
-            first = next(r for r in result.results if r.status in (Status.FAILED, Status.PENDING))
-            detail = first.message.splitlines()[0] if first.message else ""
-            return f"next: {result.kata.id} ({result.kata.module}.py) — {detail}"
+def next_step(verdicts: list[Verdict]) -> str:
+    for verdict in verdicts:
+        if verdict.status is not Status.PASSED:
+            return f"next: {verdict.kata.id} ({verdict.kata.module}.py) — {verdict.first_problem}"
     return "every kata is done."
 
 
-def render_plain(results: list[KataResult]) -> None:
-    table = [HEADINGS] + rows(results)
+def render_plain(verdicts: list[Verdict]) -> None:
+    table = [HEADINGS] + rows(verdicts)
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADINGS))]
     for index, row in enumerate(table):
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
-    print(summary_line(results))
-    print(next_step(results))
+    print(summary_line(verdicts))
+    print(next_step(verdicts))
 
 
-def render_rich(results: list[KataResult]) -> None:
+def render_rich(verdicts: list[Verdict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(*HEADINGS, title="convkata progress")
-    for result, row in zip(results, rows(results)):
-        table.add_row(*row[:4], f"[{STATUS_STYLE[result.status]}]{row[4]}[/]", *row[5:])
+    for verdict, row in zip(verdicts, rows(verdicts)):
+        table.add_row(*row[:4], f"[{STATUS_STYLE[verdict.status]}]{row[4]}[/]", *row[5:])
     console = Console(highlight=False)
     console.print(table)
-    console.print(summary_line(results))
-    console.print(next_step(results), markup=False)
+    console.print(summary_line(verdicts))
+    console.print(next_step(verdicts), markup=False)
 
 
-def render(results: list[KataResult]) -> None:
+def render(verdicts: list[Verdict]) -> None:
     """Rich on a terminal, plain text otherwise (pipes, CI logs, graders)."""
     if sys.stdout.isatty():
-        render_rich(results)
+        render_rich(verdicts)
     else:
-        render_plain(results)
+        render_plain(verdicts)

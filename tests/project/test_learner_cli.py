@@ -1,5 +1,9 @@
 """The learner's `kata` commands, as a new user tries them on a fresh copy of the exercises."""
 import json
+import os
+import re
+import subprocess
+import sys
 import threading
 import time
 
@@ -7,7 +11,8 @@ import pytest
 
 from grader.cli import main
 from grader.core import stubgen
-from grader.core.paths import SOLUTIONS_DIR
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.learner import verdicts
 
 SEED_CORR2D = '''    h, w = K.shape
     Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
@@ -164,3 +169,59 @@ def test_watch_rechecks_on_save(learner, capsys):
     out = capsys.readouterr().out
     assert code == 0
     assert out.index("pending: corr2d") < out.index("— conv_layer.py changed —") < out.index("done: 6/6")
+
+
+def test_watch_without_a_kata_says_one_is_done_before_moving_on(learner, capsys):
+    def save_later():
+        time.sleep(1.0)
+        write_corr2d(learner, GOOD_CORR2D)
+
+    editor = threading.Thread(target=save_later)
+    editor.start()
+    code = main(["watch", "--stop-after", "2.5", "--seed", "5"])
+    editor.join()
+    out = capsys.readouterr().out
+    assert code == 0
+    assert out.index("pending: corr2d") < out.index("✓ corr2d is done — on to conv2d_module") < out.index(
+        "conv2d_module — A Conv2D layer")
+
+
+def kept_count(out: str) -> int:
+    """How many verdicts `kata status` says it kept (0 when it says nothing)."""
+    match = re.search(r"\((\d+) of 22 katas unchanged since they were last checked", out)
+    return int(match.group(1)) if match else 0
+
+
+def test_status_keeps_the_verdicts_of_katas_whose_inputs_did_not_change(learner, capsys):
+    code, first = kata(capsys, "status")
+    assert code == 0 and kept_count(first) == 0
+    code, again = kata(capsys, "status")
+    assert kept_count(again) == 22 and again.split("(22 of")[0] == first
+    write_corr2d(learner, GOOD_CORR2D)
+    code, after_edit = kata(capsys, "status")
+    # conv_layer.py's four katas and channels.py's three (it imports corr2d) run again
+    assert kept_count(after_edit) == 22 - 7 and "1 done, 0 failing, 21 pending" in after_edit
+    code, other_seed = main(["status", "--seed", "6"]), capsys.readouterr().out
+    assert kept_count(other_seed) == 0, "a verdict is kept for its seed policy only"
+    code, rerun = kata(capsys, "status", "--rerun")
+    assert kept_count(rerun) == 0 and "1 done, 0 failing, 21 pending" in rerun
+
+
+def test_a_kept_verdict_is_dropped_when_the_checks_change_or_the_file_is_damaged(learner, capsys, monkeypatch):
+    assert kept_count(kata(capsys, "status")[1]) == 0
+    kata(capsys, "check", "corr2d")
+    assert kept_count(kata(capsys, "status")[1]) == 22, "kata check keeps its verdict too"
+    monkeypatch.setattr(verdicts, "checks_version", lambda: "another version of the checks")
+    assert kept_count(kata(capsys, "status")[1]) == 0
+    (learner.parent / ".kata" / "verdicts.json").write_text("{not json", encoding="utf-8")
+    code, out = kata(capsys, "status")
+    assert code == 0 and kept_count(out) == 0 and "0 done, 0 failing, 22 pending" in out
+
+
+def test_status_with_nothing_changed_does_not_import_torch(learner):
+    """Kept verdicts answer without the checks: no torch import (the 2 s of a cold check)."""
+    script = ("import sys; from grader.cli import main; main(['status', '--seed', '5']); "
+              "print('imported torch:', 'torch' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT,
+                           env={**os.environ, "KATA_IMPL": str(learner)}) for _ in range(2)]
+    assert [run.stdout.splitlines()[-1] for run in runs] == ["imported torch: True", "imported torch: False"], runs
