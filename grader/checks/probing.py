@@ -6,8 +6,11 @@ learner's own process for ``kata check`` — and it holds nothing of the referen
 """
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import re
+import sys
 import traceback
 import types
 import warnings
@@ -63,18 +66,56 @@ def foreign_symbol(module, symbols: tuple[str, ...] | list[str], impl: CodeUnder
         value = getattr(module, name, None)
         if not callable(value) or _own_code(value, impl):
             continue
-        origin = getattr(value, "__module__", None) or type(value).__module__
-        return (f"{name} is not your own code: it is {origin}.{getattr(value, '__qualname__', name)}, "
+        return (f"{name} is not your own code: it is {_origin(value, name)}, "
                 f"imported from an installed package. This kata asks you to write {name} yourself in "
                 f"{module.__name__.rsplit('.', 1)[-1]}.py (the book's version is there to read, not to import).")
     return None
 
 
-def probe(check: Check, impl: CodeUnderTest, module_name: str, seed: int, symbols: tuple[str, ...] = ()) -> dict:
+def borrowed_requirements(module, required: tuple[str, ...] | list[str], impl: CodeUnderTest) -> list[str]:
+    """The symbols of the katas this one builds on that ``module`` takes from a library instead of the
+    learner's own: imported by name (``from d2l.torch import corr2d``), or called through an imported
+    module (``d2l.corr2d(...)``), at the top of the module or inside a function. Each as
+    "how it is reached (where it comes from)". Run after the probe, when its imports have happened."""
+    try:
+        text = inspect.getsource(module)
+        tree = ast.parse(text)
+    except (OSError, TypeError, SyntaxError, ValueError):
+        text, tree = "", ast.Module(body=[], type_ignores=[])
+    bound = {alias: value for alias, value in vars(module).items() if not alias.startswith("__")}
+    for node in ast.walk(tree):  # imports inside functions bind names the module's globals lack
+        if isinstance(node, ast.Import):
+            bound.update({a.asname or a.name.split(".")[0]: sys.modules.get(a.name if a.asname else a.name.split(".")[0])
+                          for a in node.names})
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            library = sys.modules.get(node.module)
+            bound.update({a.asname or a.name: getattr(library, a.name, None) for a in node.names})
+    found = []
+    for alias, value in bound.items():
+        for name in required:
+            if isinstance(value, types.ModuleType):
+                borrowed = getattr(value, name, None)
+                if not re.search(rf"\b{re.escape(alias)}\s*\.\s*{re.escape(name)}\b", text):
+                    continue
+                how = f"{alias}.{name}"
+            else:
+                borrowed, how = (value, name) if alias == name else (None, "")
+            if callable(borrowed) and not _own_code(borrowed, impl):
+                found.append(f"{how} ({_origin(borrowed, name)})")
+    return list(dict.fromkeys(found))
+
+
+def _origin(value, name: str) -> str:
+    return f"{getattr(value, '__module__', None) or type(value).__module__}.{getattr(value, '__qualname__', name)}"
+
+
+def probe(check: Check, impl: CodeUnderTest, module_name: str, seed: int, symbols: tuple[str, ...] = (),
+          required: tuple[str, ...] = ()) -> dict:
     """Run one check's probe on ``impl``; what happened, as plain data for ``Runner.verdict``:
     ``{"outcome": "data", "data": ..., "warnings": [...]}``, or ``"pending"``, ``"error"``,
     ``"import_error"`` or ``"not_own"`` (one of the kata's ``symbols`` is imported, not written)
-    with a ``"message"`` in the learner's terms."""
+    with a ``"message"`` in the learner's terms. Data and errors carry ``"borrowed"`` when the
+    module takes a ``required`` symbol (of a kata this one builds on) from a library."""
     try:
         module = impl.module(module_name)
     except ImplementationImportError as exc:
@@ -93,6 +134,16 @@ def probe(check: Check, impl: CodeUnderTest, module_name: str, seed: int, symbol
         pending = stub_message(exc, impl)
         if pending is not None:
             return {"outcome": "pending", "message": clip(pending, MAX_ERROR_BYTES)}
-        return {"outcome": "error", "message": clip(impl.format_exception(exc), MAX_ERROR_BYTES)}
+        return {"outcome": "error", "message": clip(impl.format_exception(exc), MAX_ERROR_BYTES),
+                **_borrowed(module, required, impl)}
     notes = clip_all((f"{w.category.__name__}: {w.message}" for w in caught), MAX_WARNINGS, MAX_WARNING_BYTES)
-    return {"outcome": "data", "data": data, "warnings": list(notes)}
+    return {"outcome": "data", "data": data, "warnings": list(notes), **_borrowed(module, required, impl)}
+
+
+def _borrowed(module, required: tuple[str, ...], impl: CodeUnderTest) -> dict:
+    """``{"borrowed": [...]}`` for a probe's record when the module borrows a required symbol, else {}."""
+    try:
+        borrowed = clip_all(borrowed_requirements(module, required, impl), MAX_WARNINGS, MAX_WARNING_BYTES)
+    except Exception:  # globals that break on inspection: the checks say what is wrong with the code
+        borrowed = []
+    return {"borrowed": list(borrowed)} if borrowed else {}

@@ -6,6 +6,7 @@ stub's NotImplementedError); skipped (the check does not apply here, e.g. no CUD
 """
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass, field, replace
 
@@ -94,6 +95,15 @@ def _learners(message) -> str:
     return clip(message if isinstance(message, str) else "", MAX_MESSAGE_BYTES)
 
 
+def _borrowed_note(kata_id: str, borrowed: tuple[str, ...]) -> str:
+    """Which library functions the kata's code calls, and where the learner's own are."""
+    manifest = load_manifest()
+    required = manifest.required_symbols(kata_id)
+    own = [f"{symbol} in {kata.module}.py" for kata in manifest for symbol in kata.symbols
+           if symbol in required and any(re.search(rf"\b{symbol}\b", b) for b in borrowed)]
+    return f"Your {kata_id} calls {', '.join(borrowed)}, not your own {' and '.join(own) or 'code'}."
+
+
 class ReferenceFailure(RuntimeError):
     """The reference itself failed a probe: a bug in convkata, not in the learner's code."""
 
@@ -142,6 +152,8 @@ class ReferenceJudge:
         the submission wrote it."""
         outcome = probed.get("outcome")
         message = _learners(probed.get("message"))
+        borrowed = probed.get("borrowed")
+        borrowed = clip_all(borrowed if isinstance(borrowed, list) else (), MAX_WARNINGS, MAX_WARNING_BYTES)
         if outcome == "pending":
             return CheckResult(check, Status.PENDING, message)
         if outcome == "import_error":
@@ -149,7 +161,7 @@ class ReferenceJudge:
         if outcome == "not_own":
             return self.failure(check, message, ("imported_answer",), seed)
         if outcome == "error":
-            return self.failure(check, f"your code raised an exception:\n{message}", match_text(message), seed)
+            return self.failure(check, f"your code raised an exception:\n{message}", match_text(message), seed, borrowed)
         if outcome != "data":
             return self.failure(check, message or "the check did not finish", (), seed)
         inputs = self.inputs_seed(check, seed)
@@ -158,15 +170,21 @@ class ReferenceJudge:
         try:
             check.judge(plain(probed["data"]), want, inputs)
         except Mismatch as exc:
-            return replace(self.failure(check, _learners(str(exc)), exc.mistakes, seed), warnings=notes)
+            return replace(self.failure(check, _learners(str(exc)), exc.mistakes, seed, borrowed), warnings=notes)
         except Exception as exc:  # data a correct probe never produces (a forged or broken result)
             return self.failure(check, _learners(f"your code's results could not be judged ({type(exc).__name__}: {exc})"),
                                 (), seed)
         return CheckResult(check, Status.PASSED, warnings=notes)
 
-    def failure(self, check: Check, message: str, mistakes, seed: int | None = None) -> CheckResult:
+    def failure(self, check: Check, message: str, mistakes, seed: int | None = None,
+                borrowed: tuple[str, ...] = ()) -> CheckResult:
         """A failed check: the message, the known mistakes of its kata it matches explained, the
-        seed that reproduces it (``seed``, default the run's)."""
+        seed that reproduces it (``seed``, default the run's). When the kata's code ``borrowed`` a
+        library's version of an earlier kata's function, that is the mistake named: the others'
+        hints would point into the library's code."""
+        if borrowed:
+            message += "\n" + _borrowed_note(check.kata, borrowed)
+            mistakes = ("borrowed_requirement",)
         mistakes = for_kata(check.kata, mistakes)
         parts = [message, explain(mistakes), self.reproduce_hint(seed)]
         return CheckResult(check, Status.FAILED, "\n".join(p for p in parts if p), mistakes)
@@ -195,7 +213,9 @@ class Runner(ReferenceJudge):
         if self.impl is self.reference:  # grading the reference: its data is computed once
             probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}
         else:
-            probed = probe(check, self.impl, module_name, seed, load_manifest().get(check.kata).symbols)
+            manifest = load_manifest()
+            probed = probe(check, self.impl, module_name, seed, manifest.get(check.kata).symbols,
+                           manifest.required_symbols(check.kata))
         return self.verdict(check, module_name, probed)
 
     def run_kata(self, kata: Kata) -> KataResult:

@@ -148,7 +148,7 @@ def _grade_one(slot: Slot, judge: KataRunJudge, submission: Submission, staged: 
             continue
         kata_limits, time_allowed = _kata_time(limits, budget, left)
         run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata, seed), submission.student, kata_limits,
-                            symbols=kata.symbols)
+                            symbols=kata.symbols, required=load_manifest().required_symbols(kata.id))
         used += run.cpu_seconds
         if run.ending in ("timeout", "hang") and not run.imported:
             what = (f"used more than {time_allowed} of CPU time" if run.ending == "timeout"

@@ -76,10 +76,10 @@ def run_child(request: dict, workdir: Path, fd: int) -> None:
     except BaseException:  # an import error is reported by each check's probe
         pass
     send_frame(fd, {"event": "imported"})
-    symbols = tuple(request.get("symbols", ()))
+    symbols, required = tuple(request.get("symbols", ())), tuple(request.get("required", ()))
     for check_id, seed in request["checks"]:
         try:
-            probed = probe(checks[check_id], impl, module, seed, symbols)
+            probed = probe(checks[check_id], impl, module, seed, symbols, required)
         except BaseException as exc:  # SystemExit, KeyboardInterrupt, …: the check fails, the kata goes on
             probed = {"outcome": "error", "message": _describe_exception(exc)}
         send_frame(fd, {"event": "check", "id": check_id, "probed": probed})

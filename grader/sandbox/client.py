@@ -69,16 +69,17 @@ class Slot:
 
     def run_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str,
                  limits: confine.Limits | None = None, bench: dict | None = None,
-                 symbols: tuple[str, ...] = ()) -> KataRun:
+                 symbols: tuple[str, ...] = (), required: tuple[str, ...] = ()) -> KataRun:
         """Probe ``checks`` (id, seed) of ``module`` of the staged ``submission`` in a fresh child,
         within ``limits`` (default: the server's); tracebacks name its files ``shown_as/<file>``.
         ``bench`` (``kata bench`` only): ``{"reference": folder, "sweep": SweepSettings as a dict}``
         — the child then also holds a copy of the reference and can run timing probes.
-        ``symbols``: the kata's names, which must be the submission's own code (not imported)."""
+        ``symbols``: the kata's names, which must be the submission's own code (not imported);
+        ``required``: the names of the katas it builds on (a library's are reported as borrowed)."""
         self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
                    "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root),
-                   "symbols": list(symbols), **({"bench": bench} if bench is not None else {})}
+                   "symbols": list(symbols), "required": list(required), **({"bench": bench} if bench is not None else {})}
         try:
             self._requests.write(json.dumps(request).encode() + b"\n")
             self._requests.flush()

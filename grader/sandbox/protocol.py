@@ -163,11 +163,15 @@ def _event_shape(event, budget: _FrameBudget) -> bool:
     outcome = probed.get("outcome")
     if type(outcome) is not str:
         return False
+    borrowed = probed.get("borrowed", [])  # data and errors may name what the module borrowed
+    if type(borrowed) is not list or not all(type(b) is str for b in borrowed) or not budget.plain(borrowed):
+        return False
+    fields = set(probed) - {"borrowed"} if outcome in ("data", "error") else set(probed)
     if outcome == "data":
         warnings = probed.get("warnings")
-        return (set(probed) == {"outcome", "data", "warnings"} and type(warnings) is list
+        return (fields == {"outcome", "data", "warnings"} and type(warnings) is list
                 and all(type(w) is str for w in warnings) and budget.plain(warnings) and budget.plain(probed["data"]))
-    return outcome in _OUTCOMES and set(probed) == {"outcome", "message"} and type(probed["message"]) is str
+    return outcome in _OUTCOMES and fields == {"outcome", "message"} and type(probed["message"]) is str
 
 
 #: The most check events one kata sends (the largest kata has 8 checks; ``kata bench`` adds a few).

@@ -260,6 +260,8 @@ def test_mutated_frames_are_refused_or_judged_never_raised():
               *({"event": "check", "id": c.id, "probed": {"outcome": "data", "data": [torch.zeros(2, 2)], "warnings": ["w"]}}
                 for c in checks),
               {"event": "check", "id": checks[0].id, "probed": {"outcome": "error", "message": "boom"}},
+              {"event": "check", "id": checks[1].id,
+               "probed": {"outcome": "data", "data": [1.0], "warnings": [], "borrowed": ["d2l.corr2d (d2l.torch.corr2d)"]}},
               {"event": "done"}]
     for case in range(300):
         frames = b"".join(_frame(_mutated(e, rng)) if rng.random() < 0.5 else _frame(e) for e in honest)
@@ -285,7 +287,9 @@ def test_messages_and_warnings_a_submission_controls_stay_small_and_writable():
     for probed in ({"outcome": "error", "message": huge}, {"outcome": "pending", "message": huge},
                    {"outcome": "error", "message": escaped},
                    {"outcome": "data", "data": huge, "warnings": [huge] * 10_000},
-                   {"outcome": "data", "data": [[1.0] * 1000] * 1000, "warnings": ["w"] * 10_000}):
+                   {"outcome": "data", "data": [[1.0] * 1000] * 1000, "warnings": ["w"] * 10_000},
+                   {"outcome": "data", "data": [1.0], "warnings": [], "borrowed": [huge] * 10_000},
+                   {"outcome": "error", "message": huge, "borrowed": [huge, escaped]}):
         result = judge.verdict(check, "conv_layer", probed, 5)
         record = json.dumps(KataRecord.of(KataResult(MANIFEST.get("corr2d"), [result])).checks[0].__dict__,
                             ensure_ascii=False, default=str)
@@ -359,3 +363,20 @@ def test_json_records_round_trip_after_clipping():
         ReferenceJudge(1).verdict(checks_of_kata("corr2d")[0], "conv_layer", {"outcome": "error", "message": "\ud800" * 10})]))
     assert json.loads(json.dumps(record.checks[0].message, ensure_ascii=False)) == record.checks[0].message
     record.checks[0].message.encode("utf-8")  # writable as UTF-8 (no lone surrogate)
+
+
+def test_what_a_kata_borrowed_crosses_the_protocol_and_only_as_a_list_of_text():
+    """A probe's "borrowed" (a library's version of an earlier kata's function) is part of a data
+    or error frame; anything else under that name, or on another outcome, refuses the frame."""
+    def frame(probed):
+        return _frame({"event": "check", "id": "corr2d_multi_in::seed_example", "probed": probed})
+
+    borrowed = ["d2l.corr2d (d2l.torch.corr2d)"]
+    for probed in ({"outcome": "data", "data": [1.0], "warnings": [], "borrowed": borrowed},
+                   {"outcome": "error", "message": "boom", "borrowed": borrowed}):
+        events, refused = decode_frames(frame(probed))
+        assert not refused and events[0]["probed"] == probed
+    for probed in ({"outcome": "data", "data": [1.0], "warnings": [], "borrowed": "d2l.corr2d"},
+                   {"outcome": "data", "data": [1.0], "warnings": [], "borrowed": [1]},
+                   {"outcome": "pending", "message": "stub", "borrowed": borrowed}):
+        assert decode_frames(frame(probed))[1], probed
