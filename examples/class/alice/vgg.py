@@ -1,7 +1,7 @@
 """d2l 8.2 — Networks using blocks (VGG)."""
 from torch import nn
 
-#: VGG-11's convolutional part, as in the seed: (number of convolutions, output channels) per block.
+#: VGG-11's convolutional part, as in the book: (number of convolutions, output channels) per block.
 VGG11_ARCH = ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512))
 
 

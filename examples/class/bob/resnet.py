@@ -37,6 +37,6 @@ def resnet18(in_channels: int = 1, num_classes: int = 10) -> nn.Sequential:
     64 (first_block), 128, 256 and 512 channels; then AdaptiveAvgPool2d((1, 1)), Flatten and
     Linear(512, num_classes). Each b is an nn.Sequential.
 
-    (n, in_channels, h, w) → (n, num_classes); the seed uses 224×224.
+    (n, in_channels, h, w) → (n, num_classes); the book uses 224×224.
     """
     raise NotImplementedError("resnet18: implement resnet18 (d2l 8.6)")
