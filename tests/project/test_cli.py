@@ -28,7 +28,13 @@ def console_script_run(job, config) -> subprocess.CompletedProcess:
                     "--out", str(job.root / "grades"), "--no-gradebook"])
 
 
-BACKGROUND = {"console_script": console_script_run}
+def console_check_run(job, config) -> subprocess.CompletedProcess:
+    """`kata check corr2d` on fresh stubs, through the console script's exit (no torch teardown)."""
+    stubgen.write(job.root / "stubs", backup_dir=job.root / "backups")
+    return job.run([sys.executable, "-m", "grader.cli", "check", "corr2d", "--impl", str(job.root / "stubs")])
+
+
+BACKGROUND = {"console_script": console_script_run, "console_check": console_check_run}
 
 
 def test_the_console_script_shows_pending_stubs_and_partial_work(background):
@@ -43,6 +49,14 @@ def test_the_console_script_shows_pending_stubs_and_partial_work(background):
     assert "--- pool2d::seed_example [example]" in out
     assert "next: corr2d (conv_layer.py) — corr2d: implement corr2d (d2l 7.2)" in out
     assert (background["console_script"].root / "grades" / "submissions" / "learner.json").exists()
+
+
+def test_the_console_script_exits_with_the_commands_status_and_all_its_output(background):
+    """It skips torch's teardown at exit (os._exit): the status and every line printed still arrive."""
+    completed = background["console_check"].result()
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout.startswith("corr2d — 2-D cross-correlation")
+    assert completed.stdout.rstrip().endswith("Stuck? `kata hint corr2d`")
 
 
 @pytest.mark.parametrize("command", ["grade", "bench"])
