@@ -157,6 +157,21 @@ def raised(call: Callable[[], Any], *expected: type[BaseException]) -> dict:
     return {"raised": None, "returned": repr(value)[:200]}
 
 
+def _layout(tensor: torch.Tensor) -> tuple:
+    return tuple(tensor.shape), tensor.stride(), tensor.storage_offset()
+
+
+def watched(call: Callable[[], Any], arguments: dict[str, Any]) -> tuple[Any, list[str]]:
+    """``call()``'s result, and the names of the tensors among ``arguments`` (name → the value the
+    call gets) that it changed in place: their values, shape or strides."""
+    before = {name: (_layout(value), value.clone()) for name, value in arguments.items()
+              if isinstance(value, torch.Tensor)}
+    result = call()
+    changed = [name for name, (layout, values) in before.items()
+               if _layout(arguments[name]) != layout or not torch.equal(arguments[name], values)]
+    return result, changed
+
+
 def diagnosed(compare: Judge, recognise: Callable[[Any, int], list[str]]) -> Judge:
     """A judge that runs ``compare`` and, on a mismatch, names the known mistakes ``recognise(got,
     seed)`` finds in the learner's data."""

@@ -1,46 +1,58 @@
-"""Checks for d2l 8.5 (batch_norm): the batch_norm function and the BatchNorm layer."""
+"""Checks for d2l 8.5 (batch_norm): the batch_norm function and the BatchNorm layer. What a
+mistaken batch norm computes, and which mistake data show, is batch_norm_variants.py's."""
 from __future__ import annotations
 
 from functools import cache
+from types import ModuleType
 
 import torch
 import torch.nn.functional as F
 
 from grader.checks.networks import lenet
 
-from .base import Mismatch, diagnosed, info_of, kata_checks, meta_info, outcome, tensor_info
+from .base import Mismatch, info_of, kata_checks, meta_info, outcome, tensor_info, watched
+from .batch_norm_variants import EPS, MOMENTUM, LayerCase, layer_diagnosis, recognise_function, run_as_layer, stat_shape
 from .functions import GRAD_ATOL, GRAD_RTOL, in_case
 from .generators import make_rng, normal, randint, with_dtype_device
-from .judges import close_enough, judge_cases, judge_close, judge_info, shape_text
+from .judges import judge_cases, judge_close, judge_info, judge_unchanged, shape_text
+from .structure import materialised
 from .training import TRAIN_SIZE, TrainingRun, digits, judge_training
 
-EPS, MOMENTUM = 1e-5, 0.1
-SHAPES = [(8, 5), (4, 3, 5, 6), (1, 2, 3, 3), (16, 1), (3, 4, 1, 7)]
-
-
-def stat_shape(x_shape) -> tuple[int, ...]:
-    """gamma, beta and the moving statistics broadcast as (1, c) or (1, c, 1, 1)."""
-    return (1, x_shape[1]) if len(x_shape) == 2 else (1, x_shape[1], 1, 1)
-
-
+#: batch_norm's tensor arguments, in order (eps and momentum follow).
+TENSORS = ("X", "gamma", "beta", "moving_mean", "moving_var")
+SHAPES = [(8, 5), (4, 3, 5, 6), (1, 2, 3, 3), (16, 1), (3, 4, 1, 7), (6, 3), (5, 2, 3, 4)]
 #: (scale of X, scale of the moving variance) per case: in the last ones the variances are small
 #: enough for eps to matter.
 SCALES = [(2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (2.0, 0.5), (0.004, 1e-4), (0.004, 1e-4)]
-SHAPES = SHAPES + [(6, 3), (5, 2, 3, 4)]
 
 
-def _bn_case(rng, shape, x_scale: float = 2.0, var_scale: float = 0.5) -> tuple:
+def _uniform(rng: torch.Generator, low: float, high: float) -> float:
+    return low + (high - low) * float(torch.rand((), generator=rng, dtype=torch.float64))
+
+
+def _eps_and_momentum(rng: torch.Generator) -> tuple[float, float]:
+    """eps in [1e-4, 1e-2] (log-uniform) and momentum in [0.15, 0.4] or [0.6, 0.85]: never the
+    layer's 1e-5 and 0.1, nor 0.5, where weighing the batch by momentum or by 1 - momentum agree."""
+    eps, momentum = 10 ** _uniform(rng, -4, -2), _uniform(rng, 0.15, 0.4)
+    return eps, (1 - momentum if _uniform(rng, 0, 1) < 0.5 else momentum)
+
+
+def _bn_case(rng, shape, x_scale: float = 2.0, var_scale: float = 0.5, eps: float = EPS,
+             momentum: float = MOMENTUM) -> tuple:
     s = stat_shape(shape)
     X = x_scale * (1.5 + normal(rng, *shape))
     gamma, beta = 1.0 + normal(rng, *s).abs(), normal(rng, *s)
     moving_mean, moving_var = x_scale * (1.5 + normal(rng, *s)), var_scale * (1.0 + normal(rng, *s).abs())
-    return X, gamma, beta, moving_mean, moving_var
+    return X, gamma, beta, moving_mean, moving_var, eps, momentum
 
 
 def bn_cases(seed: int) -> list[tuple]:
-    """(X, gamma, beta, moving_mean, moving_var), X away from zero mean and unit variance."""
+    """batch_norm's arguments (X, gamma, beta, moving_mean, moving_var, eps, momentum), X away from
+    zero mean and unit variance: the first with the layer's eps and momentum, the others with eps
+    and momentum drawn from the seed."""
     rng = make_rng(seed, "batch_norm")
-    return [_bn_case(rng, shape, *scales) for shape, scales in zip(SHAPES, SCALES)]
+    return [_bn_case(rng, shape, *scales, *((EPS, MOMENTUM) if index == 0 else _eps_and_momentum(rng)))
+            for index, (shape, scales) in enumerate(zip(SHAPES, SCALES))]
 
 
 def seeded_shapes(seed: int, stream: str) -> list[tuple[int, ...]]:
@@ -59,70 +71,19 @@ def dtype_cases(seed: int) -> list[tuple]:
 
 
 def _label(case) -> str:
-    return f"X {shape_text(case[0].shape)}"
+    return f"X {shape_text(case[0].shape)}, eps={case[5]:.3g}, momentum={case[6]:.3g}"
 
 
 def _call(module, case, grad_enabled: bool):
     with torch.set_grad_enabled(grad_enabled):
-        return module.batch_norm(*case, eps=EPS, momentum=MOMENTUM)
-
-
-def batch_norm_variant(X, gamma, beta, moving_mean, moving_var, *, training: bool, unbiased=False,
-                       flipped_momentum=False, batch_stats_at_inference=False, dims=None, eps="inside"):
-    """batch_norm as a learner might write it, one known mistake switched on: (Y, mean, var).
-    ``dims`` (the reduction axes) applies to conv inputs only; ``eps`` is "inside" the square
-    root, "outside" it, or "none"."""
-
-    def normalize(centred, variance):
-        if eps == "outside":
-            return centred / (torch.sqrt(variance) + EPS)
-        return centred / torch.sqrt(variance + (EPS if eps == "inside" else 0.0))
-
-    if training or batch_stats_at_inference:
-        if dims is None or X.dim() == 2:
-            dims = (0,) if X.dim() == 2 else (0, 2, 3)
-        mean = X.mean(dim=dims, keepdim=True)
-        var = X.var(dim=dims, keepdim=True, unbiased=unbiased)
-        X_hat = normalize(X - mean, var)
-        if training:
-            keep, new = (MOMENTUM, 1 - MOMENTUM) if flipped_momentum else (1 - MOMENTUM, MOMENTUM)
-            moving_mean, moving_var = keep * moving_mean + new * mean, keep * moving_var + new * var
-    else:
-        X_hat = normalize(X - moving_mean, moving_var)
-    return gamma * X_hat + beta, moving_mean, moving_var
-
-
-#: Each known mistake as the variants of batch_norm_variant that make it.
-BN_MISTAKES = {
-    "unbiased_variance": [dict(unbiased=True)],
-    "flipped_momentum": [dict(flipped_momentum=True)],
-    "batch_stats_at_inference": [dict(batch_stats_at_inference=True)],
-    "wrong_reduction_axes": [dict(dims=d) for d in ((0, 1), (0,), (2, 3), (1, 2, 3), (0, 1, 2, 3))],
-    "eps_misplaced": [dict(eps="none"), dict(eps="outside")],
-}
-
-
-def _recognise_bn(got, cases, training: bool) -> list[str]:
-    """Known mistakes that reproduce ``got``: Y and, in training, the moving statistics too (at
-    inference a mistaken learner may or may not update them, so Y alone tells)."""
-    compared = 3 if training else 1
-    correct = [batch_norm_variant(*case, training=training) for case in cases]
-
-    def agree(outputs, expected):
-        return all(len(o) == 3 and all(close_enough(ov, ev) for ov, ev in zip(o[:compared], e[:compared]))
-                   for o, e in zip(outputs, expected))
-
-    def matches(variant):  # a variant that computes the correct result in this mode is no evidence
-        expected = [batch_norm_variant(*case, training=training, **variant) for case in cases]
-        return agree(got, expected) and not agree(correct, expected)
-    return [mistake for mistake, variants in BN_MISTAKES.items() if any(matches(v) for v in variants)]
+        return module.batch_norm(*case[:5], eps=case[5], momentum=case[6])
 
 
 def _oracle(case, training: bool) -> torch.Tensor:
-    X, gamma, beta, moving_mean, moving_var = case
+    X, gamma, beta, moving_mean, moving_var, eps, momentum = case
     c = X.shape[1]  # F.batch_norm takes (c,) statistics; it normalizes (n, c) per feature, as batch_norm does
     return F.batch_norm(X, moving_mean.reshape(c).clone(), moving_var.reshape(c).clone(), gamma.reshape(c),
-                        beta.reshape(c), training=training, momentum=MOMENTUM, eps=EPS)
+                        beta.reshape(c), training=training, momentum=momentum, eps=eps)
 
 
 def _results(values) -> list:
@@ -132,38 +93,46 @@ def _results(values) -> list:
 
 
 def _mode_check(mode: str, training: bool):
+    """batch_norm's three results in one mode, and the arguments it must leave unchanged: X, gamma
+    and beta — and at inference the moving statistics too."""
     what = "batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum)"
     context = "with gradients enabled (training)" if training else "under torch.no_grad() (inference)"
+    kept = TENSORS[:3] if training else TENSORS
+
+    def run(module, case):
+        values, changed = watched(lambda: _call(module, case, training), dict(zip(kept, case)))
+        return {"results": _results(values), "changed": changed}
 
     def probe(module, seed):
-        return [in_case(f"{what} on {_label(c)} {context}", lambda c=c: _results(_call(module, c, training)))
-                for c in bn_cases(seed)]
+        return [in_case(f"{what} on {_label(c)} {context}", lambda c=c: run(module, c)) for c in bn_cases(seed)]
 
     def judge(got, want, seed):
         cases = bn_cases(seed)
-        for _case, g in zip(cases, got):
-            if len(g) != 3:
-                raise Mismatch(f"batch_norm should return (Y, moving_mean, moving_var), got {g[0]}")
         labels = [f"{_label(c)} {context}" for c in cases]
+        for label, g in zip(labels, got):
+            judge_unchanged(g["changed"], what=f"batch_norm on {label}", mistake="forward_modifies_input")
+            if len(g["results"]) != 3:
+                raise Mismatch(f"batch_norm should return (Y, moving_mean, moving_var), got {g['results'][0]}")
+        results = [g["results"] for g in got]
         try:
             for index, name in enumerate(("Y", "moving_mean", "moving_var")):
-                judge_cases([g[index] for g in got], [w[index] for w in want], labels,
+                judge_cases([r[index] for r in results], [w["results"][index] for w in want], labels,
                             what=f"batch_norm's {name}", rtol=1e-4, atol=1e-5)
-            judge_cases([g[0] for g in got], [_oracle(c, training) for c in cases], labels,
+            judge_cases([r[0] for r in results], [_oracle(c, training) for c in cases], labels,
                         what="batch_norm's Y (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
         except Mismatch as exc:
-            raise exc.naming(*_recognise_bn(got, cases, training)) from None
+            raise exc.naming(*recognise_function(results, cases, training)) from None
     return kata_checks("batch_norm")(mode, "numeric", probe, judge)
 
 
 def _probe_bn_gradient(module, seed):
     results = []
     for index, case in enumerate(bn_cases(seed)[:3]):
-        X, gamma, beta, mm, mv = (t.to(torch.float64) for t in case)
+        X, gamma, beta, mm, mv = (t.to(torch.float64) for t in case[:5])
         for t in (X, gamma, beta):
             t.requires_grad_(True)
         Y, new_mean, new_var = in_case(f"batch_norm on {_label(case)}",
-                                       lambda: module.batch_norm(X, gamma, beta, mm, mv, EPS, MOMENTUM))
+                                       lambda: module.batch_norm(X, gamma, beta, mm, mv, *case[5:]))
         (Y * normal(make_rng(seed, f"upstream {index}"), *Y.shape, dtype=torch.float64)).sum().backward()
         results.append({"grads": [outcome(t.grad) for t in (X, gamma, beta)],
                         "stats_track_gradients": any(isinstance(t, torch.Tensor) and t.requires_grad
@@ -210,13 +179,24 @@ FUNCTION_CHECKS = [
     check("dtype_and_device", "dtype_device", _probe_bn_dtype_device, _judge_bn_dtype_device),
 ]
 
-LAYER_CASES = [(5, 4, (6, 5, 4, 3)), (7, 2, (10, 7)), (1, 4, (3, 1, 2, 2))]
+#: (num_features, num_dims, input shape) of the layers every run builds; layer_cases adds seeded ones.
+LAYER_CASES = [(5, 4, (6, 5, 4, 3)), (7, 2, (10, 7)), (1, 4, (3, 1, 2, 2)), (2, 4, (1, 2, 3, 2))]
+
+
+def layer_cases(seed: int) -> list[tuple[int, int, tuple[int, ...]]]:
+    """LAYER_CASES, then a fully connected and a convolutional layer of shapes drawn from the seed."""
+    return LAYER_CASES + [(shape[1], len(shape), shape) for shape in seeded_shapes(seed, "layer shapes")]
+
+
+def _new_layer(module: ModuleType, features: int, dims: int, shape: tuple[int, ...]) -> torch.nn.Module:
+    """The learner's BatchNorm(features, dims), any Lazy parameter shaped by an input of ``shape``."""
+    return materialised(module.BatchNorm(features, dims), shape)
 
 
 def _probe_layer_parameters(module, seed):
     results = []
-    for features, dims, _ in LAYER_CASES:
-        layer = module.BatchNorm(features, dims)
+    for features, dims, shape in LAYER_CASES:
+        layer = _new_layer(module, features, dims, shape)
         results.append({"is_module": isinstance(layer, torch.nn.Module),
                         "parameters": sorted(list(p.shape) for p in layer.parameters())})
     return results
@@ -238,54 +218,39 @@ def _layer_batches(seed: int, shape) -> list[torch.Tensor]:
     return [2.0 + 3.0 * normal(rng, *shape) for _ in range(4)]
 
 
+def _function_as_layer(module, batches: list[torch.Tensor], features: int, dims: int) -> list | None:
+    """The outputs of the learner's batch_norm used as BatchNorm(features, dims) should use it —
+    eps=1e-5 and momentum=0.1, the moving statistics it returns kept — or None where it fails."""
+    def norm(X, gamma, beta, moving_mean, moving_var, training):
+        with torch.set_grad_enabled(training):
+            return module.batch_norm(X, gamma, beta, moving_mean, moving_var, eps=EPS, momentum=MOMENTUM)
+    try:
+        return [outcome(Y) for Y in run_as_layer(norm, batches, features, dims)]
+    except Exception:  # a stub, or a batch_norm that breaks: the layer's own outputs are all there is
+        return None
+
+
 def _probe_layer_run(module, seed):
-    """Three training steps (gradients on), then inference (no_grad) on a fourth batch."""
+    """Three training steps (gradients on), then inference (no_grad) on a fourth batch, and the
+    inputs a step changed; beside it, what the learner's batch_norm gives on the same batches."""
     results = []
-    for features, dims, shape in LAYER_CASES:
-        layer = module.BatchNorm(features, dims)
-        *train, test = _layer_batches(seed, shape)
-        run = [in_case(f"BatchNorm({features}, {dims}) in training", lambda x=x: outcome(layer(x))) for x in train]
-        with torch.no_grad():
-            run.append(in_case(f"BatchNorm({features}, {dims}) under torch.no_grad()", lambda: outcome(layer(test))))
-        results.append(run)
+    for features, dims, shape in layer_cases(seed):
+        layer = _new_layer(module, features, dims, shape)
+        batches = _layer_batches(seed, shape)
+
+        def step(x, training):
+            with torch.set_grad_enabled(training):
+                Y, changed = watched(lambda: layer(x), {"X": x})
+            return outcome(Y), changed
+        steps = [in_case(f"BatchNorm({features}, {dims}) " + ("in training" if index < 3 else "under torch.no_grad()"),
+                         lambda x=x, t=index < 3: step(x, t)) for index, x in enumerate(batches)]
+        results.append({"outputs": [Y for Y, _ in steps], "changed": [c for _, changed in steps for c in changed],
+                        "function": _function_as_layer(module, batches, features, dims)})
     return results
 
 
-def simulate_layer(batches, features: int, num_dims: int, **variant) -> list[torch.Tensor]:
-    """Training steps on all batches but the last, then inference on it; ``keep_stats=False``
-    drops the moving statistics, other keywords as in batch_norm_variant."""
-    keep_stats = variant.pop("keep_stats", True)
-    shape = stat_shape((1, features) if num_dims == 2 else (1, features, 1, 1))
-    gamma, beta = torch.ones(shape), torch.zeros(shape)
-    mean, var = torch.zeros(shape), torch.ones(shape)
-    outputs = []
-    for index, x in enumerate(batches):
-        training = index < len(batches) - 1
-        Y, new_mean, new_var = batch_norm_variant(x, gamma, beta, mean, var, training=training, **variant)
-        if keep_stats:
-            mean, var = new_mean, new_var
-        outputs.append(Y)
-    return outputs
-
-
-LAYER_MISTAKES = {**BN_MISTAKES, "moving_stats_not_kept": [dict(keep_stats=False)]}
-
-
-def _recognise_layer(got, seed) -> list[str]:
-    def runs(**variant):
-        return [simulate_layer(_layer_batches(seed, shape), features, dims, **variant)
-                for features, dims, shape in LAYER_CASES]
-
-    def agree(a, b):
-        return all(all(close_enough(x, y) for x, y in zip(run_a, run_b)) for run_a, run_b in zip(a, b))
-
-    correct = runs()
-    return [mistake for mistake, variants in LAYER_MISTAKES.items()
-            if any(agree(got, runs(**v)) and not agree(correct, runs(**v)) for v in variants)]
-
-
 def _compare_layer_run(got, want, seed):
-    for (features, dims, shape), g, w in zip(LAYER_CASES, got, want):
+    for (features, dims, shape), g, w in zip(layer_cases(seed), got, want):
         what = f"BatchNorm({features}, {dims}) on batches {shape_text(shape)}"
         labels = ["training step 1", "training step 2", "training step 3",
                   "inference (no_grad), which must use the moving statistics"]
@@ -296,11 +261,25 @@ def _compare_layer_run(got, want, seed):
                     what=f"{what} (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
 
 
+def _judge_layer_run(got, want, seed):
+    """The outputs match; on a difference, the known mistakes named in the symbol that makes them."""
+    cases = layer_cases(seed)
+    for (features, dims, _), g in zip(cases, got):
+        judge_unchanged(g["changed"], what=f"BatchNorm({features}, {dims})'s forward", mistake="forward_modifies_input")
+    layer_runs = [g["outputs"] for g in got]
+    try:
+        _compare_layer_run(layer_runs, [w["outputs"] for w in want], seed)
+    except Mismatch as exc:
+        simulated: list[LayerCase] = [(_layer_batches(seed, shape), features, dims) for features, dims, shape in cases]
+        note, mistakes = layer_diagnosis(layer_runs, [g["function"] for g in got], simulated)
+        raise Mismatch(f"{exc}{note}", *mistakes) from None
+
+
 def _probe_layer_dtype(module, seed):
     """BatchNorm(c, dims).double() on float64 inputs of seeded shapes, one per number of dimensions."""
     results = []
     for shape in seeded_shapes(seed, "layer dtype shapes"):
-        layer = module.BatchNorm(shape[1], len(shape)).to(torch.float64)
+        layer = _new_layer(module, shape[1], len(shape), shape).to(torch.float64)
         x = _layer_batches(seed, shape)[0].to(torch.float64)
         training = tensor_info(layer(x))
         with torch.no_grad():
@@ -315,11 +294,42 @@ def _judge_layer_dtype(got, want, seed):
                               f"{shape_text(shape)}")
 
 
+def _cpu_tensors(layer: torch.nn.Module) -> list[str]:
+    """The names of the tensors a layer holds on the CPU, as attributes or buffers."""
+    held = {**{name: v for name, v in vars(layer).items() if isinstance(v, torch.Tensor)}, **dict(layer.named_buffers())}
+    return sorted(name for name, tensor in held.items() if tensor.device.type == "cpu")
+
+
+def _probe_layer_device(module, seed):
+    """BatchNorm(c, dims) built on the CPU and moved with .to("meta") (PyTorch's meta device standing
+    in for a GPU), run in training then at inference on meta inputs of seeded shapes; and the
+    tensors it still holds on the CPU after that."""
+    results = []
+    for shape in seeded_shapes(seed, "layer device shapes"):
+        layer = _new_layer(module, shape[1], len(shape), shape).to("meta")
+        x = torch.empty(shape, device="meta")
+        training = meta_info(lambda: layer(x))
+        with torch.no_grad():
+            results.append({"runs": [training, meta_info(lambda: layer(x))], "on_cpu": _cpu_tensors(layer)})
+    return results
+
+
+def _judge_layer_device(got, want, seed):
+    for shape, g, w in zip(seeded_shapes(seed, "layer device shapes"), got, want):
+        what = f"BatchNorm({shape[1]}, {len(shape)}).to('meta') on a meta input {shape_text(shape)}"
+        for mode, g_run, w_run in zip(("in training", "at inference"), g["runs"], w["runs"]):
+            if "meta_error" in g_run and g["on_cpu"]:
+                raise Mismatch(f"{what} {mode} raised {g_run['meta_error']}\n  after .to('meta') the layer still holds "
+                               f"{', '.join(g['on_cpu'])} on the CPU", "moving_stats_not_moved")
+            judge_info(g_run, w_run, what=f"{what} {mode}")
+
+
 check = kata_checks("batch_norm_module")
 LAYER_CHECKS = [
     check("parameters", "structure", _probe_layer_parameters, _judge_layer_parameters),
-    check("train_then_infer", "numeric", _probe_layer_run, diagnosed(_compare_layer_run, _recognise_layer)),
+    check("train_then_infer", "numeric", _probe_layer_run, _judge_layer_run),
     check("dtype", "dtype_device", _probe_layer_dtype, _judge_layer_dtype),
+    check("device", "dtype_device", _probe_layer_device, _judge_layer_device),
 ]
 
 LENET_BN = TrainingRun("batch_norm_module", "d2l's LeNet with your BatchNorm", lenet, size=28, optimizer="sgd",

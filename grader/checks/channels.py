@@ -32,12 +32,12 @@ def _multi_out_rule(args) -> str:
     return f"one map per output channel: (co, h - kh + 1, w - kw + 1) = ({co}, {h - kh + 1}, {w - kw + 1})"
 
 
-def _multi_in(X, K):
-    return F.conv2d(X[None], K[None])[0, 0]
+def _multi_in(X, K, stride=1):
+    return F.conv2d(X[None], K[None], stride=stride)[0, 0]
 
 
-def _multi_in_out(X, K):
-    return F.conv2d(X[None], K)[0]
+def _multi_in_out(X, K, stride=1):
+    return F.conv2d(X[None], K, stride=stride)[0]
 
 
 MULTI_IN = TensorFunction(
@@ -45,7 +45,8 @@ MULTI_IN = TensorFunction(
     _multi_in_rule, oracle=_multi_in,
     mistakes=(("channels_averaged", lambda X, K: _multi_in(X, K) / X.shape[0]),
               ("flipped_kernel", lambda X, K: _multi_in(X, K.flip(-2, -1))),
-              ("output_off_by_one", lambda X, K: _multi_in(X, K)[:-1, :-1])))
+              ("output_off_by_one", lambda X, K: _multi_in(X, K)[:-1, :-1])),
+    rivals=(lambda X, K: _multi_in(X, K, stride=K.shape[-2:]),))
 
 MULTI_IN_OUT = TensorFunction(
     "corr2d_multi_in_out", "corr2d_multi_in_out", lambda seed: channel_cases(seed, 10, out_channels=True),
@@ -53,7 +54,8 @@ MULTI_IN_OUT = TensorFunction(
     mistakes=(("stacked_wrong_axis", lambda X, K: _multi_in_out(X, K).permute(1, 2, 0)),
               ("channels_averaged", lambda X, K: _multi_in_out(X, K) / X.shape[0]),
               ("flipped_kernel", lambda X, K: _multi_in_out(X, K.flip(-2, -1))),
-              ("output_off_by_one", lambda X, K: _multi_in_out(X, K)[:, :-1, :-1])))
+              ("output_off_by_one", lambda X, K: _multi_in_out(X, K)[:, :-1, :-1])),
+    rivals=(lambda X, K: _multi_in_out(X, K, stride=K.shape[-2:]),))
 
 ONE_BY_ONE = TensorFunction(
     "corr2d_1x1", "corr2d_multi_in_out_1x1", lambda seed: one_by_one_cases(seed, 10), _label,

@@ -4,19 +4,29 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .base import Mismatch, diagnosed, kata_checks, outcome, tensor_info
+from .base import Mismatch, diagnosed, kata_checks, outcome, tensor_info, watched
 from .functions import GRAD_ATOL, GRAD_RTOL, TensorFunction, example_check, in_case, standard_checks
-from .generators import edge_image, make_rng, normal, seeded_edge_image, spatial_cases
-from .judges import close_enough, expect_tensor, judge_cases, judge_close, judge_equal, judge_info, shape_text
+from .generators import edge_image, make_rng, normal, seeded_edge_image, spatial_cases, transposed_view
+from .judges import (
+    close_enough,
+    expect_tensor,
+    identify,
+    judge_cases,
+    judge_close,
+    judge_equal,
+    judge_info,
+    judge_unchanged,
+    shape_text,
+)
 
 SEED_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
 SEED_K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
 EDGE_KERNEL = torch.tensor([[1.0, -1.0]])
 
 
-def conv2d_oracle(X: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+def conv2d_oracle(X: torch.Tensor, K: torch.Tensor, stride: int | tuple[int, int] = 1) -> torch.Tensor:
     """torch's own cross-correlation of one (h, w) image with one (kh, kw) kernel."""
-    return F.conv2d(X[None, None], K[None, None])[0, 0]
+    return F.conv2d(X[None, None], K[None, None], stride=stride)[0, 0]
 
 
 def _hw_label(args) -> str:
@@ -37,13 +47,14 @@ def _off_by_one(output: torch.Tensor) -> torch.Tensor:
 CORR2D = TensorFunction(
     "corr2d", "corr2d", lambda seed: spatial_cases(seed, 14), _hw_label, _corr2d_shape_rule, oracle=conv2d_oracle,
     mistakes=(("flipped_kernel", lambda X, K: conv2d_oracle(X, K.flip(0, 1))),
-              ("output_off_by_one", lambda X, K: _off_by_one(conv2d_oracle(X, K)))))
+              ("output_off_by_one", lambda X, K: _off_by_one(conv2d_oracle(X, K)))),
+    rivals=(lambda X, K: conv2d_oracle(X, K, stride=K.shape),))
 
 EDGES = TensorFunction(
     "edge_detection", "detect_vertical_edges",
     lambda seed: [(X,) for X, _ in spatial_cases(seed, 10) if X.shape[1] >= 2],
     lambda args: f"X {shape_text(args[0].shape)}",
-    lambda args: f"(h, w - 1) = ({args[0].shape[0]}, {args[0].shape[1] - 1})",
+    lambda args: f"(h, w - 1) = ({args[0].shape[0]}, {args[0].shape[1] - 1})", params=("X",),
     oracle=lambda X: conv2d_oracle(X, EDGE_KERNEL), grad_args=(0,),
     mistakes=(("edge_kernel_sign", lambda X: -conv2d_oracle(X, EDGE_KERNEL)),
               ("output_off_by_one", lambda X: _off_by_one(conv2d_oracle(X, EDGE_KERNEL)))))
@@ -52,11 +63,11 @@ check = kata_checks("conv2d_module")
 
 
 def _conv2d_layer_cases(seed: int):
-    """(kernel_size, weight, bias, X) for the Conv2D layer checks."""
+    """(kernel_size, weight, bias, X) for the Conv2D layer checks; every other X a transposed view."""
     rng = make_rng(seed, "conv2d bias")
     cases = []
-    for X, K in spatial_cases(seed, 8):
-        cases.append((tuple(K.shape), K, normal(rng, 1), X))
+    for index, (X, K) in enumerate(spatial_cases(seed, 8)):
+        cases.append((tuple(K.shape), K, normal(rng, 1), transposed_view(X) if index % 2 else X))
     return cases
 
 
@@ -113,8 +124,9 @@ def _judge_conv2d_forward(got, want, seed):
         oracle = [conv2d_oracle(X, K) + b for _, K, b, X in cases]
         judge_cases(got, oracle, labels, what="Conv2D(...)(X) (checked against torch)", rtol=1e-4, atol=1e-5)
     except Mismatch as exc:
-        flipped = all(close_enough(g, conv2d_oracle(X, K.flip(0, 1)) + b) for g, (_, K, b, X) in zip(got, cases))
-        raise exc.naming(*(["flipped_kernel"] if flipped else [])) from None
+        flipped = [conv2d_oracle(X, K.flip(0, 1)) + b for _, K, b, X in cases]
+        raise exc.naming(*identify(got, want, {"flipped_kernel": flipped},
+                                   lambda a, b: all(map(close_enough, a, b)))) from None
 
 
 def _probe_conv2d_gradient(module, seed):
@@ -171,13 +183,13 @@ def _fastest_lr(X: torch.Tensor, kernel_size: tuple[int, int]) -> float:
 
 
 def _learn_kernel_cases(seed: int):
-    """(label, X, Y, kwargs): the book's edge image, and a random image with a random 2×2 kernel
-    (learned at a step size that cannot diverge)."""
+    """(label, X, Y, kwargs): the book's edge image, and a random image — a transposed view, not
+    contiguous — with a random 2×2 kernel (learned at a step size that cannot diverge)."""
     X = edge_image()
     rng = make_rng(seed, "learn_kernel")
-    X2, K2 = normal(rng, 7, 9), normal(rng, 2, 2)
+    X2, K2 = transposed_view(normal(rng, 7, 9)), normal(rng, 2, 2)
     return [("the book's edge image, 10 steps", X, conv2d_oracle(X, EDGE_KERNEL), {}),
-            ("a random 7×9 image and 2×2 kernel, 25 steps", X2, conv2d_oracle(X2, K2),
+            ("a random 7×9 image (a transposed view) and 2×2 kernel, 25 steps", X2, conv2d_oracle(X2, K2),
              dict(kernel_size=(2, 2), lr=_stable_lr(X2, (2, 2)), num_steps=25))]
 
 
@@ -221,8 +233,9 @@ def _probe_learn_kernel(module, seed):
     results = []
     for label, X, Y, kwargs in _learn_kernel_cases(seed):
         torch.manual_seed(seed)
-        kernel, losses = in_case(f"learn_kernel on {label}", lambda: module.learn_kernel(X, Y, **kwargs))
-        results.append({"kernel": outcome(kernel),
+        (kernel, losses), changed = in_case(f"learn_kernel on {label}", lambda: watched(
+            lambda: module.learn_kernel(X, Y, **kwargs), {"X": X, "Y": Y}))
+        results.append({"kernel": outcome(kernel), "changed": changed,
                         "losses": [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(losses),
                         "losses_keep_graphs": isinstance(losses, (list, tuple)) and any(
                             isinstance(v, torch.Tensor) and v.requires_grad for v in losses)})
@@ -231,6 +244,7 @@ def _probe_learn_kernel(module, seed):
 
 def _compare_learn_kernel(got, want, seed):
     for (label, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
+        judge_unchanged(g["changed"], what=f"learn_kernel on {label}")
         if g["losses_keep_graphs"]:
             raise Mismatch(f"learn_kernel on {label}: the losses are tensors that still require grad",
                            "losses_keep_graphs")

@@ -9,16 +9,18 @@ from typing import Any
 
 import torch
 
-from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_info
-from .generators import make_rng, normal, with_dtype_device
+from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_info, watched
+from .generators import LAYOUTS, make_rng, normal, with_dtype_device
 from .judges import (
     close_enough,
+    identify,
     is_tensor,
     judge_cases,
     judge_close,
     judge_info,
     judge_raised,
     judge_result,
+    judge_unchanged,
     shape_text,
 )
 from .tracing import forbidden_calls, torch_calls
@@ -34,12 +36,13 @@ GRAD_RTOL, GRAD_ATOL = 1e-5, 1e-6
 class TensorFunction:
     """A kata whose public symbol ``function`` maps tensors to a tensor.
 
-    ``cases(seed)`` gives argument tuples (float32 CPU tensors and plain values); ``oracle`` is an
-    independent implementation (torch's own) used by the judges besides the reference;
-    ``grad_args`` are the positions of the arguments the result is differentiable in;
-    ``shape_rule(args)`` explains the expected output shape on the learner's numbers;
-    ``mistakes`` are (known mistake id, what that mistake computes) pairs: a failing output that
-    matches one on every case is named after it.
+    ``cases(seed)`` gives argument tuples (float32 CPU tensors and plain values); ``params`` are
+    the API's names of those arguments, for messages; ``oracle`` is an independent implementation
+    (torch's own) used by the judges besides the reference; ``grad_args`` are the positions of the
+    arguments the result is differentiable in; ``shape_rule(args)`` explains the expected output
+    shape on the learner's numbers; ``mistakes`` are (known mistake id, what that mistake computes)
+    pairs: a failing output that matches one on every case is named after it, unless one of
+    ``rivals`` (wrong computations no mistake is named after) or another mistake fits it too.
     """
 
     kata: str
@@ -47,17 +50,34 @@ class TensorFunction:
     cases: Callable[[int], list[Args]]
     label: Callable[[Args], str]
     shape_rule: Callable[[Args], str]
+    params: tuple[str, ...] = ("X", "K")
     oracle: Callable[..., torch.Tensor] | None = None
     grad_args: tuple[int, ...] = (0, 1)
     rtol: float = 1e-4
     atol: float = 1e-5
     mistakes: tuple[tuple[str, Callable[..., torch.Tensor]], ...] = ()
+    rivals: tuple[Callable[..., torch.Tensor], ...] = ()
 
     def call(self, module: ModuleType, args: Args) -> Any:
         return getattr(module, self.function)(*args)
 
+    def watched_call(self, module: ModuleType, args: Args) -> dict:
+        """The call's outcome, and the names of the arguments it changed in place."""
+        out, changed = watched(lambda: self.call(module, args), dict(zip(self.params, args)))
+        return {"out": outcome(out), "changed": changed}
+
     def what(self, args: Args) -> str:
         return f"{self.function}({self.label(args)})"
+
+    def tensor_params(self, args: Args) -> str:
+        """The names of the tensor arguments, as prose: "X and K"."""
+        return " and ".join(name for name, value in zip(self.params, args) if isinstance(value, torch.Tensor))
+
+
+def copied(args: Args) -> Args:
+    """``args`` with every tensor copied: code that changes its arguments in place cannot change a
+    check's constants (the book's examples) for the checks after it."""
+    return tuple(a.clone() if isinstance(a, torch.Tensor) else a for a in args)
 
 
 def in_case(label: str, run: Callable[[], Any]) -> Any:
@@ -82,19 +102,18 @@ def _shape_of(value: Any) -> list | None:
 
 def recognise(spec: TensorFunction, got: Sequence[Any], cases: Sequence[Args], correct: Sequence[Any], *,
               shapes_only: bool = False) -> list[str]:
-    """The known mistakes whose output matches ``got`` on every case (on shapes alone if asked) —
-    but not the ``correct`` outputs too, which would prove nothing."""
+    """The known mistakes whose outputs match ``got`` on every case (on shapes alone if asked) and
+    that the cases single out (judges.identify): not the ``correct`` outputs, another mistake's or a
+    rival's too."""
     def agree(outputs, expected):
         if shapes_only:
-            return all(_shape_of(o) == list(e.shape) for o, e in zip(outputs, expected))
+            return all(_shape_of(o) == _shape_of(e) for o, e in zip(outputs, expected))
         return all(close_enough(o, e, rtol=spec.rtol, atol=spec.atol) for o, e in zip(outputs, expected))
 
-    found = []
-    for mistake, computes in spec.mistakes:
-        expected = [computes(*args) for args in cases]
-        if agree(got, expected) and not agree(correct, expected):
-            found.append(mistake)
-    return found
+    def on_cases(computes):
+        return [computes(*args) for args in cases]
+    return identify(got, correct, {mistake: on_cases(computes) for mistake, computes in spec.mistakes}, agree,
+                    [on_cases(rival) for rival in spec.rivals])
 
 
 def judge_outputs(spec: TensorFunction, got: Sequence[Any], want: Sequence[Any], cases: Sequence[Args], *,
@@ -131,14 +150,44 @@ def shape_check(spec: TensorFunction) -> Check:
     return Check(spec.kata, "shape_sweep", "shape", probe, judge)
 
 
-def numeric_check(spec: TensorFunction) -> Check:
-    """Values over the seeded sweep, against the reference and the oracle."""
+def judge_watched(spec: TensorFunction, got: Sequence[dict], want: Sequence[Any], cases: Sequence[Args],
+                  labels: Sequence[str]) -> None:
+    """Calls recorded by watched_call: no argument changed in place, then the outputs against the
+    ``want`` outputs (judge_outputs)."""
+    for g, label in zip(got, labels):
+        judge_unchanged(g["changed"], what=f"{spec.function}({label})")
+    judge_outputs(spec, [g["out"] for g in got], want, cases, labels=labels)
+
+
+def numeric_check(spec: TensorFunction, name: str = "numeric_sweep") -> Check:
+    """Values over the seeded sweep, against the reference and the oracle; the inputs unchanged."""
     def probe(module, seed):
-        return [in_case(spec.what(a), lambda a=a: outcome(spec.call(module, a))) for a in spec.cases(seed)]
+        return [in_case(spec.what(a), lambda a=a: spec.watched_call(module, a)) for a in spec.cases(seed)]
 
     def judge(got, want, seed):
-        judge_outputs(spec, got, want, spec.cases(seed))
-    return Check(spec.kata, "numeric_sweep", "numeric", probe, judge)
+        cases = spec.cases(seed)
+        judge_watched(spec, got, [w["out"] for w in want], cases, _labels(spec, cases))
+    return Check(spec.kata, name, "numeric", probe, judge)
+
+
+def layout_cases(spec: TensorFunction, seed: int, count: int) -> list[tuple[str, Args]]:
+    """(label, args): the first ``count`` seeded cases with every tensor argument in each of LAYOUTS."""
+    return [(f"{spec.label(args)}, {spec.tensor_params(args)} {text}",
+             tuple(relaid(a) if isinstance(a, torch.Tensor) else a for a in args))
+            for args in spec.cases(seed)[:count] for text, relaid in LAYOUTS]
+
+
+def layout_check(spec: TensorFunction, count: int = 4) -> Check:
+    """The values again with the inputs as views that are not contiguous, or expanded (read-only):
+    correct code reads any layout, and changes no argument."""
+    def probe(module, seed):
+        return [in_case(f"{spec.function}({label})", lambda a=args: spec.watched_call(module, a))
+                for label, args in layout_cases(spec, seed, count)]
+
+    def judge(got, want, seed):
+        labels, cases = zip(*layout_cases(spec, seed, count))
+        judge_watched(spec, got, [w["out"] for w in want], cases, labels)
+    return Check(spec.kata, "input_layouts", "numeric", probe, judge)
 
 
 def gradient_check(spec: TensorFunction, count: int = 4) -> Check:
@@ -165,18 +214,21 @@ def gradient_check(spec: TensorFunction, count: int = 4) -> Check:
                                "inputs with torch operations (no .data, .detach(), .item() or torch.tensor(...) "
                                "of the inputs' values)")
             for position, g_grad, w_grad in zip(spec.grad_args, g["grads"], w["grads"]):
+                name = spec.params[position]
                 if isinstance(g_grad, dict):
-                    raise Mismatch(f"{spec.what(args)}: no gradient reaches argument {position + 1}")
+                    raise Mismatch(f"{spec.what(args)}: no gradient reaches {name}")
                 judge_cases([g_grad], [w_grad], [spec.label(args)],
-                            what=f"the gradient of {spec.function} w.r.t. argument {position + 1}",
+                            what=f"the gradient of {spec.function} with respect to {name}",
                             rtol=GRAD_RTOL, atol=GRAD_ATOL)
     return Check(spec.kata, "gradient", "gradient", probe, judge)
 
 
 def dtype_device_check(spec: TensorFunction, count: int = 3) -> Check:
-    """float64 in → float64 out, and inputs on the ``meta`` device → result on ``meta``: a tensor
-    created on the CPU (torch.zeros without device=) fails here as it would on a GPU."""
-    variants = {"float64": (dict(dtype=torch.float64), info_of), "meta": (dict(device="meta"), meta_info)}
+    """The result's dtype is the input's — float32 in → float32 out, float64 → float64 — and inputs
+    on the ``meta`` device give a result on ``meta``: a tensor created on the CPU (torch.zeros
+    without device=) fails here as it would on a GPU."""
+    variants = {"float32": (dict(dtype=torch.float32), info_of), "float64": (dict(dtype=torch.float64), info_of),
+                "meta": (dict(device="meta"), meta_info)}
 
     def probe(module, seed):
         return {name: [in_case(f"{spec.what(a)} with {name} inputs",
@@ -238,9 +290,9 @@ def gpu_check(spec: TensorFunction, count: int = 4) -> Check:
 
 
 def standard_checks(spec: TensorFunction, *, rules: bool) -> list[Check]:
-    """The sweep checks every tensor-function kata gets: shape, numeric, gradient, dtype/device,
-    GPU, and — for the corr2d family — the no-convolution rule."""
-    checks = [shape_check(spec), numeric_check(spec)]
+    """The sweep checks every tensor-function kata gets: shape, numeric, input layouts, gradient,
+    dtype/device, GPU, and — for the corr2d family — the no-convolution rule."""
+    checks = [shape_check(spec), numeric_check(spec), layout_check(spec)]
     if spec.grad_args:
         checks.append(gradient_check(spec))
     checks.append(dtype_device_check(spec))
@@ -268,14 +320,13 @@ def raises_check(kata: str, name: str, calls: list[tuple[str, Callable[[ModuleTy
 
 
 def example_check(spec: TensorFunction, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:
-    """The book's own printed examples: exact values, which the reference reproduces too."""
+    """The book's own printed examples: exact values, which the reference reproduces too; the
+    arguments unchanged."""
     def probe(module, seed):
-        return [in_case(f"{spec.function}({label})", lambda a=args: outcome(spec.call(module, a)))
+        return [in_case(f"{spec.function}({label})", lambda a=args: spec.watched_call(module, copied(a)))
                 for label, args, _ in examples]
 
     def judge(got, want, seed):
-        cases = [args for _, args, _ in examples]
-        exact = replace(spec, oracle=None, rtol=1e-6, atol=1e-6)
-        judge_outputs(exact, got, [expected for _, _, expected in examples], cases,
-                      labels=[label for label, _, _ in examples])
+        labels, cases, expected = zip(*examples)
+        judge_watched(replace(spec, oracle=None, rtol=1e-6, atol=1e-6), got, expected, cases, labels)
     return Check(spec.kata, "seed_example", "example", probe, judge)

@@ -19,6 +19,11 @@ def randint(rng: torch.Generator, low: int, high: int) -> int:
     return int(torch.randint(low, high + 1, (1,), generator=rng))
 
 
+def as_pair(value: int | tuple[int, int]) -> tuple[int, int]:
+    """An int-or-pair argument (a size, kernel, padding or stride) as an (h, w) pair."""
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
 def normal(rng: torch.Generator, *shape: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
     return torch.randn(shape, generator=rng, dtype=torch.float64).to(dtype)
 
@@ -35,12 +40,13 @@ def _kernel_within(rng: torch.Generator, h: int, w: int) -> tuple[int, int, int,
 def image_and_kernel_sizes(seed: int, count: int, *, max_size: int = 12) -> list[tuple[int, int, int, int]]:
     """``count`` (h, w, kh, kw) with 1 <= kh <= h, 1 <= kw <= w: first one drawn from the seed (at
     least 2×2), then the edge cases — a 1×1 kernel, a kernel as large as the input, a single row and
-    a single column, a non-square input — then more drawn from the seed. The drawn one leads so that
-    a check that takes only the first few cases (dtype and device, gradients) still sees sizes
-    nobody knew in advance: its data, even shapes alone, cannot be a constant."""
+    a single column, a non-square input and kernel, a square kernel — then more drawn from the seed.
+    The drawn one leads so that a check that takes only the first few cases (dtype and device,
+    gradients) still sees sizes nobody knew in advance: its data, even shapes alone, cannot be a
+    constant."""
     rng = make_rng(seed, "sizes")
     sizes = [_kernel_within(rng, randint(rng, 2, max_size), randint(rng, 2, max_size)),
-             (5, 7, 1, 1), (4, 6, 4, 6), (1, 9, 1, 3), (9, 1, 3, 1), (6, 11, 3, 2)]
+             (5, 7, 1, 1), (4, 6, 4, 6), (1, 9, 1, 3), (9, 1, 3, 1), (6, 11, 3, 2), (7, 5, 3, 3)]
     while len(sizes) < count:
         sizes.append(_kernel_within(rng, randint(rng, 1, max_size), randint(rng, 1, max_size)))
     return sizes[:count]
@@ -53,13 +59,21 @@ def spatial_cases(seed: int, count: int, *, max_size: int = 12) -> list[tuple[to
                                                                                                max_size=max_size)]
 
 
+def channel_counts(rng: torch.Generator, count: int, *, most: int) -> list[tuple[int, int]]:
+    """``count`` (ci, co) in [1, most]: one input channel in the first, one output channel in the second,
+    the rest drawn."""
+    counts = [(1, randint(rng, 1, most)), (randint(rng, 2, most), 1)]
+    while len(counts) < count:
+        counts.append((randint(rng, 1, most), randint(rng, 1, most)))
+    return counts[:count]
+
+
 def channel_cases(seed: int, count: int, *, out_channels: bool) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """(X (ci, h, w), K (ci, kh, kw)) pairs — or K (co, ci, kh, kw) with ``out_channels``."""
     rng = make_rng(seed, "channels")
     cases = []
-    for index, (h, w, kh, kw) in enumerate(image_and_kernel_sizes(seed, count, max_size=9)):
-        ci = 1 if index == 0 else randint(rng, 1, 4)
-        co = randint(rng, 1, 4)
+    for (h, w, kh, kw), (ci, co) in zip(image_and_kernel_sizes(seed, count, max_size=9),
+                                        channel_counts(rng, count, most=4)):
         kernel_shape = (co, ci, kh, kw) if out_channels else (ci, kh, kw)
         cases.append((normal(rng, ci, h, w), normal(rng, *kernel_shape)))
     return cases
@@ -69,8 +83,8 @@ def one_by_one_cases(seed: int, count: int) -> list[tuple[torch.Tensor, torch.Te
     """(X (ci, h, w), K (co, ci, 1, 1)) pairs for the 1×1 convolution."""
     rng = make_rng(seed, "one_by_one")
     cases = []
-    for h, w, _, _ in image_and_kernel_sizes(seed, count, max_size=9):
-        ci, co = randint(rng, 1, 5), randint(rng, 1, 5)
+    for (h, w, _, _), (ci, co) in zip(image_and_kernel_sizes(seed, count, max_size=9),
+                                      channel_counts(rng, count, most=5)):
         cases.append((normal(rng, ci, h, w), normal(rng, co, ci, 1, 1)))
     return cases
 
@@ -117,6 +131,32 @@ def odd_kernel_sizes(seed: int, count: int, *, max_size: int = 15) -> list:
     while len(sizes) < count:
         sizes.append(odd() if randint(rng, 0, 1) else (odd(), odd()))
     return sizes[:count]
+
+
+def transposed_view(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``'s values as the transpose of a contiguous tensor, as ``X.t()`` gives: not contiguous."""
+    return tensor.transpose(-2, -1).contiguous().transpose(-2, -1)
+
+
+def stepped_view(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``'s values as every other column of a tensor twice as wide, as ``X[:, ::2]`` gives."""
+    wide = torch.zeros(*tensor.shape[:-1], 2 * tensor.shape[-1], dtype=tensor.dtype)
+    wide[..., ::2] = tensor
+    return wide[..., ::2]
+
+
+def expanded_rows(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``'s first row, repeated by ``expand`` to its shape: new values, read-only (every row is
+    the same memory)."""
+    return tensor[..., :1, :].expand(tensor.shape)
+
+
+#: Memory layouts a correct function must read like any other: (how the inputs are given, make).
+LAYOUTS = (
+    ("transposed (views as X.t() gives: not contiguous)", transposed_view),
+    ("stepped (slices as X[:, ::2] gives: not contiguous)", stepped_view),
+    ("expanded (one row repeated by .expand: read-only)", expanded_rows),
+)
 
 
 def with_dtype_device(args: tuple, *, dtype: torch.dtype | None = None, device: str | None = None) -> tuple:

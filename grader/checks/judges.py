@@ -1,7 +1,7 @@
 """Judges shared by the katas: compare probe data with the reference's, explain differences."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import torch
@@ -121,9 +121,10 @@ def judge_info(got: dict, want: dict, *, what: str) -> None:
         raise Mismatch(f"{what} raised {got['meta_error']}", *match_text(got["meta_error"]))
     if got["device"] != want["device"]:
         raise Mismatch(f"{what}: expected the result on the {want['device']!r} device, got {got['device']!r}",
-                       "output_on_cpu")
+                       *(["output_on_cpu"] if got["device"] == "cpu" else []))
     if got["dtype"] != want["dtype"]:
-        raise Mismatch(f"{what}: expected dtype {want['dtype']}, got {got['dtype']}", "output_ignores_dtype")
+        raise Mismatch(f"{what}: expected dtype {want['dtype']}, got {got['dtype']}",
+                       *(["output_ignores_dtype"] if got["dtype"] == str(torch.get_default_dtype()) else []))
     if got["shape"] != want["shape"]:
         raise Mismatch(f"{what}: expected shape {shape_text(want['shape'])}, got {shape_text(got['shape'])}")
 
@@ -139,6 +140,13 @@ def judge_raised(got: dict, want: dict, *, what: str, mistake: str | None = None
                        *([mistake] if mistake and not got["raised"] else []))
 
 
+def judge_unchanged(changed: list[str], *, what: str, mistake: str = "input_modified_in_place") -> None:
+    """Mismatch naming the first argument that ``what`` changed in place, if any, and ``mistake``."""
+    if changed:
+        raise Mismatch(f"{what} changed its argument {changed[0]} in place: the caller's {changed[0]} is not "
+                       "the same afterwards", mistake)
+
+
 def close_enough(got: Any, want: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
     """Whether ``got`` is a tensor that judge_close would accept as ``want``."""
     try:
@@ -146,3 +154,17 @@ def close_enough(got: Any, want: torch.Tensor, *, rtol: float = 1e-4, atol: floa
     except Mismatch:
         return False
     return True
+
+
+def identify(got: Any, correct: Any, predictions: dict[str, Any], agree: Callable[[Any, Any], bool],
+             rivals: Sequence[Any] = ()) -> list[str]:
+    """The known mistakes the data single out: those of ``predictions`` (mistake id → what that
+    mistake computes on the check's inputs) that ``got`` agrees with, where neither the ``correct``
+    data nor another prediction nor a ``rival`` (a wrong computation no mistake is named after)
+    agrees with the prediction too — data that two explanations fit name neither."""
+    found = []
+    for mistake, predicted in predictions.items():
+        others = [p for other, p in predictions.items() if other != mistake] + list(rivals)
+        if agree(got, predicted) and not any(agree(other, predicted) for other in [correct, *others]):
+            found.append(mistake)
+    return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from types import ModuleType
 
@@ -14,14 +15,17 @@ from torch import nn
 
 from grader.core.diagnosis import for_kata
 
-from .base import Check, Mismatch, outcome, tensor_info
+from .base import Check, Mismatch, meta_info, outcome, tensor_info, watched
 from .functions import in_case
 from .generators import make_rng, normal, randint
-from .judges import is_tensor, judge_close, judge_info, shape_text
+from .judges import is_tensor, judge_close, judge_info, judge_unchanged, shape_text
+from .network_mistakes import output_mistakes, structure_mistakes
 from .structure import (
     block_layout,
     called_layers,
+    describe_layer,
     deterministic_init,
+    materialised,
     parameter_count,
     parameter_layers,
     set_dropout_eval,
@@ -41,17 +45,35 @@ class NetworkCase:
         return f"{symbol}({', '.join(words)}) on input {shape_text(self.input_shape)}"
 
 
+def seeded_input(rng: torch.Generator, channels: int, low: int, high: int, *, max_batch: int = 3) -> tuple[int, ...]:
+    """An input shape (n, channels, h, w) drawn from ``rng``: n in [1, max_batch], h and w two
+    different sizes in [low, high] (a non-square input)."""
+    n, h = randint(rng, 1, max_batch), randint(rng, low, high)
+    w = randint(rng, low, high - 1)
+    return n, channels, h, w + (w >= h)
+
+
+def drawn_cases(stream: str, *draws: Callable[[torch.Generator], NetworkCase]) -> Callable[[int], list[NetworkCase]]:
+    """A NetworkKata's ``seeded_cases``: one case per ``draw(rng)``, all from the seed's ``stream``."""
+    def cases(seed: int) -> list[NetworkCase]:
+        rng = make_rng(seed, stream)
+        return [draw(rng) for draw in draws]
+    return cases
+
+
 @dataclass(frozen=True)
 class NetworkKata:
     """``structure_cases`` are built on the meta device (full size costs nothing there);
-    ``numeric_cases`` on the CPU in ``dtype`` with deterministic weights. ``returns`` is the type
-    the API fixes (``nn.Sequential``, ``list``, or any ``nn.Module``); the children of a sequence
-    are compared in order, block by block, like the book's shape printouts."""
+    ``numeric_cases`` on the CPU in ``dtype`` with deterministic weights, and so are
+    ``seeded_cases(seed)``, whose arguments and inputs the seed draws (small: networks are costly).
+    ``returns`` is the type the API fixes (``nn.Sequential``, ``list``, or any ``nn.Module``); the
+    children of a sequence are compared in order, block by block, like the book's shape printouts."""
 
     kata: str
     symbol: str
     structure_cases: list[NetworkCase]
     numeric_cases: list[NetworkCase]
+    seeded_cases: Callable[[int], list[NetworkCase]]
     returns: str = "module"
     dtype: torch.dtype = torch.float64
     rtol: float = 1e-6
@@ -60,14 +82,15 @@ class NetworkKata:
     negative_output_mistake: str | None = None
 
     def build(self, module: ModuleType, case: NetworkCase) -> tuple[nn.Module, str]:
-        """The network as a runnable module, and the name of the type the learner returned."""
+        """The network as a runnable module, its Lazy layers shaped by the case's input, and the
+        name of the type the learner returned."""
         built = getattr(module, self.symbol)(*case.args, **case.kwargs)
         returned = type(built).__name__
         if isinstance(built, (list, tuple)) and all(isinstance(b, nn.Module) for b in built):
-            return nn.Sequential(*built), returned
-        if not isinstance(built, nn.Module):
+            built = nn.Sequential(*built)
+        elif not isinstance(built, nn.Module):
             raise TypeError(f"{case.label(self.symbol)} returned a {returned}, not an nn.Module")
-        return built, returned
+        return materialised(built, case.input_shape), returned
 
 
 def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict:
@@ -80,43 +103,8 @@ def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict
         layout = block_layout(net.children(), x) if spec.returns in ("Sequential", "list") else None
     return {"returned": returned, "out": tensor_info(out), "param_count": parameter_count(net),
             "param_layers": parameter_layers(layers), "layout": layout,
-            "kinds": dict(Counter(type(layer).__name__ for layer in layers))}
-
-
-#: Layer kinds whose absence is a known mistake.
-MISSING_KIND = {"ReLU": "missing_relu", "MaxPool2d": "missing_pooling", "AvgPool2d": "missing_pooling",
-                "AdaptiveAvgPool2d": "missing_pooling", "BatchNorm2d": "missing_batch_norm"}
-
-
-def _same_size(first: str, second: str) -> bool:
-    """Two layer descriptions of one kind and size (the numbers before any setting), settings aside."""
-    def kind_and_size(description):
-        kind, _, config = description.partition("(")
-        return kind, [part for part in config.rstrip(")").split(", ") if "=" not in part]
-    return first != second and kind_and_size(first) == kind_and_size(second)
-
-
-def _recognise_structure(case: NetworkCase, got: dict, want: dict) -> list[str]:
-    """Known mistakes that explain a structural difference."""
-    found = missing_kinds(got["kinds"], want["kinds"])
-    missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
-    extra = Counter(got["param_layers"]) - Counter(want["param_layers"])
-    one_by_one = [layer for layer in missing if layer.startswith("Conv2d") and ", k=1, " in layer]
-    if one_by_one and any(layer.startswith("Conv2d") and ", k=1, " not in layer for layer in extra):
-        found.append("nin_1x1_kernel_size")
-    if any(layer.replace(", s=2,", ", s=1,") in extra for layer in one_by_one if ", s=2," in layer):
-        found.append("shortcut_without_stride")
-    if not missing and any(layer.startswith("Conv2d") and ", k=1, " in layer for layer in extra):
-        found.append("shortcut_always_built")
-    if not found and any(_same_size(m, e) for m in missing for e in extra):
-        found.append("layer_settings_differ")
-    layout, expected = got["layout"], want["layout"]
-    if layout and layout != expected and Counter(row[0] for row in layout) == Counter(row[0] for row in expected):
-        found.append("layers_out_of_order")
-    if case.kwargs.get("first_block") and got["layout"] and any(
-            g[1][2:] == [s // 2 for s in w[1][2:]] and w[1][2] > 1 for g, w in zip(got["layout"], want["layout"])):
-        found.append("first_stage_halved")
-    return found
+            "kinds": dict(Counter(type(layer).__name__ for layer in layers)),
+            "order": [describe_layer(layer) for layer in layers]}
 
 
 def _layout_table(got: list, want: list) -> str:
@@ -160,7 +148,7 @@ def _judge_structure_case(spec: NetworkKata, case: NetworkCase, got: dict, want:
     try:
         _compare_structure(spec, case, got, want)
     except Mismatch as exc:
-        raise exc.naming(*for_kata(spec.kata, _recognise_structure(case, got, want))) from None
+        raise exc.naming(*for_kata(spec.kata, structure_mistakes(case.kwargs, got, want))) from None
 
 
 def _compare_structure(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
@@ -207,11 +195,6 @@ def _prepared(spec: NetworkKata, module: ModuleType, case: NetworkCase, seed: in
     return net, x, dict(Counter(type(layer).__name__ for layer in layers))
 
 
-def missing_kinds(got_kinds: dict, want_kinds: dict) -> list[str]:
-    """Known mistakes for the layer kinds the learner's network calls fewer of than the reference."""
-    return [mistake for kind, mistake in MISSING_KIND.items() if got_kinds.get(kind, 0) < want_kinds.get(kind, 0)]
-
-
 def block_summary(value) -> dict:
     """What a block of a sequence passed on: its shape and [min, max, mean, mean |x|] in float64."""
     if not isinstance(value, torch.Tensor):
@@ -254,31 +237,37 @@ def _judge_blocks(spec: NetworkKata, what: str, got: list, want: list) -> None:
             raise Mismatch(f"{what}: the output of block {index} already differs from the reference's: {rows}")
 
 
-def numeric_check(spec: NetworkKata) -> Check:
-    """Outputs under the deterministic initialisation match the reference's; for a sequence, block
-    by block first."""
+def _output_mistakes(spec: NetworkKata, got: dict, want: dict) -> list[str]:
+    """Known mistakes a numeric probe's different output shows (got and want: one case's data)."""
+    out, expected = got["out"], want["out"]
+    negative = (spec.negative_output_mistake and is_tensor(out) and float(expected.min()) >= 0
+                and float(out.min()) < 0)
+    return [*output_mistakes(got["kinds"], want["kinds"], list(out.shape) if is_tensor(out) else None,
+                             list(expected.shape)), *([spec.negative_output_mistake] if negative else [])]
+
+
+def numeric_check(spec: NetworkKata, name: str, cases_of: Callable[[int], list[NetworkCase]]) -> Check:
+    """Outputs under the deterministic initialisation, on the cases ``cases_of(seed)``, match the
+    reference's — for a sequence, block by block first — and the input comes back unchanged."""
     sequence = spec.returns in ("Sequential", "list")
 
     def probe(module, seed):
         def run(case):
             net, x, kinds = _prepared(spec, module, case, seed)
-            out, blocks = run_recording_blocks(net, x, sequence)
-            return {"out": outcome(out), "kinds": kinds, "blocks": blocks}
-        return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in spec.numeric_cases]
+            (out, blocks), changed = watched(lambda: run_recording_blocks(net, x, sequence), {"X": x})
+            return {"out": outcome(out), "kinds": kinds, "blocks": blocks, "changed": changed}
+        return [in_case(case.label(spec.symbol), lambda c=case: run(c)) for case in cases_of(seed)]
 
     def judge(got, want, seed):
-        for case, g, w in zip(spec.numeric_cases, got, want):
+        for case, g, w in zip(cases_of(seed), got, want):
             what = f"{case.label(spec.symbol)} (every layer given the same deterministic weights as the reference)"
+            judge_unchanged(g["changed"], what=f"{case.label(spec.symbol)}: forward", mistake="forward_modifies_input")
             try:
                 _judge_blocks(spec, what, g["blocks"], w["blocks"])
                 judge_close(g["out"], w["out"], what=what, rtol=spec.rtol, atol=spec.atol)
             except Mismatch as exc:
-                out, expected = g["out"], w["out"]
-                negative = (spec.negative_output_mistake and is_tensor(out) and float(expected.min()) >= 0
-                            and float(out.min()) < 0)
-                raise exc.naming(*missing_kinds(g["kinds"], w["kinds"]),
-                                 *([spec.negative_output_mistake] if negative else [])) from None
-    return Check(spec.kata, "forward", "numeric", probe, judge)
+                raise exc.naming(*_output_mistakes(spec, g, w)) from None
+    return Check(spec.kata, name, "numeric", probe, judge)
 
 
 def gradient_check(spec: NetworkKata) -> Check:
@@ -326,10 +315,32 @@ def dtype_check(spec: NetworkKata) -> Check:
     return Check(spec.kata, "dtype", "dtype_device", probe, judge)
 
 
+def device_check(spec: NetworkKata) -> Check:
+    """Built on the CPU, moved with ``.to("meta")`` (PyTorch's meta device standing in for a GPU) as
+    d2l's training loop moves a network with ``net.to(device)``, and run on a meta input of the first
+    seeded case: the output is on the meta device. A tensor created on the CPU in forward, or moved
+    to a fixed device, fails here as it would on a GPU; tensors the module moves to its input's
+    device itself (d2l's BatchNorm does) are fair."""
+    def probe(module, seed):
+        case = spec.seeded_cases(seed)[0]
+
+        def run():
+            net, _ = spec.build(module, case)
+            return meta_info(lambda: net.to("meta")(torch.empty(case.input_shape, device="meta")))
+        return in_case(case.label(spec.symbol) + ", moved with .to('meta')", run)
+
+    def judge(got, want, seed):
+        judge_info(got, want, what=f"{spec.seeded_cases(seed)[0].label(spec.symbol)}, moved with .to('meta')")
+    return Check(spec.kata, "device", "dtype_device", probe, judge)
+
+
 def network_checks(spec: NetworkKata, *, gradient: bool = True, dtype: bool = True) -> list[Check]:
-    checks = [structure_check(spec), numeric_check(spec)]
+    """The structure, the outputs on fixed and on seeded arguments, the gradients, the dtype and the
+    device checks of a network kata."""
+    checks = [structure_check(spec), numeric_check(spec, "forward", lambda seed: spec.numeric_cases),
+              numeric_check(spec, "arguments", spec.seeded_cases)]
     if gradient:
         checks.append(gradient_check(spec))
     if dtype:
         checks.append(dtype_check(spec))
-    return checks
+    return [*checks, device_check(spec)]

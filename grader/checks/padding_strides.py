@@ -1,161 +1,251 @@
 """Checks for d2l 7.3 (padding_strides): conv_output_shape, comp_conv2d, same_padding."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .base import Mismatch, kata_checks, outcome
+from .base import Mismatch, kata_checks, outcome, watched
 from .functions import in_case, raises_check
-from .generators import make_rng, normal, odd_kernel_sizes, randint
-from .judges import close_enough, judge_cases, shape_text
+from .generators import LAYOUTS, as_pair, make_rng, normal, odd_kernel_sizes, randint
+from .judges import close_enough, identify, judge_cases, judge_unchanged, shape_text
 
-#: The book's printed shapes: (input, kernel, padding, stride) → output, for an 8×8 input.
-SEED_SHAPES = [
-    ((8, 8), 3, 1, 1, (8, 8)),
-    ((8, 8), (5, 3), (2, 1), 1, (8, 8)),
-    ((8, 8), 3, 2, 1, (10, 10)),
-    ((8, 8), 3, 1, 2, (4, 4)),
-    ((8, 8), (3, 5), (0, 1), (3, 4), (2, 2)),
+Size = int | tuple[int, int]
+
+
+@dataclass(frozen=True)
+class ConvCall:
+    """One call of conv_output_shape, or one nn.Conv2d of comp_conv2d: the arguments given, each an
+    int or an (h, w) pair; padding or stride None where the call leaves it to its default."""
+
+    size: Size
+    kernel: Size
+    padding: Size | None = None
+    stride: Size | None = None
+
+    @property
+    def options(self) -> dict[str, Size]:
+        """The optional arguments the call gives, as keywords."""
+        return {name: value for name, value in (("padding", self.padding), ("stride", self.stride)) if value is not None}
+
+    @property
+    def axes(self) -> list[tuple[int, int, int, int]]:
+        """(n, k, p, s) along the height, then the width, the defaults filled in."""
+        padding = as_pair(0 if self.padding is None else self.padding)
+        stride = as_pair(1 if self.stride is None else self.stride)
+        return list(zip(as_pair(self.size), as_pair(self.kernel), padding, stride))
+
+    def text(self) -> str:
+        return ", ".join([f"input_size={self.size}", f"kernel_size={self.kernel}"]
+                         + [f"{name}={value}" for name, value in self.options.items()])
+
+    def layer_text(self) -> str:
+        return ", ".join([f"kernel_size={self.kernel}"] + [f"{name}={value}" for name, value in self.options.items()])
+
+
+#: The book's calls (as its comp_conv2d examples give them) and the shapes it prints, for an 8×8 input.
+BOOK_CALLS = [
+    (ConvCall((8, 8), 3, 1), (8, 8)),
+    (ConvCall((8, 8), (5, 3), (2, 1)), (8, 8)),
+    (ConvCall((8, 8), 3, 2, 1), (10, 10)),
+    (ConvCall((8, 8), 3, 1, 2), (4, 4)),
+    (ConvCall((8, 8), (3, 5), (0, 1), (3, 4)), (2, 2)),
+]
+
+#: Calls at the edges: every default left out, an int input size, a kernel as large as the input or
+#: as the padded input (a 1×1 output), the defaults given explicitly (as an int and as a pair).
+EDGE_CALLS = [
+    ConvCall((1, 1), 1),
+    ConvCall(6, 3),
+    ConvCall((5, 9), (5, 9), 0, 1),
+    ConvCall((3, 4), (5, 8), (1, 2), (1, 1)),
+    ConvCall((7, 7), 2, stride=3),
 ]
 
 
-def _pair(value) -> tuple[int, int]:
-    return (value, value) if isinstance(value, int) else tuple(value)
+def _int_or_pair(rng: torch.Generator, low: int, high: int) -> Size:
+    """A drawn int, or a pair of two drawn values (two thirds of the time)."""
+    return randint(rng, low, high) if randint(rng, 0, 2) == 0 else (randint(rng, low, high), randint(rng, low, high))
 
 
-def conv_configs(seed: int, count: int = 24) -> list[tuple]:
-    """(input_size, kernel_size, padding, stride) that fit, as ints or pairs, seeded."""
-    rng = make_rng(seed, "conv configs")
-    configs = [(size, kernel, padding, stride) for size, kernel, padding, stride, _ in SEED_SHAPES]
-    configs += [((1, 1), 1, 0, 1), ((5, 9), (5, 9), 0, 1), ((7, 7), 2, 0, 3)]
-    while len(configs) < count:
-        size = (randint(rng, 1, 40), randint(rng, 1, 40))
-        stride = (randint(rng, 1, 4), randint(rng, 1, 4))
-        padding = (randint(rng, 0, 3), randint(rng, 0, 3))
-        kernel = tuple(randint(rng, 1, n + 2 * p) for n, p in zip(size, padding))
-        as_int = randint(rng, 0, 1) == 1 and kernel[0] == kernel[1]
-        configs.append((size, kernel[0] if as_int else kernel, padding, stride))
-    return configs
+def _drawn_call(rng: torch.Generator) -> ConvCall:
+    """A call that fits: a kernel within the padded input; padding and stride each left to the default a
+    third of the time."""
+    size = _int_or_pair(rng, 1, 40)
+    padding = None if randint(rng, 0, 2) == 0 else _int_or_pair(rng, 0, 3)
+    stride = None if randint(rng, 0, 2) == 0 else _int_or_pair(rng, 1, 4)
+    room = [n + 2 * p for n, p in zip(as_pair(size), as_pair(padding or 0))]
+    kernel = randint(rng, 1, min(room)) if randint(rng, 0, 1) else tuple(randint(rng, 1, r) for r in room)
+    return ConvCall(size, kernel, padding, stride)
 
 
-def oracle_shape(size, kernel, padding, stride) -> tuple[int, int]:
+def conv_calls(seed: int, drawn: int) -> list[ConvCall]:
+    """The book's calls, the edge calls, then ``drawn`` calls drawn from the seed."""
+    rng = make_rng(seed, "conv calls")
+    return [call for call, _ in BOOK_CALLS] + EDGE_CALLS + [_drawn_call(rng) for _ in range(drawn)]
+
+
+def oracle_shape(call: ConvCall) -> tuple[int, int]:
     """What torch's convolution produces, computed on the meta device (no data)."""
-    x = torch.empty((1, 1) + _pair(size), device="meta")
-    w = torch.empty((1, 1) + _pair(kernel), device="meta")
-    return tuple(F.conv2d(x, w, stride=stride, padding=padding).shape[2:])
+    x = torch.empty((1, 1) + as_pair(call.size), device="meta")
+    w = torch.empty((1, 1) + as_pair(call.kernel), device="meta")
+    return tuple(F.conv2d(x, w, **call.options).shape[2:])
 
 
-def _config_text(size, kernel, padding, stride) -> str:
-    return f"input_size={size}, kernel_size={kernel}, padding={padding}, stride={stride}"
-
-
-def _shape_formula(size, kernel, padding, stride) -> str:
-    parts = [f"({n} + 2·{p} - {k}) // {s} + 1 = {(n + 2 * p - k) // s + 1}"
-             for n, k, p, s in zip(_pair(size), _pair(kernel), _pair(padding), _pair(stride))]
+def _shape_formula(call: ConvCall) -> str:
+    parts = [f"({n} + 2·{p} - {k}) // {s} + 1 = {(n + 2 * p - k) // s + 1}" for n, k, p, s in call.axes]
     return "per axis, (n + 2p - k) // s + 1: height " + parts[0] + "; width " + parts[1]
 
 
-def _as_shape(value):
-    try:
-        return [int(v) for v in value] if len(value) == 2 else repr(value)
-    except TypeError:
-        return repr(value)
+def _size_data(value: Any) -> Any:
+    """A returned size as plain data that keeps its type: an int as itself, a tuple (torch.Size too) or
+    a list as {"type", "items"}, anything else as {"type", "repr"}."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (tuple, list)) and len(value) <= 4:
+        return {"type": "tuple" if isinstance(value, tuple) else "list", "items": [_size_data(v) for v in value]}
+    return {"type": f"{type(value).__module__}.{type(value).__qualname__}", "repr": repr(value)[:60]}
 
 
-def _probe_output_shapes(module, seed):
-    return [in_case(f"conv_output_shape({_config_text(*c)})",
-                    lambda c=c: _as_shape(module.conv_output_shape(*c))) for c in conv_configs(seed)]
+def _tuple_data(shape: tuple[int, ...]) -> dict:
+    return {"type": "tuple", "items": list(shape)}
 
 
-#: What a known mistake computes along one axis, from (n, k, p, s).
+def _size_value(data: Any) -> int | tuple[int, ...] | None:
+    """The size that _size_data recorded, as an int or a tuple of ints (a list counts as a tuple);
+    None where it is not made of Python ints."""
+    if type(data) is int:
+        return data
+    if isinstance(data, dict) and "items" in data and all(type(item) is int for item in data["items"]):
+        return tuple(data["items"])
+    return None
+
+
+def _shown(data: Any) -> str:
+    """How a learner wrote the value that _size_data recorded."""
+    if isinstance(data, dict) and "items" in data:
+        inner = ", ".join(_shown(item) for item in data["items"])
+        return f"({inner})" if data["type"] == "tuple" else f"[{inner}]"
+    return data["repr"] if isinstance(data, dict) else repr(data)
+
+
+def _other_numbers(data: Any) -> bool:
+    """Whether ``data`` holds numbers that are not Python ints: floats, tensors, NumPy scalars."""
+    if isinstance(data, dict) and "items" in data:
+        return any(_other_numbers(item) for item in data["items"])
+    return isinstance(data, dict) and (data["type"] in ("builtins.float", "torch.Tensor")
+                                       or data["type"].startswith("numpy."))
+
+
+def _not_ints(data: Any) -> list[str]:
+    return ["shape_not_ints"] if _other_numbers(data) else []
+
+
+def _per_axis(rule: Callable[[int, int, int, int], int]) -> Callable[[ConvCall], tuple[int, int]]:
+    return lambda call: tuple(rule(*axis) for axis in call.axes)
+
+
+#: What a known mistake computes for a call.
 SHAPE_MISTAKES = {
-    "padding_counted_once": lambda n, k, p, s: (n + p - k) // s + 1,
-    "stride_rounds_up": lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1,
+    "padding_counted_once": _per_axis(lambda n, k, p, s: (n + p - k) // s + 1),
+    "stride_rounds_up": _per_axis(lambda n, k, p, s: -(-(n + 2 * p - k) // s) + 1),
+    "stride_default_is_kernel": lambda call: oracle_shape(replace(call, stride=call.stride or call.kernel)),
 }
 
 
-def _recognise_shapes(configs, got) -> list[str]:
-    return [mistake for mistake, axis in SHAPE_MISTAKES.items()
-            if all(g == [axis(*values) for values in zip(*map(_pair, config))] for config, g in zip(configs, got))]
+def _recognise_shapes(calls: list[ConvCall], got: list, want: list) -> list[str]:
+    predictions = {mistake: [computes(call) for call in calls] for mistake, computes in SHAPE_MISTAKES.items()}
+    return identify([_size_value(g) for g in got], [_size_value(w) for w in want], predictions, lambda a, b: a == b)
 
 
-def _judge_output_shapes(got, want, seed):
-    configs = conv_configs(seed)
-    for config, g, w in zip(configs, got, want):
-        expected = list(oracle_shape(*config))
-        if not isinstance(g, list):
-            raise Mismatch(f"conv_output_shape({_config_text(*config)}) should return (h, w), got {g}")
-        if g != w or g != expected:
-            raise Mismatch(f"conv_output_shape({_config_text(*config)}): expected {tuple(expected)}, got "
-                           f"{tuple(g)}\n  {_shape_formula(*config)}", *_recognise_shapes(configs, got))
+def _judge_shapes(calls: list[ConvCall], got: list, want: list, *, source: str = "expected") -> None:
+    """Each result is the pair of ints (a tuple or a list) of the reference's data (``want``) and torch's."""
+    for call, g, w in zip(calls, got, want):
+        expected, shape = oracle_shape(call), _size_value(g)
+        if shape == _size_value(w) == expected:
+            continue
+        what = f"conv_output_shape({call.text()})"
+        if not (isinstance(shape, tuple) and len(shape) == 2):
+            raise Mismatch(f"{what} returned {_shown(g)}; {source} {expected}, a pair of ints", *_not_ints(g))
+        raise Mismatch(f"{what}: {source} {expected}, got {_shown(g)}\n  {_shape_formula(call)}",
+                       *_recognise_shapes(calls, got, want))
 
 
-def _seed_shape_probe(module, seed):
-    return [_as_shape(module.conv_output_shape(*c[:4])) for c in SEED_SHAPES]
+def _probe_shapes(module, calls: list[ConvCall]) -> list:
+    return [in_case(f"conv_output_shape({c.text()})",
+                    lambda c=c: _size_data(module.conv_output_shape(c.size, c.kernel, **c.options))) for c in calls]
 
 
-def _seed_shape_judge(got, want, seed):
-    for config, g in zip(SEED_SHAPES, got):
-        if g != list(config[4]):
-            raise Mismatch(f"conv_output_shape({_config_text(*config[:4])}): the seed prints {config[4]}, "
-                           f"got {g}\n  {_shape_formula(*config[:4])}",
-                           *_recognise_shapes([c[:4] for c in SEED_SHAPES], got))
+def _sweep_calls(seed: int) -> list[ConvCall]:
+    return conv_calls(seed, 16)
 
 
 check = kata_checks("conv_output_shape")
 OUTPUT_SHAPE_CHECKS = [
-    check("seed_example", "example", _seed_shape_probe, _seed_shape_judge),
-    check("shape_sweep", "numeric", _probe_output_shapes, _judge_output_shapes),
+    check("seed_example", "example", lambda module, seed: _probe_shapes(module, [c for c, _ in BOOK_CALLS]),
+          lambda got, want, seed: _judge_shapes([c for c, _ in BOOK_CALLS], got,
+                                                [_tuple_data(shape) for _, shape in BOOK_CALLS], source="the book prints")),
+    check("shape_sweep", "numeric", lambda module, seed: _probe_shapes(module, _sweep_calls(seed)),
+          lambda got, want, seed: _judge_shapes(_sweep_calls(seed), got, want)),
 ]
 
+#: How comp_conv2d's X is laid out, case by case: contiguous, then each of LAYOUTS in turn.
+X_LAYOUTS = [("", lambda X: X)] + [(f" {text}", relaid) for text, relaid in LAYOUTS]
 
-def _comp_cases(seed: int):
-    """(label, conv layer constructor kwargs, X) with seeded layer weights."""
+
+def _comp_cases(seed: int) -> list[tuple[str, ConvCall, torch.Tensor]]:
+    """(label, layer call, X): X of the call's input size drawn from the seed, in one of X_LAYOUTS."""
     rng = make_rng(seed, "comp_conv2d")
     cases = []
-    for size, kernel, padding, stride in conv_configs(seed, 10):
-        if min(_pair(size)) < 1:
-            continue
-        cases.append((_config_text(size, kernel, padding, stride),
-                      dict(kernel_size=kernel, padding=padding, stride=stride), normal(rng, *size)))
+    for index, call in enumerate(conv_calls(seed, 4)):
+        text, relaid = X_LAYOUTS[index % len(X_LAYOUTS)]
+        X = relaid(normal(rng, *as_pair(call.size)))
+        cases.append((f"nn.Conv2d(1, 1, {call.layer_text()}) on X {shape_text(X.shape)}{text}", call, X))
     return cases
 
 
-def _comp_layer(seed: int, index: int, kwargs: dict) -> nn.Conv2d:
+def _comp_layer(seed: int, index: int, call: ConvCall) -> nn.Conv2d:
     torch.manual_seed(seed + index)
-    return nn.Conv2d(1, 1, **kwargs)
+    return nn.Conv2d(1, 1, call.kernel, **call.options)
 
 
 def _comp_outcome(module, layer: nn.Conv2d, X: torch.Tensor) -> dict:
-    """The output, and whether it is still connected to X and the layer's weight for autograd."""
-    X = X.clone().requires_grad_(True)
-    out = module.comp_conv2d(layer, X)
-    return {"out": outcome(out), "tracks_gradients": isinstance(out, torch.Tensor) and out.requires_grad}
+    """The output, whether it is still connected to the layer's weights for autograd, and whether X
+    changed."""
+    out, changed = watched(lambda: module.comp_conv2d(layer, X), {"X": X})
+    return {"out": outcome(out), "tracks_gradients": isinstance(out, torch.Tensor) and out.requires_grad,
+            "changed": changed}
 
 
 def _probe_comp_conv2d(module, seed):
-    return [in_case(f"comp_conv2d with nn.Conv2d({label})",
-                    lambda i=i, kw=kw, X=X: _comp_outcome(module, _comp_layer(seed, i, kw), X))
-            for i, (label, kw, X) in enumerate(_comp_cases(seed))]
+    return [in_case(f"comp_conv2d with {label}", lambda i=i, c=c, X=X: _comp_outcome(module, _comp_layer(seed, i, c), X))
+            for i, (label, c, X) in enumerate(_comp_cases(seed))]
+
+
+def _agree(outputs: list, expected: list) -> bool:
+    return all(close_enough(o, e, rtol=1e-5, atol=1e-6) for o, e in zip(outputs, expected))
 
 
 def _judge_comp_conv2d(got, want, seed):
-    for (label, _, _), g in zip(_comp_cases(seed), got):
-        if not g["tracks_gradients"]:
-            raise Mismatch(f"comp_conv2d with nn.Conv2d({label}): the result does not track gradients",
-                           "result_detached")
-    got, want = [g["out"] for g in got], [w["out"] for w in want]
     cases = _comp_cases(seed)
-    labels = [f"nn.Conv2d(1, 1, {label}) on X {shape_text(X.shape)}" for label, _, X in cases]
-    oracle = [_comp_layer(seed, i, kw)(X[None, None]).detach() for i, (_, kw, X) in enumerate(cases)]
+    for (label, _, _), g in zip(cases, got):
+        judge_unchanged(g["changed"], what=f"comp_conv2d with {label}")
+        if not g["tracks_gradients"]:
+            raise Mismatch(f"comp_conv2d with {label}: the result does not track gradients", "result_detached")
+    got, want = [g["out"] for g in got], [w["out"] for w in want]
+    labels = [label for label, _, _ in cases]
+    oracle = [_comp_layer(seed, i, c)(X[None, None]).detach() for i, (_, c, X) in enumerate(cases)]
     try:
         judge_cases(got, want, labels, what="comp_conv2d(conv2d, X)", rtol=1e-5, atol=1e-6)
         judge_cases(got, [o[0, 0] for o in oracle], labels, what="comp_conv2d(conv2d, X) (checked against torch)",
                     rtol=1e-5, atol=1e-6)
     except Mismatch as exc:
-        kept = all(close_enough(g, o, rtol=1e-5, atol=1e-6) for g, o in zip(got, oracle))
-        raise exc.naming(*(["extra_dimensions_kept"] if kept else [])) from None
+        predictions = {"extra_dimensions_kept": oracle, "size_one_axes_squeezed": [o.squeeze() for o in oracle]}
+        raise exc.naming(*identify(got, want, predictions, _agree)) from None
 
 
 check = kata_checks("comp_conv2d")
@@ -164,33 +254,27 @@ COMP_CHECKS = [check("layer_outputs", "numeric", _probe_comp_conv2d, _judge_comp
 EVEN_KERNELS = [2, 4, (2, 3), (3, 4)]
 
 
-def _as_padding(value):
-    """An int stays an int, a pair becomes a list of ints; anything else is described."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    shape = _as_shape(value)
-    return shape if isinstance(shape, list) and list(value) == shape else repr(value)
-
-
 def odd_kernels(seed: int) -> list:
-    """The seeded odd kernel sizes, ints and pairs, that same_padding must pad."""
-    return odd_kernel_sizes(seed, 8)
+    """The seeded odd kernel sizes, ints and pairs, that same_padding must pad, and a square pair
+    (whose padding is a pair too)."""
+    return odd_kernel_sizes(seed, 8) + [(5, 5)]
 
 
 def _probe_same_padding(module, seed):
-    return [in_case(f"same_padding({k!r})", lambda k=k: _as_padding(module.same_padding(k))) for k in odd_kernels(seed)]
+    return [in_case(f"same_padding({k!r})", lambda k=k: _size_data(module.same_padding(k))) for k in odd_kernels(seed)]
 
 
 def _judge_same_padding(got, want, seed):
     rng = make_rng(seed, "same sizes")
     for kernel, g, w in zip(odd_kernels(seed), got, want):
-        if g != w:
-            raise Mismatch(f"same_padding({kernel!r}): expected {w}, got {g} — at stride 1 the output is "
-                           "n + 2p - k + 1 long, which equals n when p = (k - 1) / 2; "
-                           "an int kernel size gives an int, a pair gives a pair")
+        padding = _size_value(g)
+        if padding != _size_value(w):
+            raise Mismatch(f"same_padding({kernel!r}): expected {_shown(w)}, got {_shown(g)} — at stride 1 the "
+                           "output is n + 2p - k + 1 long, which equals n when p = (k - 1) / 2; an int kernel size "
+                           "gives an int, a pair gives a pair of ints", *_not_ints(g))
         size = (randint(rng, 11, 20), randint(rng, 11, 20))
-        if oracle_shape(size, kernel, g, 1) != size:
-            raise Mismatch(f"same_padding({kernel!r}) = {g} does not keep a {size} input's size")
+        if oracle_shape(ConvCall(size, kernel, padding)) != size:
+            raise Mismatch(f"same_padding({kernel!r}) = {_shown(g)} does not keep a {size} input's size")
 
 
 check = kata_checks("same_padding")

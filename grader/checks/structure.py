@@ -1,5 +1,6 @@
-"""Network summaries that don't depend on the learner's attribute names, and a deterministic
-initialisation that lets two independently written networks be compared number for number.
+"""Network summaries that don't depend on the learner's attribute names, a deterministic
+initialisation that lets two independently written networks be compared number for number, and
+the dry run that gives Lazy layers their shapes before any of that.
 
 Layers are identified by what they are and when they run — their class, configuration and
 parameter shapes, in the order the forward pass calls them — never by attribute names.
@@ -10,9 +11,45 @@ import math
 import zlib
 from collections import Counter
 from collections.abc import Iterable
+from itertools import chain
 
 import torch
 from torch import nn
+from torch.nn.parameter import is_lazy
+
+from .judges import shape_text
+
+
+def uninitialised_layers(module: nn.Module) -> list[str]:
+    """``LazyConv2d (conv3)`` for each sub-module with a parameter or buffer that has no shape yet
+    (a Lazy layer before its first forward pass)."""
+    return [f"{type(m).__name__} ({name or 'the module itself'})" for name, m in module.named_modules()
+            if any(is_lazy(t) for t in chain(m.parameters(recurse=False), m.buffers(recurse=False)))]
+
+
+def materialised(module: nn.Module, input_shape: tuple[int, ...]) -> nn.Module:
+    """``module`` with its Lazy layers (``nn.LazyConv2d``, ``nn.LazyLinear``, ``nn.LazyBatchNorm2d``…)
+    shaped, as d2l's ``apply_init`` does: a dry run, one forward pass on zeros of ``input_shape``
+    (on the default device, so meta under ``torch.device("meta")``) under torch.no_grad in eval
+    mode — no batch statistic moves, no dropout draws — each sub-module's mode restored after it.
+    A module without Lazy layers is returned untouched: no forward pass, nothing drawn from the
+    random generator. Raises ValueError when a Lazy layer is still unshaped (never called)."""
+    if not uninitialised_layers(module):
+        return module
+    modes = [(m, m.training) for m in module.modules()]
+    module.eval()
+    try:
+        with torch.no_grad():
+            module(torch.zeros(input_shape))
+    finally:
+        for m, training in modes:
+            m.training = training
+    unshaped = uninitialised_layers(module)
+    if unshaped:
+        have = "it has" if len(unshaped) == 1 else "they have"
+        raise ValueError(f"{', '.join(unshaped)} never ran in a forward pass on an input {shape_text(input_shape)}: "
+                         f"a Lazy layer takes its shapes from its first input, so {have} none — a layer built but never used")
+    return module
 
 
 def _size(value):

@@ -20,6 +20,7 @@ from grader.checks.digits import DIGITS_TRAIN, digits_8x8
 from .base import Check, Mismatch
 from .functions import in_case
 from .generators import make_rng
+from .structure import materialised
 
 #: How much worse than the reference a learner's network may do before the check fails.
 ACCURACY_MARGIN = 0.15
@@ -63,9 +64,10 @@ class TrainingRun:
     overfit_examples: int = 32
 
     def fresh(self, module: ModuleType, seed: int, device: str) -> tuple[nn.Module, Callable]:
-        """A newly built, reinitialised network in training mode, and ``step(X, y) -> loss`` that
-        takes one optimizer step on it."""
-        net = self.build(module).to(device)
+        """A newly built network — its Lazy layers shaped by the digits' input, (2, 1, size, size),
+        before anything else — reinitialised, in training mode, and ``step(X, y) -> loss`` that takes
+        one optimizer step on it."""
+        net = materialised(self.build(module), (2, 1, self.size, self.size)).to(device)
         reinitialise(net, seed)
         optimizer_class = torch.optim.Adam if self.optimizer == "adam" else torch.optim.SGD
         optimizer = optimizer_class(net.parameters(), lr=self.lr)

@@ -15,6 +15,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from grader.checks.digits import DIGITS_TRAIN, digits_8x8
+from grader.checks.structure import materialised
 
 DATASETS = ("fashion-mnist", "digits", "synthetic")
 
@@ -112,8 +113,9 @@ def accuracy(net: nn.Module, loader: DataLoader, device: torch.device) -> float:
 def train(net: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, epochs: int, lr: float,
           device: torch.device, on_batch: Callable[[int, int, int], None] = lambda e, b, n: None,
           on_epoch: Callable[[dict], None] = lambda row: None) -> History:
-    """d2l's train_ch6: Xavier init, SGD, cross-entropy; evaluate on the test set every epoch."""
-    net.apply(xavier)
+    """d2l's train_ch6: Xavier init (Lazy layers shaped first, by a dry run on one example's shape),
+    SGD, cross-entropy; evaluate on the test set every epoch."""
+    materialised(net, (1, *train_loader.dataset[0][0].shape)).apply(xavier)
     net.to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     history = History()

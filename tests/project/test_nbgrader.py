@@ -13,6 +13,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from nbgrader.api import Gradebook
 from traitlets.config import Config
 
+from grader.checks import checks_of_kata
 from grader.cli import main as kata
 from grader.core.manifest import load_manifest
 from grader.grading.batch import GradeOptions
@@ -38,12 +39,13 @@ def prepared_course(job, config) -> Path:
 
 BACKGROUND = {"nbgrader_course": prepared_course}
 
-#: Without a GPU, corr2d has 6 checks (example, shapes, values, gradient, dtype/device, no builtin
-#: convolution): the seed's torch.zeros fails only dtype/device, so 4 points × 5/6. edge_detection
-#: has the same minus the rule (5): its output is the seed corr2d's, so it fails dtype/device too: 2 × 4/5.
+#: The checks that run here (no GPU). The book's torch.zeros fails only corr2d's dtype/device check,
+#: so 4 points × (n - 1)/n; edge_detection's output is that corr2d's, so it fails its dtype/device too.
+RUNNABLE = {kata: sum(c.runnable for c in checks_of_kata(kata)) for kata in ("corr2d", "edge_detection")}
 EXPECTED = {"reference": {"corr2d": 4.0, "edge_detection": 2.0},
             "stubs": {"corr2d": 0.0, "edge_detection": 0.0},
-            "seed_mistake": {"corr2d": round(4 * 5 / 6, 4), "edge_detection": 2 * 4 / 5}}
+            "seed_mistake": {kata: round(points * (RUNNABLE[kata] - 1) / RUNNABLE[kata], 4)
+                             for kata, points in (("corr2d", 4), ("edge_detection", 2))}}
 
 
 @pytest.fixture(scope="module")
@@ -251,7 +253,8 @@ def test_no_notebook_holds_the_secret_or_a_seed_and_feedback_names_only_the_stud
     assert shell.run_cell("from grader.integrations.nbgrader.checks import check_kata\n"
                           f"score = check_kata('corr2d', seed={seeds['seed_mistake']})").success
     [cell] = [c for c in graded_cells(notebook) if c.metadata.nbgrader.grade_id == "corr2d"]
-    assert capsys.readouterr().out == cell.outputs[0].text and "3.3333/4 points" in cell.outputs[0].text
+    points = EXPECTED["seed_mistake"]["corr2d"]
+    assert capsys.readouterr().out == cell.outputs[0].text and f"{points:.4f}/4 points" in cell.outputs[0].text
 
 
 def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_follows(nbgrader_course, sandbox,
@@ -279,4 +282,4 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
     assert {m for k in mistake.katas for c in k.checks for m in c.mistakes} == {"output_ignores_dtype"}
     assert nbgrader_api(course).generate_feedback(ASSIGNMENT)["success"]
     feedback = (course / "feedback" / "seed_mistake" / ASSIGNMENT / "conv_layer.html").read_text()
-    assert "corr2d — 2-D cross-correlation: 3.3333/4 points" in feedback
+    assert f"corr2d — 2-D cross-correlation: {EXPECTED['seed_mistake']['corr2d']:.4f}/4 points" in feedback

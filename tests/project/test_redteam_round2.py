@@ -22,13 +22,13 @@ from grader.checks import checks_of_kata
 from grader.checks.base import plain
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
-from grader.core.paths import EXERCISES_DIR, SOLUTIONS_DIR
+from grader.core.paths import SOLUTIONS_DIR
 from grader.grading.batch import GradeOptions, grade_batch
 from grader.sandbox.client import SANDBOX_UID
 from grader.sandbox.confine import Limits
 from tests.project.test_redteam import batch_folders, check_points, files_named, sandbox_processes
 from tests.redteam import round2
-from tests.redteam.hostile import build
+from tests.redteam.hostile import build, stub_folder
 
 JOBS = 2
 #: The honest batch_norm_module trains LeNet (about 2 s of CPU time); the spinning children reach
@@ -98,7 +98,9 @@ def sandbox_files(roots: list[Path]) -> list[str]:
 def batch(tmp_path_factory, sandbox):
     folders = batch_folders(tmp_path_factory, "redteam2")
     root, sentinel, subs, out = folders.root, folders.sentinel, folders.subs, folders.out
-    params = {"SENTINEL": sentinel, "FORGED": forged_data(), "KEY": str(random.randrange(1 << 20, 1 << 30))}
+    others = ["honest", "noise", "cut", "stubs", *(hostile.name for hostile in round2.HOSTILES)]
+    params = {"SENTINEL": sentinel, "FORGED": forged_data(), "KEY": str(random.randrange(1 << 20, 1 << 30)),
+              "OTHERS": ",".join(others)}
     paths = [subs / "honest"]
     shutil.copytree(SOLUTIONS_DIR, paths[0], ignore=shutil.ignore_patterns("__pycache__"))
     paths += [build(hostile, subs, params) for hostile in round2.HOSTILES]
@@ -106,7 +108,7 @@ def batch(tmp_path_factory, sandbox):
     shutil.make_archive(str(subs / "cut"), "zip", paths[0])
     (subs / "cut.zip").write_bytes((subs / "cut.zip").read_bytes()[:4000])
     paths += [subs / "noise.zip", subs / "cut.zip", subs / "stubs"]
-    shutil.copytree(EXERCISES_DIR, subs / "stubs", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(stub_folder(), subs / "stubs", ignore=shutil.ignore_patterns("__pycache__"))
     before = SimpleNamespace(processes=sandbox_processes(sandbox.process.pid), keys=keys_of_sandbox_uids())
     started = time.monotonic()
     records = grade_batch(paths, GradeOptions(out=out, katas=list(round2.KATAS), limits=LIMITS, jobs=JOBS,

@@ -1,7 +1,6 @@
 """The sandbox's limits: memory covers a kata's whole process tree where cgroups allow (root), time
 budgets, and a kata's own session keeps the grader's priority."""
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -9,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader.checks import checks_of_kata
-from grader.core.paths import EXERCISES_DIR
+from grader.core import stubgen
 from grader.sandbox.client import remove_stale_folders
 from grader.sandbox.confine import KataCgroup, Limits, keep_priority_in_new_session
 
@@ -57,13 +56,13 @@ def test_processes_forked_by_a_kata_share_its_memory_limit(tmp_path, sandbox):
         pytest.skip("needs root and a writable cgroup filesystem (the per-process limits still apply)")
     probe.remove()
     submission = tmp_path / "hog"
-    shutil.copytree(EXERCISES_DIR, submission)
+    stubgen.write(submission, backup_dir=tmp_path / "backups")
     with (submission / "pooling.py").open("a") as module:
         module.write(HOG)
     check = next(c for c in checks_of_kata("pool2d") if c.kind == "example")
     run = sandbox.slots[0].run_kata(submission, "pooling", [(check.id, 1)], "hog",
                                     Limits(cpu_seconds=20, memory_bytes=512 << 20))
-    held = run.probed()[check.id]["data"][0]
+    held = run.probed()[check.id]["data"][0]["out"]  # the example's first call: its output
     assert 1 <= float(held) <= 2, f"{float(held):g} processes held 200 MB each under a 512 MB limit"
 
 
@@ -71,7 +70,7 @@ def test_a_submission_time_budget_cuts_the_kata_that_overruns_it_and_skips_the_r
     from grader.grading.batch import GradeOptions, grade_batch
 
     submission = tmp_path / "loops"
-    shutil.copytree(EXERCISES_DIR, submission)
+    stubgen.write(submission, backup_dir=tmp_path / "backups")
     with (submission / "conv_layer.py").open("a") as module:
         module.write("\n\ndef corr2d(X, K):\n    while True:\n        pass\n")
     options = GradeOptions(out=tmp_path / "out", katas=["corr2d", "conv2d_module"], gradebook=False,

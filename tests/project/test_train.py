@@ -101,3 +101,17 @@ def test_training_on_cuda(tmp_path, capsys):
                       "--device", "cuda", "--out", str(tmp_path / "run"))
     assert code == 0, out
     assert "examples/sec on cuda" in out
+
+
+def test_lazy_layers_are_shaped_then_initialised_as_train_ch6_does():
+    """d2l 1.0 writes networks with Lazy layers: a dry run on one example's shape shapes them, and
+    Xavier's bound (sqrt(6 / 400) ≈ 0.122 here) then replaces torch's default (1 / sqrt(200) ≈ 0.071)."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from grader.training.train import train as train_ch6
+
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.LazyLinear(200), torch.nn.ReLU(), torch.nn.LazyLinear(10))
+    data = DataLoader(TensorDataset(torch.rand(8, 1, 10, 20), torch.randint(0, 10, (8,))), batch_size=4)
+    train_ch6(net, data, data, epochs=0, lr=0.1, device=torch.device("cpu"))
+    assert type(net[1]) is torch.nn.Linear and net[1].weight.shape == (200, 200)
+    assert net[1].weight.abs().max() > 0.1

@@ -1,6 +1,7 @@
 """The second red-team set (tests/project/test_redteam_round2.py): the attacks of issue 13, declared
 like tests/redteam/hostile.py's (same ``Hostile``, ``build`` and placeholders, plus @FORGED@: the
-forger's probe data, and @KEY@: a SysV IPC key for the colluding pair).
+forger's probe data, @KEY@: a SysV IPC key for the colluding pair, and @OTHERS@: the other
+submissions' names, which a kata must never find in its memory).
 
 Graded on three katas — corr2d, conv2d_module (conv_layer.py) and batch_norm_module (batch_norm.py,
 the cheapest kata with a convergence check) — with an honest submission and the stubs beside them.
@@ -81,9 +82,9 @@ IPC_READER = _IPC + _code("""
 STALE_REQUESTS = HEAP_BLOBS + _code("""
     import re as _re
 
-    def _found():
+    def _found():  # another submission's name (not a damaged copy of its own request's)
         names = {m.group(1) for blob in _blobs_from_heap() for m in _re.finditer(rb'"shown_as": "([^"]+)"', blob)}
-        return bool(names - {b"stale-requests"})
+        return bool(names & (set(b"@OTHERS@".split(b",")) - {b"stale-requests"}))
 
     if _found():
 """) + _ANSWER
