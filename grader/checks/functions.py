@@ -329,4 +329,4 @@ def example_check(spec: TensorFunction, examples: list[tuple[str, Args, torch.Te
     def judge(got, want, seed):
         labels, cases, expected = zip(*examples)
         judge_watched(replace(spec, oracle=None, rtol=1e-6, atol=1e-6), got, expected, cases, labels)
-    return Check(spec.kata, "seed_example", "example", probe, judge)
+    return Check(spec.kata, "book_example", "example", probe, judge)

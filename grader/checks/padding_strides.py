@@ -186,7 +186,7 @@ def _sweep_calls(seed: int) -> list[ConvCall]:
 
 check = kata_checks("conv_output_shape")
 OUTPUT_SHAPE_CHECKS = [
-    check("seed_example", "example", lambda module, seed: _probe_shapes(module, [c for c, _ in BOOK_CALLS]),
+    check("book_example", "example", lambda module, seed: _probe_shapes(module, [c for c, _ in BOOK_CALLS]),
           lambda got, want, seed: _judge_shapes([c for c, _ in BOOK_CALLS], got,
                                                 [_tuple_data(shape) for _, shape in BOOK_CALLS], source="the book prints")),
     check("shape_sweep", "numeric", lambda module, seed: _probe_shapes(module, _sweep_calls(seed)),

@@ -46,7 +46,7 @@ def test_the_console_script_shows_pending_stubs_and_partial_work(background):
     assert out.count(" pending  ") == 21  # the status column of every stubbed kata
     row = next(line for line in out.splitlines() if " pool2d " in line)
     assert "failing" in row and "/4" in row and not row.rstrip().endswith(" 0/4")
-    assert "--- pool2d::seed_example [example]" in out
+    assert "--- pool2d::book_example [example]" in out
     assert "next: corr2d (conv_layer.py) — corr2d: implement corr2d (d2l 7.2)" in out
     assert (background["console_script"].root / "grades" / "submissions" / "learner.json").exists()
 

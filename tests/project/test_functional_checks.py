@@ -96,7 +96,7 @@ def test_a_pooling_stride_equal_to_the_window_is_not_called_one_short(make_impl,
     value, which an output one row and column short gives too: that data names neither."""
     impl = make_impl(pooling=edited("X[a:a + out_h, b:b + out_w] for a", "X[a:a + out_h:p_h, b:b + out_w:p_w] for a"))
     failed = failures(impl, "pool2d", "pooling", kata_seed)
-    assert failed["seed_example"].mistakes == ()
+    assert failed["book_example"].mistakes == ()
     assert "output_off_by_one" not in {m for r in failed.values() for m in r.mistakes}
     assert "pool_stride_is_window" in failed["numeric_sweep"].mistakes
 
@@ -133,7 +133,7 @@ def test_conv_output_shape_returns_ints(division, make_impl, kata_seed):
     failed = failures(impl, "conv_output_shape", "padding_strides", kata_seed)
     assert "shape_sweep" in failed and "shape_not_ints" in failed["shape_sweep"].mistakes
     assert "a pair of ints" in failed["shape_sweep"].message
-    assert "the book prints" in failed["seed_example"].message
+    assert "the book prints" in failed["book_example"].message
 
 
 def test_an_argument_changed_in_place_is_named(make_impl, kata_seed):

@@ -369,7 +369,7 @@ def test_what_a_kata_borrowed_crosses_the_protocol_and_only_as_a_list_of_text():
     """A probe's "borrowed" (a library's version of an earlier kata's function) is part of a data
     or error frame; anything else under that name, or on another outcome, refuses the frame."""
     def frame(probed):
-        return _frame({"event": "check", "id": "corr2d_multi_in::seed_example", "probed": probed})
+        return _frame({"event": "check", "id": "corr2d_multi_in::book_example", "probed": probed})
 
     borrowed = ["d2l.corr2d (d2l.torch.corr2d)"]
     for probed in ({"outcome": "data", "data": [1.0], "warnings": [], "borrowed": borrowed},

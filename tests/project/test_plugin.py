@@ -91,7 +91,7 @@ def test_a_broken_module_fails_its_katas_and_the_others_still_run(runs):
     code, output = runs["broken"]
     assert code == 1, output
     assert "conv_layer.py could not be imported" in output and "SyntaxError" in output
-    assert "test_conv_layer[corr2d::seed_example]" in output
+    assert "test_conv_layer[corr2d::book_example]" in output
     assert "FAILED tests/katas/test_pooling.py" not in output
     cpu_checks = {m: sum(not c.needs_cuda for c in checks_of_module(m)) for m in ("conv_layer", "pooling")}
     assert f"kata checks: {cpu_checks['pooling']} passed, {cpu_checks['conv_layer']} failed" in output
