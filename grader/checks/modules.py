@@ -25,6 +25,7 @@ from .structure import (
     called_layers,
     describe_layer,
     deterministic_init,
+    layer_kinds,
     materialised,
     parameter_count,
     parameter_layers,
@@ -100,10 +101,12 @@ def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict
     layers = called_layers(net, x)
     with torch.no_grad():
         out = net(x)
-        layout = block_layout(net.children(), x) if spec.returns in ("Sequential", "list") else None
+        # layer by layer, as the book runs a Sequential: only for one (another module is the judge's to name)
+        layout = (block_layout(net.children(), x)
+                  if spec.returns in ("Sequential", "list") and isinstance(net, nn.Sequential) else None)
     return {"returned": returned, "out": tensor_info(out), "param_count": parameter_count(net),
             "param_layers": parameter_layers(layers), "layout": layout,
-            "kinds": dict(Counter(type(layer).__name__ for layer in layers)),
+            "kinds": layer_kinds(net, layers),
             "order": [describe_layer(layer) for layer in layers]}
 
 
@@ -192,7 +195,7 @@ def _prepared(spec: NetworkKata, module: ModuleType, case: NetworkCase, seed: in
     x = normal(make_rng(seed, "input"), *case.input_shape, dtype=spec.dtype)
     layers = deterministic_init(net, x, seed=seed)
     set_dropout_eval(net)
-    return net, x, dict(Counter(type(layer).__name__ for layer in layers))
+    return net, x, layer_kinds(net, layers)
 
 
 def block_summary(value) -> dict:

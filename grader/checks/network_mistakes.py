@@ -27,7 +27,7 @@ def missing_kinds(got_kinds: dict, want_kinds: dict) -> list[str]:
     when those are the only kinds whose counts differ (a missing block lacks a batch norm too, but
     is no missing batch norm)."""
     differ = {kind for kind in {**got_kinds, **want_kinds} if got_kinds.get(kind, 0) != want_kinds.get(kind, 0)}
-    fewer = {kind for kind in differ if kind in MISSING_KIND and got_kinds.get(kind, 0) < want_kinds[kind]}
+    fewer = {kind for kind in differ if kind in MISSING_KIND and got_kinds.get(kind, 0) < want_kinds.get(kind, 0)}
     return [mistake for kind, mistake in MISSING_KIND.items() if kind in fewer] if fewer == differ else []
 
 
@@ -57,7 +57,8 @@ def structure_mistakes(kwargs: dict, got: dict, want: dict) -> list[str]:
     extra = Counter(got["param_layers"]) - Counter(want["param_layers"])
     if any(_same_size(m, e) and _one_by_one(m) and not _one_by_one(e) for m in missing for e in extra):
         found.append("nin_1x1_kernel_size")
-    if any(layer.replace(", s=2,", ", s=1,") in extra for layer in missing if _one_by_one(layer) and ", s=2," in layer):
+    stride_lost = [layer for layer in missing if ", s=2," in layer and layer.replace(", s=2,", ", s=1,") in extra]
+    if stride_lost and all(_one_by_one(layer) for layer in stride_lost):  # the main path kept its stride
         found.append("shortcut_without_stride")
     if not missing and any(_one_by_one(layer) for layer in extra):
         found.append("shortcut_always_built")

@@ -126,6 +126,15 @@ def called_layers(module: nn.Module, *inputs: torch.Tensor) -> list[nn.Module]:
     return order + [m for m in candidates if id(m) not in seen]
 
 
+def layer_kinds(net: nn.Module, layers: Iterable[nn.Module]) -> dict[str, int]:
+    """How many of each kind of layer a forward pass calls (``layers``: ``called_layers``), and how
+    many modules of each class ``net`` holds that are not torch's: their forward may call ReLU or
+    pooling as functions, which no layer count sees, so a kind the reference has more of is a
+    missing layer only when the two networks hold the same classes of their own."""
+    own = Counter(type(m).__name__ for m in net.modules() if not type(m).__module__.startswith("torch."))
+    return dict(Counter(type(layer).__name__ for layer in layers) + own)
+
+
 def parameter_layers(layers: Iterable[nn.Module]) -> list[str]:
     """Descriptions of the layers that own parameters."""
     return [describe_layer(m) for m in layers if owns_parameters(m)]

@@ -150,3 +150,56 @@ def test_a_network_katas_seeded_arguments_vary_every_argument(kata):
     assert 1 in {c.input_shape[0] for c in cases}
     if kata != "vgg":  # VGG's fully connected part fixes its input at 224×224
         assert all(c.input_shape[2] != c.input_shape[3] for c in cases)
+
+
+# --- found by an outside red team -----------------------------------------------------------------
+
+@pytest.mark.parametrize("kata, module, old, new", [
+    ("vgg_block", "vgg", "nn.MaxPool2d(kernel_size=2, stride=2)", "nn.AvgPool2d(kernel_size=2, stride=2)"),
+    ("vgg_block", "vgg", "padding=1), nn.ReLU()]", "padding=1), nn.BatchNorm2d(out_channels), nn.ReLU()]"),
+], ids=["avg_pooling", "extra_batch_norm"])
+def test_a_layer_kind_the_reference_lacks_is_judged_not_a_crash_of_the_judge(make_impl, kata, module, old, new):
+    failed = failures(make_impl(**{module: replacing(old, new)}), kata)
+    assert "structure" in failed and not named(failed)
+    assert not any("could not be judged" in result.message for result in failed.values())
+
+
+@pytest.mark.parametrize("kata, old, new", [
+    ("residual", "nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1)",
+     "nn.Conv2d(num_channels, num_channels, kernel_size=3, padding=1, stride=strides)"),
+    ("resnet_block", "use_1x1conv=True, strides=2))", "use_1x1conv=True, strides=1))"),
+], ids=["second_conv_strided", "stage_without_stride"])
+def test_a_shortcut_with_the_main_paths_stride_is_not_told_to_add_one(make_impl, kata, old, new):
+    """Its 1×1 shortcut matches its main path: the difference is elsewhere (the sizes in the error
+    are not the input's; the main path lost the stride too)."""
+    failed = failures(make_impl(resnet=replacing(old, new)), kata)
+    assert failed and "shortcut_without_stride" not in named(failed)
+
+
+FUNCTIONAL_BLOCK = '''    from torch.nn import functional as F
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.convs = nn.ModuleList(nn.Conv2d(in_channels if i == 0 else out_channels, out_channels,
+                                                 kernel_size=3, padding=1) for i in range(num_convs))
+
+        def forward(self, X):
+            for conv in self.convs:
+                X = F.relu(conv(X))
+            return F.max_pool2d(X, kernel_size=2, stride=2)
+    return Block()'''
+
+
+def test_relu_and_pooling_called_as_functions_are_not_missing_layers(make_impl):
+    """A block with its own forward (F.relu, F.max_pool2d): vgg_block is told it must return a
+    Sequential (its API), and neither kata is told a ReLU or a pooling layer is missing."""
+    impl = make_impl(vgg=replacing('''    layers = []
+    for _ in range(num_convs):
+        layers += [nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1), nn.ReLU()]
+        in_channels = out_channels
+    layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    return nn.Sequential(*layers)''', FUNCTIONAL_BLOCK))
+    block = failures(impl, "vgg_block")
+    assert "should return an nn.Sequential of modules, got Block" in block["structure"].message
+    assert not named(block) and not named(failures(impl, "vgg"))

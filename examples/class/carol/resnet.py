@@ -7,7 +7,8 @@ from torch.nn import functional as F
 class Residual(nn.Module):
     """The residual block: conv3×3 (stride ``strides``) → BN → ReLU → conv3×3 → BN, plus the
     shortcut, then ReLU. The shortcut is the input itself, or with ``use_1x1conv`` a 1×1
-    convolution with stride ``strides`` that matches channels and size.
+    convolution with stride ``strides`` that matches channels and size. Every convolution keeps its
+    bias (nn.Conv2d's default, as the book writes them).
 
     (n, input_channels, h, w) → (n, num_channels, ceil(h / strides), ceil(w / strides)).
     """
