@@ -2,7 +2,6 @@
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -12,7 +11,7 @@ import pytest
 from grader.checks import checks_of_kata
 from grader.cli import main
 from grader.core import stubgen
-from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.core.paths import SOLUTIONS_DIR
 from grader.learner import verdicts
 
 SEED_CORR2D = '''    h, w = K.shape
@@ -26,6 +25,19 @@ GOOD_CORR2D = SEED_CORR2D.replace("torch.zeros((X.shape[0] - h + 1, X.shape[1] -
 STUB_CORR2D = '    raise NotImplementedError("corr2d: implement corr2d (d2l 7.2)")'
 #: corr2d's checks that run here (its CUDA twin needs a GPU).
 CORR2D_CHECKS = sum(check.runnable for check in checks_of_kata("corr2d"))
+
+
+def status_twice(job, config) -> list[str]:
+    """`kata status` twice in fresh processes on fresh stubs: whether each imported torch."""
+    exercises = job.root / "exercises"
+    stubgen.write(exercises, backup_dir=job.root / "unused")
+    script = ("import sys; from grader.cli import main; main(['status', '--seed', '5']); "
+              "print('imported torch:', 'torch' in sys.modules)")
+    runs = [job.run([sys.executable, "-c", script], env={**os.environ, "KATA_IMPL": str(exercises)}) for _ in range(2)]
+    return [run.stdout.splitlines()[-1] if run.stdout else run.stderr[-2000:] for run in runs]
+
+
+BACKGROUND = {"status_twice": status_twice}
 
 
 @pytest.fixture
@@ -222,10 +234,6 @@ def test_a_kept_verdict_is_dropped_when_the_checks_change_or_the_file_is_damaged
     assert code == 0 and kept_count(out) == 0 and "0 done, 0 failing, 22 pending" in out
 
 
-def test_status_with_nothing_changed_does_not_import_torch(learner):
+def test_status_with_nothing_changed_does_not_import_torch(background):
     """Kept verdicts answer without the checks: no torch import (the 2 s of a cold check)."""
-    script = ("import sys; from grader.cli import main; main(['status', '--seed', '5']); "
-              "print('imported torch:', 'torch' in sys.modules)")
-    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT,
-                           env={**os.environ, "KATA_IMPL": str(learner)}) for _ in range(2)]
-    assert [run.stdout.splitlines()[-1] for run in runs] == ["imported torch: True", "imported torch: False"], runs
+    assert background["status_twice"].result() == ["imported torch: True", "imported torch: False"]

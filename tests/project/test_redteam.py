@@ -32,10 +32,11 @@ from grader.sandbox.confine import Limits
 from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, build, stub_folder
 
 #: The fork bomb's 200 forks of a torch-sized process cost about a second of CPU time; the limit
-#: counts CPU time, so a busy machine does not bring a kata closer to it.
-LIMITS = Limits(cpu_seconds=5, memory_bytes=1 << 30)
+#: counts CPU time, so a busy machine does not bring a kata closer to it (3 s: the two endless loops
+#: cost 6 s of the batch).
+LIMITS = Limits(cpu_seconds=3, memory_bytes=1 << 30)
 JOBS = 2
-#: The whole batch (33 submissions × 4 katas, two of them endless loops that hit the 5 s CPU limit,
+#: The whole batch (33 submissions × 4 katas, two of them endless loops that hit the 3 s CPU limit,
 #: plus nbgrader's import and the gradebook) took 14–40 s on this project's 2-core machine, whose
 #: speed drifts by half in a day and which runs the suite's background work meanwhile; far more is
 #: a grader waiting on something a submission left behind (a hang guard, not a benchmark).
