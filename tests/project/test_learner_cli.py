@@ -37,7 +37,26 @@ def status_twice(job, config) -> list[str]:
     return [run.stdout.splitlines()[-1] if run.stdout else run.stderr[-2000:] for run in runs]
 
 
-BACKGROUND = {"status_twice": status_twice}
+COLD_CHECK = """
+import importlib, sys
+import torch
+from grader.checks.base import meta_info
+from grader.cli import main
+main(['check', 'corr2d', '--impl', 'solutions'])
+print('imported torch._dynamo:', 'torch._dynamo' in sys.modules)
+needs_dynamo = lambda: (importlib.import_module('torch._dynamo.utils'), torch.ones(2, device='meta') * 2)[1]
+print('a call that needs it:', meta_info(needs_dynamo))
+"""
+
+
+def cold_check(job, config) -> list[str]:
+    """A cold `kata check corr2d` on the reference: whether it imported torch._dynamo; then a meta
+    call that needs torch._dynamo itself, under the stand-in."""
+    run = job.run([sys.executable, "-c", COLD_CHECK])
+    return run.stdout.splitlines()[-2:] if run.returncode == 0 else [run.stderr[-2000:]]
+
+
+BACKGROUND = {"status_twice": status_twice, "cold_check": cold_check}
 
 
 @pytest.fixture
@@ -237,3 +256,13 @@ def test_a_kept_verdict_is_dropped_when_the_checks_change_or_the_file_is_damaged
 def test_status_with_nothing_changed_does_not_import_torch(background):
     """Kept verdicts answer without the checks: no torch import (the 2 s of a cold check)."""
     assert background["status_twice"].result() == ["imported torch: True", "imported torch: False"]
+
+
+def test_a_cold_check_of_corr2d_does_not_import_torch_dynamo(background):
+    """Its meta-device check runs torch's Python meta kernels, whose first call would import
+    torch._dynamo (a second) only to keep torch.compile away from them (base._dynamo_stand_in)."""
+    imported, fallback = background["cold_check"].result()
+    assert imported == "imported torch._dynamo: False"
+    assert fallback == ("a call that needs it: {'shape': [2], 'dtype': 'torch.float32', 'device': 'meta', "
+                        "'requires_grad': False}"), (
+        "a call that needs torch._dynamo itself runs again with the real module")
