@@ -191,32 +191,28 @@ def test_solution_is_shown_only_once_the_kata_passes(learner, capsys):
     assert "out_h, out_w = X.shape[0] - kh + 1" in out
 
 
-def test_watch_rechecks_on_save(learner, capsys):
+def watch_while_saving(learner, capsys, *args: str) -> str:
+    """`kata watch ARGS` while an editor saves a correct corr2d after a second; its output."""
     def save_later():
         time.sleep(1.0)
         write_corr2d(learner, GOOD_CORR2D)
 
     editor = threading.Thread(target=save_later)
     editor.start()
-    code = main(["watch", "corr2d", "--stop-after", "2", "--seed", "5"])
+    code = main(["watch", *args, "--seed", "5"])
     editor.join()
-    out = capsys.readouterr().out
     assert code == 0
+    return capsys.readouterr().out
+
+
+def test_watch_rechecks_on_save(learner, capsys):
+    out = watch_while_saving(learner, capsys, "corr2d", "--stop-after", "2")
     done = f"done: {CORR2D_CHECKS}/{CORR2D_CHECKS}"
     assert out.index("pending: corr2d") < out.index("— conv_layer.py changed —") < out.index(done)
 
 
 def test_watch_without_a_kata_says_one_is_done_before_moving_on(learner, capsys):
-    def save_later():
-        time.sleep(1.0)
-        write_corr2d(learner, GOOD_CORR2D)
-
-    editor = threading.Thread(target=save_later)
-    editor.start()
-    code = main(["watch", "--stop-after", "2.5", "--seed", "5"])
-    editor.join()
-    out = capsys.readouterr().out
-    assert code == 0
+    out = watch_while_saving(learner, capsys, "--stop-after", "2.5")
     assert out.index("pending: corr2d") < out.index("✓ corr2d is done — on to conv2d_module") < out.index(
         "conv2d_module — A Conv2D layer")
 
