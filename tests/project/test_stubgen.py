@@ -9,7 +9,7 @@ from grader.checks.runner import Runner, Status
 from grader.core import stubgen
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
-from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.core.paths import MANIFEST_PATH, SOLUTIONS_DIR
 
 
 def test_exercises_are_in_sync_with_their_generation():
@@ -24,9 +24,18 @@ def git(repo, *args):
 
 @pytest.fixture
 def clone(tmp_path):
-    """A clone of this repository's last commit (its exercises/ in sync)."""
-    git(REPO_ROOT, "clone", "--quiet", "--depth", "1", f"file://{REPO_ROOT}", str(tmp_path / "clone"))
-    return tmp_path / "clone"
+    """A repository whose one commit holds what exercises/ is generated from and exercises/ in sync
+    (made here: this checkout's own exercises/ may hold a learner's work, committed or not)."""
+    repo = tmp_path / "clone"
+    shutil.copytree(SOLUTIONS_DIR, repo / "solutions", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copyfile(MANIFEST_PATH, repo / "katas.toml")
+    (repo / "grader" / "core").mkdir(parents=True)
+    shutil.copyfile(stubgen.__file__, repo / "grader" / "core" / "stubgen.py")
+    stubgen.write(repo / "exercises", SOLUTIONS_DIR, backup_dir=tmp_path / "backups")
+    git(repo, "init", "--quiet")
+    git(repo, "add", "--all")
+    git(repo, "commit", "--quiet", "-m", "the project")
+    return repo
 
 
 def test_a_learners_work_in_exercises_is_not_a_stale_generation(clone):
