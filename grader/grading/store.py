@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 from grader.core.manifest import Manifest
@@ -25,9 +25,12 @@ from grader.grading.records import RecordError, SubmissionRecord
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` so that readers see the old file or the new one, never a part."""
+    """Replace ``path`` with ``text`` so that readers see the old file or the new one, never a part.
+    The file is as readable as one ``open`` writes (0666 less the umask), not mkstemp's 0600: an
+    instructor's report and grades sit beside PNGs that matplotlib writes that way."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             file.write(text)

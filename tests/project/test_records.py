@@ -1,10 +1,12 @@
 """Records: a graded submission's JSON goes out and comes back through one place, unchanged."""
 import json
+import stat
 
 import pytest
 
 from grader.core.scoring import Status
 from grader.grading.records import CheckRecord, KataRecord, RecordError, SubmissionRecord
+from grader.grading.store import atomic_write
 
 CHECK = CheckRecord("corr2d::numeric_sweep", "numeric_sweep", "numeric", Status.FAILED, "differs\n(seed 5)",
                     ("flipped_kernel",), ("UserWarning: careful",))
@@ -40,3 +42,13 @@ def test_anything_else_is_a_record_error(text):
     with pytest.raises(RecordError):
         SubmissionRecord.from_json(text)
 
+
+
+def test_a_file_written_atomically_is_as_readable_as_one_written_plainly(tmp_path):
+    """Not mkstemp's 0600: records, grades and the report sit beside matplotlib's PNGs, which a
+    plain open writes (0666 less the umask); and no temporary file is left behind."""
+    atomic_write(tmp_path / "report.md", "# report\n")
+    (tmp_path / "speedup.png").write_bytes(b"png")
+    assert stat.S_IMODE((tmp_path / "report.md").stat().st_mode) == stat.S_IMODE((tmp_path / "speedup.png").stat().st_mode)
+    assert (tmp_path / "report.md").read_text() == "# report\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "report.md", "speedup.png"]
