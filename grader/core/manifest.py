@@ -65,14 +65,18 @@ class Manifest:
         """The kata modules, in the order they first appear."""
         return tuple(dict.fromkeys(k.module for k in self.katas))
 
-    def required_symbols(self, kata_id: str) -> tuple[str, ...]:
-        """The symbols of the katas ``kata_id`` builds on, directly or not: the learner's own, too."""
-        found, todo = {}, list(self.get(kata_id).requires)
+    def requirements(self, kata_id: str) -> list[Kata]:
+        """The katas ``kata_id`` builds on, directly or not, in manifest order."""
+        found, todo = set(), list(self.get(kata_id).requires)
         while todo:
             kata = self.get(todo.pop())
-            found.update(dict.fromkeys(kata.symbols))
+            found.add(kata.id)
             todo += kata.requires
-        return tuple(found)
+        return [kata for kata in self.katas if kata.id in found]
+
+    def required_symbols(self, kata_id: str) -> tuple[str, ...]:
+        """The symbols of the katas ``kata_id`` builds on, directly or not: the learner's own, too."""
+        return tuple(symbol for kata in self.requirements(kata_id) for symbol in kata.symbols)
 
     def kata_of_symbol(self, module: str, symbol: str) -> Kata | None:
         return next((k for k in self.katas if k.module == module and symbol in k.symbols), None)

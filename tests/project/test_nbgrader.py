@@ -14,12 +14,21 @@ from nbgrader.api import Gradebook
 from traitlets.config import Config
 
 from grader.checks import checks_of_kata
+from grader.checks.runner import Runner, Status
 from grader.cli import main as kata
+from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
 from grader.grading.batch import GradeOptions
 from grader.integrations.nbgrader import checks
 from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
-from grader.integrations.nbgrader.notebooks import CourseError, build_course, graded_katas, grading_seed, module_source
+from grader.integrations.nbgrader.notebooks import (
+    CourseError,
+    build_course,
+    graded_katas,
+    grading_seed,
+    module_notebook,
+    module_source,
+)
 from grader.integrations.nbgrader.secret import (
     GradingSecretError,
     NotInCourseError,
@@ -283,3 +292,17 @@ def test_kata_grade_nbgrader_writes_nbgraders_scores_and_output_and_feedback_fol
     assert nbgrader_api(course).generate_feedback(ASSIGNMENT)["success"]
     feedback = (course / "feedback" / "seed_mistake" / ASSIGNMENT / "conv_layer.html").read_text()
     assert f"corr2d — 2-D cross-correlation: {EXPECTED['seed_mistake']['corr2d']:.4f}/4 points" in feedback
+
+
+@pytest.mark.parametrize("kata_id", [k.id for k in load_manifest() if k.requires])
+def test_every_kata_alone_makes_an_assignment_the_reference_completes(kata_id, tmp_path, kata_seed):
+    """A kata that builds on others, alone in an assignment: the katas it builds on come as given
+    reference code (those of its own module in the given cell, those of others with the given
+    imports), and the reference's answer alone passes every check but the convergence runs."""
+    alone = load_manifest().get(kata_id)
+    notebook = module_notebook(alone.module, [alone])
+    assert graded_katas(notebook) == [kata_id]
+    (tmp_path / f"{alone.module}.py").write_text(module_source(notebook, notebook), encoding="utf-8")
+    runner = Runner(load_implementation(tmp_path), kata_seed)
+    results = [runner.run(check, alone.module) for check in checks_of_kata(kata_id) if check.kind != "training"]
+    assert [r.message for r in results if r.status not in (Status.PASSED, Status.SKIPPED)] == []

@@ -3,7 +3,8 @@
     kata nbgrader build COURSE_DIR [--assignment NAME] [--katas IDS]
 
 A module's notebook: its title (the module's docstring); a locked cell of given code (the
-module's imports, with what it imports from other modules written out, so the notebook stands
+module's imports, with what it imports from other modules written out, and the reference code of
+the katas of the module that the assignment builds on but does not hold, so the notebook stands
 alone); then per kata, in the manifest's order: instructions (title, d2l section, points, hints),
 a solution cell (the kata's definitions from ``solutions/``, bodies between nbgrader's
 ``### BEGIN SOLUTION`` markers) and an autograded test cell (``grade_id`` = the kata id, the
@@ -153,7 +154,7 @@ def module_notebook(module: str, katas: list[Kata], kernel: str = "python3",
     """The source notebook for ``katas`` (all of one ``module``), with solutions and hidden tests."""
     parts = module_parts(module, solutions_dir)
     cells = [_cell("markdown", f"# {parts.title}\n\n{INTRO}", f"{module}_intro"),
-             _cell("code", parts.given, f"{module}_given")]
+             _cell("code", parts.given + _given_requirements(module, katas, parts), f"{module}_given")]
     for index, kata in enumerate(katas, start=1):
         missing = [s for s in kata.symbols if s not in parts.definitions]
         if missing:
@@ -167,6 +168,18 @@ def module_notebook(module: str, katas: list[Kata], kernel: str = "python3",
         ]
     kernelspec = {"name": kernel, "display_name": "Python 3 (convkata)", "language": "python"}
     return new_notebook(cells=cells, metadata={"kernelspec": kernelspec, "language_info": {"name": "python"}})
+
+
+def _given_requirements(module: str, katas: list[Kata], parts: ModuleParts) -> str:
+    """The reference code of the katas of ``module`` that ``katas`` build on but the assignment does
+    not hold (``--katas conv2d_module`` needs corr2d), so that the notebook can be completed; those
+    of other modules come with the given imports (``_inlined``)."""
+    manifest, chosen = load_manifest(), {kata.id for kata in katas}
+    needed = {required.id: required for kata in katas for required in manifest.requirements(kata.id)
+              if required.module == module and required.id not in chosen}
+    return "".join(f"\n\n# Given: the reference {symbol} of kata {kata.id} (d2l {kata.section}), which this "
+                   f"assignment builds on but does not ask for.\n{strip_markers(parts.definitions[symbol])}"
+                   for kata in manifest if kata.id in needed for symbol in kata.symbols)
 
 
 def _nbgrader(cell) -> dict:
