@@ -4,7 +4,8 @@ recognisers that name the mistakes a learner's data reproduce (grader/core/mista
 symbol that makes them: the function, or the layer."""
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import torch
 
@@ -77,10 +78,16 @@ def recognise_function(got: list, cases: list[tuple], training: bool) -> list[st
         return all(len(o) == 3 and all(close_enough(ov, ev) for ov, ev in zip(o[:compared], e[:compared]))
                    for o, e in zip(outputs, expected))
 
-    def matches(variant):  # a variant that computes the correct result in this mode is no evidence
-        expected = [batch_norm_variant(*case, training=training, **variant) for case in cases]
-        return agree(got, expected) and not agree(correct, expected)
-    return [mistake for mistake, variants in BN_MISTAKES.items() if any(matches(v) for v in variants)]
+    def predictions(variants):
+        return ([batch_norm_variant(*case, training=training, **variant) for case in cases] for variant in variants)
+    return _reproduced(got, correct, {mistake: predictions(v) for mistake, v in BN_MISTAKES.items()}, agree)
+
+
+def _reproduced(got, correct, predictions: dict[str, Iterable], agree: Callable[[Any, Any], bool]) -> list[str]:
+    """The mistakes one of whose ``predictions`` (what a variant making it computes) ``got`` agrees
+    with, where the ``correct`` data do not: a variant that computes the correct result is no evidence."""
+    return [mistake for mistake, predicted in predictions.items()
+            if any(agree(got, p) and not agree(correct, p) for p in predicted)]
 
 
 def run_as_layer(norm: Norm, batches: list[torch.Tensor], features: int, num_dims: int, *,
@@ -121,9 +128,8 @@ def _agree(runs: list, expected: list[list[torch.Tensor]]) -> bool:
 
 def _shown(runs: list, cases: list[LayerCase], mistakes: dict[str, list[dict]]) -> list[str]:
     """The ``mistakes`` whose simulated outputs ``runs`` reproduce, where the correct layer's differ."""
-    correct = simulated(cases)
-    return [mistake for mistake, variants in mistakes.items()
-            if any(_agree(runs, sim) and not _agree(correct, sim) for sim in (simulated(cases, **v) for v in variants))]
+    predictions = {mistake: (simulated(cases, **v) for v in variants) for mistake, variants in mistakes.items()}
+    return _reproduced(runs, simulated(cases), predictions, _agree)
 
 
 def layer_diagnosis(layer_runs: list, function_runs: list, cases: list[LayerCase]) -> tuple[str, list[str]]:

@@ -61,26 +61,28 @@ class KeptRuns:
             self._runner = runner(self.args, self.cache.root)
         return self._runner
 
-    def run(self, kata: Kata) -> KataResult:
-        """Run ``kata`` now, and keep its verdict."""
-        key = self.cache.key(kata)
+    def run(self, kata: Kata, key: str | None = None) -> KataResult:
+        """Run ``kata`` now, and keep its verdict under ``key`` (default: its key now, taken before it runs)."""
+        key = key or self.cache.key(kata)
         result = self.runner.run_kata(kata)
         self.cache.put(Verdict.of(result), key)
         return result
 
     def verdict(self, kata: Kata) -> tuple[Verdict, bool]:
         """``kata``'s verdict, and whether it was kept from an earlier run (else it ran now)."""
-        kept = self.cache.get(kata, self.cache.key(kata))
-        return (kept, True) if kept is not None else (Verdict.of(self.run(kata)), False)
+        key = self.cache.key(kata)
+        kept = self.cache.get(kata, key)
+        return (kept, True) if kept is not None else (Verdict.of(self.run(kata, key)), False)
 
     def next_unfinished(self, manifest: Manifest) -> KataResult | None:
         """The result, run now, of the first kata that does not pass, in order (a kata whose kept
         verdict is done and whose inputs are unchanged is not run again); None when every one passes."""
         for kata in manifest:
-            kept = self.cache.get(kata, self.cache.key(kata))
+            key = self.cache.key(kata)
+            kept = self.cache.get(kata, key)
             if kept is not None and kept.status is Status.PASSED:
                 continue
-            result = self.run(kata)
+            result = self.run(kata, key)
             if result.status is not Status.PASSED:
                 return result
         return None
