@@ -5,25 +5,36 @@
 Files, side by side in ``out`` (the HTML loads nothing from the network: plain tables, inline
 CSS, the PNGs beside it):
 
-- ``report.md`` and ``report.html``: the same content — settings, a table per timed kata, the
-  class's scores per kata and its failures by diagnosed mistake;
+- ``report.md`` and ``report.html``: the same content — settings, a table per timed kata (every
+  submission at one side, named in the headers), each student's total score, the class's scores
+  per kata and its failures by diagnosed mistake;
 - ``time-<kata>.png``: time against image side (log–log), a panel per timed submission, with the
   reference's and F.conv2d's times measured in the same sweep;
-- ``speedup.png``: each submission's speed-up over the reference (its time ÷ theirs) at the
-  largest side it was timed at, F.conv2d's marked beside it;
+- ``speedup.png``: each submission's speed-up over the reference (the reference's time over
+  the submission's: higher is faster) at the side of its kata's table, F.conv2d's marked beside it;
 - ``scores.png``: every student's score per kata, as a share of the kata's points;
-- ``mistakes.png``: how many students' failing checks name each known mistake.
+- ``mistakes.png``: how many students' failed checks show each known mistake.
+
+One convention throughout: a speed-up is the reference's median time over the contender's (above
+1× faster). Times and speed-ups show two significant figures, one once a spread involved reaches
+``ONE_FIGURE_SPREAD``.
 """
 from __future__ import annotations
 
 import html
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.grading.store import atomic_write
 
+from .timing import growth_exponent
+
 CONTENDER_LABELS = {"submission": "submission", "reference": "reference", "conv2d": "F.conv2d"}
 STATUS_ORDER = ("passed", "failed", "pending")
+#: From this spread (interquartile range over the median) on, a median is worth one significant figure.
+ONE_FIGURE_SPREAD = 0.5
+FONT = 9  # the figures' smallest text, in points
 
 
 @dataclass(frozen=True)
@@ -42,26 +53,53 @@ class Figure:
 Block = tuple | Table | Figure
 
 
-def duration(seconds: float) -> str:
-    """``57.5 µs``, ``6.73 ms``, ``1.20 s``: three significant figures in a readable unit."""
+def significant_figures(spread: float) -> int:
+    """The significant figures a median, or a ratio of medians, of this spread deserves."""
+    return 1 if spread >= ONE_FIGURE_SPREAD else 2
+
+
+def significant(value: float, digits: int) -> str:
+    """``value`` to ``digits`` significant figures, never in exponent form: ``0.0013``, ``2.0``, ``800``."""
+    rounded = float(f"{value:.{digits}g}")
+    decimals = digits - 1 - math.floor(math.log10(abs(rounded))) if rounded else digits - 1
+    return f"{rounded:.{max(decimals, 0)}f}"
+
+
+def duration(seconds: float, digits: int = 3) -> str:
+    """``57.5 µs``, ``6.73 ms``, ``1.20 s``: ``digits`` significant figures in a readable unit."""
+    seconds = float(f"{seconds:.{digits}g}")
     for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
         if seconds >= scale:
-            return f"{seconds / scale:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
+            return f"{significant(seconds / scale, digits)} {unit}"
+    return f"{significant(seconds / 1e-9, digits)} ns"
 
 
-def ratio(value: float) -> str:
-    return f"{value:.3g}×"
+def speedup(value: float, spread: float) -> str:
+    """A speed-up as ``2.1×``, to the figures its spread (the larger of its two medians') allows."""
+    return f"{significant(value, significant_figures(spread))}×"
 
 
 def exponent(value: float | None) -> str:
-    return "—" if value is None else f"{value:.2f}"
+    return "—" if value is None else f"{value:.1f}"
 
 
 def timed(summary: dict, kata: str) -> list[tuple[str, dict]]:
     """(student, timings) of the submissions whose ``kata`` was timed, in the summary's order."""
     return [(s["student"], s["timings"][kata]) for s in summary["submissions"]
             if s["timings"].get(kata, {}).get("benchmarked")]
+
+
+def compared_side(summary: dict, kata: str) -> int | None:
+    """The side ``kata``'s table and bars compare at: the largest every timed sweep of it reached."""
+    return min((timing["sides"][-1] for _, timing in timed(summary, kata)), default=None)
+
+
+def speedup_at(timing: dict, contender: str, side: int) -> tuple[float, str]:
+    """``contender``'s speed-up over the reference at ``side``, and its text."""
+    index = timing["sides"].index(side)
+    spread = max(timing["spread"][contender][index], timing["spread"]["reference"][index])
+    value = timing["speedup"][contender][index]
+    return value, speedup(value, spread)
 
 
 # --- figures -----------------------------------------------------------------------------------
@@ -94,45 +132,72 @@ def plot_times(summary: dict, kata: str, path: Path) -> None:
         panel.set_xticks(timing["sides"], [str(side) for side in timing["sides"]])
         panel.minorticks_off()
         stopped = f", not timed above {timing['sides'][-1]}" if timing["skipped"] else ""
-        panel.set_title(f"{student}{stopped}", fontsize=9)
+        panel.set_title(f"{student}{stopped}", fontsize=FONT + 1)
         panel.set_xlabel("image side n (n×n pixels)")
         panel.set_ylabel("median seconds per call")
         panel.grid(True, which="major", alpha=0.3)
-        panel.legend(fontsize=7)
+        panel.legend(fontsize=FONT - 1)
     for panel in list(axes.flat)[len(runs):]:
         panel.set_visible(False)
-    figure.suptitle(f"{kata}: time against image size", fontsize=10)
+    figure.suptitle(f"{kata}: time against image size", fontsize=FONT + 2)
     _save(figure, path)
+
+
+def speedup_rows(summary: dict) -> list[tuple[str, float, float, str]]:
+    """Per timed submission, kata by kata: (row label, its speed-up, F.conv2d's, both as text) at the kata's side."""
+    rows = []
+    for kata in (k["id"] for k in summary["settings"]["katas"]):
+        side = compared_side(summary, kata)
+        for student, timing in timed(summary, kata):
+            (mine, mine_text), (torch_s, torch_text) = (speedup_at(timing, c, side) for c in ("submission", "conv2d"))
+            rows.append((f"{kata} at n = {side}: {student}", mine, torch_s, f"{mine_text}  (F.conv2d {torch_text})"))
+    return rows
+
+
+def log_limits(values: list[float]) -> tuple[float, float]:
+    """Whole decades around ``values`` (room for a marker at either end) and 1×, the reference."""
+    low, high = min(min(values) / 1.5, 1.0), max(max(values) * 1.5, 1.0)
+    return 10.0 ** math.floor(math.log10(low)), 10.0 ** math.ceil(math.log10(high))
+
+
+def log_ticks(low: float, high: float) -> list[float]:
+    """The decades from ``low`` to ``high``, and 2× and 5× each when they span two decades or fewer."""
+    decades = [low * 10.0 ** d for d in range(round(math.log10(high / low)) + 1)]
+    steps = (1, 2, 5) if len(decades) <= 3 else (1,)
+    return [d * step for d in decades for step in steps if d * step <= high * 1.001]
+
+
+def speedup_figure(summary: dict):
+    """Speed-up over the reference, one row per timed submission: a bar from 1× to its speed-up, F.conv2d's
+    as a diamond, both values written right of the axes (where no marker is)."""
+    plt = _pyplot()
+    from matplotlib.ticker import NullFormatter
+    from matplotlib.transforms import blended_transform_factory
+
+    rows = speedup_rows(summary)
+    figure, axes = plt.subplots(figsize=(7.5, 0.45 * len(rows) + 1.7))
+    beside = blended_transform_factory(axes.transAxes, axes.transData)
+    for y, (_, mine, torch_s, text) in enumerate(rows):
+        axes.barh(y, mine - 1, left=1, height=0.55, color="tab:blue")
+        axes.plot(torch_s, y, "kD", markersize=6)
+        axes.text(1.02, y, text, transform=beside, va="center", fontsize=FONT)
+    axes.axvline(1.0, color="gray", linestyle="--", linewidth=1)
+    axes.set_xscale("log")
+    low, high = log_limits([value for row in rows for value in row[1:3]])
+    ticks = log_ticks(low, high)
+    axes.set_xlim(low, high)
+    axes.set_xticks(ticks, [f"{significant(t, 1)}×" for t in ticks], fontsize=FONT)
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.set_yticks(range(len(rows)), [row[0] for row in rows], fontsize=FONT)
+    axes.set_ylim(len(rows) - 0.5, -0.5)
+    axes.set_xlabel("speed-up over the reference (the reference's time ÷ this one's): right of 1× is faster", fontsize=FONT + 1)
+    axes.set_title("speed-up over the reference — bars: submissions; ◆: F.conv2d, same sweep", fontsize=FONT + 2)
+    axes.grid(True, axis="x", which="major", alpha=0.3)
+    return figure
 
 
 def plot_speedups(summary: dict, path: Path) -> None:
-    """Speed-up over the reference (reference time ÷ time) at each submission's largest timed side."""
-    plt = _pyplot()
-    from matplotlib.ticker import FuncFormatter
-
-    figure, axes = plt.subplots(figsize=(max(5.0, 1.1 * _bar_count(summary) + 2), 3.6))
-    position, ticks, labels = 0, [], []
-    for kata in (k["id"] for k in summary["settings"]["katas"]):
-        for student, timing in timed(summary, kata):
-            side = timing["sides"][-1]
-            mine, torch_s = 1 / timing["ratio_to_reference"]["submission"][-1], 1 / timing["ratio_to_reference"]["conv2d"][-1]
-            bar = axes.bar(position, mine, color="tab:blue")
-            axes.bar_label(bar, [f"{mine:.2g}×"], fontsize=7)
-            axes.plot(position, torch_s, "k^", markersize=5, label="F.conv2d (same sweep)" if not ticks else None)
-            ticks.append(position)
-            labels.append(f"{kata}\n{student} ({side}²)")
-            position += 1
-        position += 0.5
-    axes.axhline(1.0, color="gray", linestyle="--", linewidth=1, label="reference")
-    axes.set_yscale("log")
-    times = FuncFormatter(lambda value, _: f"{value:g}×")
-    axes.yaxis.set_major_formatter(times)
-    axes.yaxis.set_minor_formatter(times)
-    axes.set_xticks(ticks, labels, fontsize=7, rotation=30, ha="right")
-    axes.set_ylabel("speed-up over the reference")
-    axes.set_title("speed-up over the reference at the largest side timed", fontsize=10)
-    axes.legend(fontsize=7)
-    _save(figure, path)
+    _save(speedup_figure(summary), path)
 
 
 def _bar_count(summary: dict) -> int:
@@ -143,8 +208,8 @@ def plot_scores(class_: dict, path: Path) -> None:
     """Each student's score per kata as a share of its points (one colour per student); the mean as a bar."""
     plt = _pyplot()
     katas = class_["katas"]
-    students = sorted({student for kata in katas for student in kata["scores"]})
-    figure, axes = plt.subplots(figsize=(max(5.0, 0.45 * len(katas) + 2), 3.6))
+    students = class_students(class_)
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.5 * len(katas) + 2), 4.2))
     for x, kata in enumerate(katas):
         shares = [kata["scores"][s] / kata["points"] for s in students if s in kata["scores"]]
         axes.bar(x, sum(shares) / len(shares), color="lightgray", width=0.8, label="class mean" if x == 0 else None)
@@ -152,39 +217,57 @@ def plot_scores(class_: dict, path: Path) -> None:
         offset = (number - (len(students) - 1) / 2) * 0.6 / max(len(students), 1)
         points = [(x + offset, kata["scores"][student] / kata["points"]) for x, kata in enumerate(katas)
                   if student in kata["scores"]]
-        axes.plot([p[0] for p in points], [p[1] for p in points], "o", markersize=4, label=student)
-    axes.set_xticks(range(len(katas)), [k["id"] for k in katas], rotation=60, ha="right", fontsize=7)
+        axes.plot([p[0] for p in points], [p[1] for p in points], "o", markersize=5, label=student)
+    axes.set_xticks(range(len(katas)), [k["id"] for k in katas], rotation=60, ha="right", fontsize=FONT)
     axes.set_ylim(-0.05, 1.1)
-    axes.set_ylabel("share of the kata's points")
-    axes.set_title("scores per kata", fontsize=10)
-    axes.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    axes.set_ylabel("share of the kata's points", fontsize=FONT + 1)
+    axes.set_title("scores per kata", fontsize=FONT + 2)
+    axes.legend(fontsize=FONT, loc="center left", bbox_to_anchor=(1.0, 0.5))
     _save(figure, path)
+
+
+def class_students(class_: dict) -> list[str]:
+    return sorted({student for kata in class_["katas"] for student in kata["scores"]})
+
+
+def mistakes_figure(class_: dict):
+    """Students per known mistake their failed checks show, a bar each, named beside it. Failures no
+    known mistake explains are left out: they are the table's last row and the caption's."""
+    plt = _pyplot()
+    known = [g for g in class_["mistakes"] if g["id"] is not None]
+    figure, axes = plt.subplots(figsize=(8.0, 0.5 * max(len(known), 1) + 1.6))
+    if not known:
+        axes.text(0.5, 0.5, "no failed check shows a known mistake" if class_["mistakes"] else "no check failed",
+                  ha="center", va="center", fontsize=FONT + 1)
+        axes.set_axis_off()
+    else:
+        bars = axes.barh(range(len(known)), [len(g["students"]) for g in known], color="tab:red", height=0.6)
+        axes.bar_label(bars, [_clipped(", ".join(g["students"]), 40) for g in known], padding=4, fontsize=FONT)
+        axes.set_yticks(range(len(known)), [_clipped(g["name"], 48) for g in known], fontsize=FONT)
+        axes.invert_yaxis()
+        axes.set_xlim(0, 1.5 * max(len(g["students"]) for g in known))
+        axes.set_xlabel(f"students (of {len(class_students(class_))})", fontsize=FONT + 1)
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.tick_params(axis="x", labelsize=FONT)
+    axes.set_title("students whose failed checks show each known mistake", fontsize=FONT + 2)
+    return figure
+
+
+def _clipped(text: str, length: int) -> str:
+    return text if len(text) <= length else text[:length - 1] + "…"
 
 
 def plot_mistakes(class_: dict, path: Path) -> None:
-    """Students per diagnosed mistake (a bar each; failures no known mistake explains last)."""
-    plt = _pyplot()
-    groups = class_["mistakes"]
-    figure, axes = plt.subplots(figsize=(7.0, 0.45 * max(len(groups), 1) + 1.4))
-    if not groups:
-        axes.text(0.5, 0.5, "no check failed", ha="center", va="center")
-        axes.set_axis_off()
-    else:
-        names = [g["name"] if len(g["name"]) <= 48 else g["name"][:47] + "…" for g in groups]
-        bars = axes.barh(range(len(groups)), [len(g["students"]) for g in groups], color="tab:red")
-        axes.bar_label(bars, [f"{g['checks']} failed check{'s' if g['checks'] != 1 else ''}" for g in groups], fontsize=7)
-        axes.set_yticks(range(len(groups)), names, fontsize=7)
-        axes.invert_yaxis()
-        axes.set_xlabel("students")
-        axes.xaxis.get_major_locator().set_params(integer=True)
-    axes.set_title("failed checks by diagnosed mistake", fontsize=10)
-    _save(figure, path)
+    _save(mistakes_figure(class_), path)
 
 
 # --- text --------------------------------------------------------------------------------------
 
 def kata_table(summary: dict, kata: str) -> Table:
-    """One row per submission: the medians at its largest timed side, the ratios, the exponents."""
+    """One row per submission, every timed one at the kata's compared side (in the headers): the
+    medians, the speed-ups over the reference, the spreads and the growth exponents."""
+    side = compared_side(summary, kata)
+    at = f" at n = {side}" if side else ""
     rows = []
     for entry in summary["submissions"]:
         timing = entry["timings"].get(kata)
@@ -193,21 +276,58 @@ def kata_table(summary: dict, kata: str) -> Table:
         if not timing["benchmarked"]:
             rows.append([entry["student"], *["—"] * 8, timing["reason"]])
             continue
-        medians, ratios, k = timing["median_s"], timing["ratio_to_reference"], timing["growth_exponent"]
-        sides = timing["sides"]
+        index, sides, k = timing["sides"].index(side), timing["sides"], timing["growth_exponent"]
+        spreads = [timing["spread"][name][index] for name in ("submission", "reference", "conv2d")]
         rows.append([entry["student"], f"{sides[0]}–{sides[-1]}" if len(sides) > 1 else str(sides[0]),
-                     duration(medians["submission"][-1]), duration(medians["reference"][-1]),
-                     duration(medians["conv2d"][-1]), ratio(ratios["submission"][-1]), ratio(ratios["conv2d"][-1]),
-                     " / ".join(f"{timing['spread'][name][-1]:.0%}" for name in ("submission", "reference")),
-                     f"{exponent(k['submission'])} (ref {exponent(k['reference'])})", _skipped_note(timing)])
-    return Table(["student", "sides timed", "median", "reference", "F.conv2d", "÷ reference", "F.conv2d ÷ reference",
-                  "spread", "growth exponent", "note"], rows)
+                     *(duration(timing["median_s"][name][index], significant_figures(spread))
+                       for name, spread in zip(("submission", "reference", "conv2d"), spreads)),
+                     speedup_at(timing, "submission", side)[1], speedup_at(timing, "conv2d", side)[1],
+                     " / ".join(f"{spread:.0%}" for spread in spreads),
+                     f"{exponent(k['submission'])} ({exponent(k['reference'])}, {exponent(k['conv2d'])})",
+                     _skipped_note(timing)])
+    return Table(["student", "sides timed", f"median{at}", f"reference{at}", f"F.conv2d{at}",
+                  f"speed-up{at}", f"F.conv2d's speed-up{at}", f"spread{at} (submission / reference / F.conv2d)",
+                  "growth exponent k (reference, F.conv2d)", "note"], rows)
 
 
 def _skipped_note(timing: dict) -> str:
     if not timing["skipped"]:
         return ""
     return f"{', '.join(map(str, timing['skipped']))} not timed: {timing['stopped']}"
+
+
+def growth_text(summary: dict, kata: str) -> str | None:
+    """k between consecutive sides in the sweep of ``kata`` with the most sides (None with fewer than three):
+    where the single fitted exponent hides overhead at one end and a rising time per pixel at the other."""
+    student, timing = max(timed(summary, kata), key=lambda run: len(run[1]["sides"]), default=(None, None))
+    if timing is None or len(timing["sides"]) < 3:
+        return None
+    sides = timing["sides"]
+    steps = range(len(sides) - 1)
+    local = {name: ", ".join(exponent(growth_exponent(sides[i:i + 2], timing["median_s"][name][i:i + 2]))
+                             for i in steps) for name in CONTENDER_LABELS}
+    return (f"Growth from one side to the next in {student}'s sweep "
+            f"({', '.join(f'{sides[i]}→{sides[i + 1]}' for i in steps)}): "
+            + "; ".join(f"{CONTENDER_LABELS[name]} {values}" for name, values in local.items())
+            + ". The table's k is fitted over all of them (see Growth exponent above).")
+
+
+def student_table(summary: dict) -> Table:
+    """Each student's total points out of the maximum, katas passed, and the katas short of full points."""
+    katas = summary["class"]["katas"]
+    rows = []
+    for entry in summary["submissions"]:
+        student, score, most = entry["student"], entry["score"], entry["max_score"]
+        passed = sum(kata["statuses"].get(student) == "passed" for kata in katas)
+        short = [f"{kata['id']} {_points(kata['scores'].get(student, 0))}/{kata['points']}" for kata in katas
+                 if kata["scores"].get(student, 0) < kata["points"]]
+        rows.append([student, f"{_points(score)} / {_points(most)}", f"{score / most:.0%}" if most else "—",
+                     f"{passed} of {len(katas)}", "every kata" if len(short) == len(katas) else ", ".join(short) or "—"])
+    return Table(["student", "points", "share", "katas passed", "katas short of full points"], rows)
+
+
+def _points(value: float) -> str:
+    return f"{round(value, 2):g}"
 
 
 def score_table(class_: dict) -> Table:
@@ -225,6 +345,40 @@ def mistake_table(class_: dict) -> Table:
                    ", ".join(g["students"]), str(g["checks"])] for g in class_["mistakes"]])
 
 
+def mistakes_caption(class_: dict) -> str:
+    """What mistakes.png counts, and the failures it leaves out (no known mistake explains them)."""
+    text = "Each bar counts the students at least one of whose failed checks shows that known mistake."
+    unexplained = next((g for g in class_["mistakes"] if g["id"] is None), None)
+    if unexplained:
+        text += (f" Not drawn: {_count(unexplained['checks'], 'failed check')} no known mistake explains, of "
+                 f"{_count(len(unexplained['students']), 'student')} ({', '.join(unexplained['students'])}) — "
+                 "the table's last row.")
+    return text
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+READING = ("Speed-up: the reference's median time over the submission's (or F.conv2d's) at the side in the column "
+           "header — above 1× faster than the reference, below 1× slower; the chart further down shows the same "
+           "numbers. A kata's table compares every submission at one side: the largest all its timed sweeps reached. "
+           "Spread: the interquartile range over the median of each contender's samples there — past 10 to 20%, "
+           "other work on the machine blurs the numbers, so times and speed-ups show two significant figures, one "
+           f"where a spread involved reaches {ONE_FIGURE_SPREAD:.0%}. Timings are informational: they never change a grade.")
+GROWTH = ("Growth exponent k: the least-squares slope of log(time) against log(side n) over the sides timed "
+          "(time ≈ c·n^k). The work — (n−2)² output pixels, each the same multiply-adds — grows as n², so k = 2 where "
+          "the time per pixel is constant; a slope fitted over all the sides mixes regimes, hence k from one side to "
+          "the next under each table. Below 2, a fixed cost per call (Python, torch's dispatch, allocation) still "
+          "outweighs the pixels, as for every vectorised version at small sides. Above 2, the time per pixel grows "
+          "with n: the data (X, Y and any unfolded copy of X, kh·kw times its size) outgrow the CPU's caches, and "
+          "F.conv2d changes algorithm — on the CPU, torch passes a float32 input of more than 20,480 values (one "
+          "channel from n = 144, three from n = 83) to oneDNN instead of its own unfold-and-multiply, except with a "
+          "1×1 kernel on one thread (ATen's use_mkldnn rule). A step where all three contenders steepen together "
+          "points at memory or other load on the machine; one where F.conv2d alone does, at its change of algorithm. "
+          "The sweeps run on one torch thread, so thread scheduling plays no part.")
+
+
 def blocks(summary: dict, figures: dict[str, str]) -> list[Block]:
     """The report's content, for both renderings; ``figures``: kata id (or a figure's name) → PNG file."""
     settings = summary["settings"]
@@ -240,26 +394,26 @@ def blocks(summary: dict, figures: dict[str, str]) -> list[Block]:
               f"{settings['rounds']} rounds calling the submission, the reference and F.conv2d in turn on the same "
               f"inputs, each round in another order; the figures are medians. A sweep stops after a side where a call took over "
               f"{settings['call_seconds']:g} s, or before one that would not fit its {settings['budget_seconds']:g} s."),
-        ("p", "÷ reference: the median time over the reference's, at the largest side timed (below 1: faster). "
-              "Spread: the interquartile range over the median of the submission's and the reference's samples "
-              "there — past 10 to 20%, other work on the machine blurs the ratios. "
-              "Growth exponent k: the least-squares slope of log(time) against log(side n) over the sides timed, "
-              "time ≈ c·n^k — 2 is time proportional to the pixel count; well below 2, per-call overhead still "
-              "dominates. Timings are informational: they never change a grade."),
+        ("p", READING),
+        ("p", GROWTH),
     ]
     for kata in settings["katas"]:
         content.append(("h2", f"{kata['id']} — {kata['title']}: {kata['function']}({kata['inputs']})"))
         content.append(kata_table(summary, kata["id"]))
+        growth = growth_text(summary, kata["id"])
+        content += [("p", growth)] if growth else []
         if kata["id"] in figures:
             content.append(Figure(figures[kata["id"]], f"time against image side for {kata['id']}"))
         else:
             content.append(("p", "No submission passes this kata, so nothing was timed."))
     if "speedup" in figures:
-        content += [("h2", "Speed-up over the reference"), Figure(figures["speedup"], "speed-up bars")]
-    content += [("h2", "Scores per kata"), score_table(summary["class"]), Figure(figures["scores"], "scores per kata"),
+        content += [("h2", "Speed-up over the reference"), Figure(figures["speedup"], "speed-up over the reference")]
+    class_ = summary["class"]
+    content += [("h2", "Total score per student"), student_table(summary),
+                ("h2", "Scores per kata"), score_table(class_), Figure(figures["scores"], "scores per kata"),
                 ("h2", "Failures by diagnosed mistake"),
-                mistake_table(summary["class"]) if summary["class"]["mistakes"] else ("p", "No check failed."),
-                Figure(figures["mistakes"], "failed checks by diagnosed mistake"),
+                mistake_table(class_) if class_["mistakes"] else ("p", "No check failed."),
+                Figure(figures["mistakes"], "students per known mistake"), ("p", mistakes_caption(class_)),
                 ("p", f"Raw data: bench.json (every timing sample, in nanoseconds). Created {settings['created']} "
                       f"in {settings['seconds']:g} s.")]
     return content

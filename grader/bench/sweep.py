@@ -10,7 +10,7 @@
    grader's fork server, confinement and wall-clock limit — sweeps the image sides, calling the
    submission, the reference and F.conv2d in turn on the same inputs (grader.bench.timing). Sweeps run
    one at a time, on one torch thread, so that no two compete for the cores.
-3. Analyse, here, outside the sandbox: medians, ratios to the reference, growth exponents.
+3. Analyse, here, outside the sandbox: medians, speed-ups over the reference, growth exponents.
 
 The reference in the same process. The fork server never imports the reference, so that no
 submission can call it while it is graded. A bench child gets a copy of it (and imports it before
@@ -110,7 +110,8 @@ def benchmarked_katas(katas: list[Kata]) -> list[tuple[Kata, Benchmarked]]:
 
 def analyse(data: object, settings: SweepSettings) -> dict:
     """A timing probe's data as the report's numbers: medians (s), spreads (interquartile range over
-    the median), ratios to the reference's median (> 1: slower) and growth exponents per contender.
+    the median), speed-ups over the reference (its median over theirs: > 1 faster) and growth
+    exponents per contender.
     ValueError for data of the wrong shape (the child ran the submission: its data may be forged)."""
     if type(data) is not dict or set(data) != {"sides", "samples", "skipped", "stopped", "threads"}:
         raise ValueError("not the fields of a timing probe")
@@ -131,8 +132,8 @@ def analyse(data: object, settings: SweepSettings) -> dict:
             "threads": data["threads"], "samples_ns": {name: samples[name] for name in CONTENDERS},
             "median_s": medians,
             "spread": {name: [relative_spread(run) for run in samples[name]] for name in CONTENDERS},
-            "ratio_to_reference": {name: [t / r for t, r in zip(medians[name], medians["reference"])]
-                                   for name in CONTENDERS if name != "reference"},
+            "speedup": {name: [r / t for t, r in zip(medians[name], medians["reference"])]
+                        for name in CONTENDERS if name != "reference"},
             "growth_exponent": {name: growth_exponent(sides, medians[name]) for name in CONTENDERS}}
 
 

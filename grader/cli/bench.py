@@ -53,9 +53,11 @@ def bench_options(args):
 
 
 def _timed_line(out: Output):
-    """``on_submission(student, timings)``: a line per submission timed, its ratio to the reference."""
+    """``on_submission(student, timings)``: a line per submission timed, its speed-up over the reference."""
+    from grader.bench.report import speedup_at
+
     def timed_line(student, timings):
-        parts = [f"{kata} {t['ratio_to_reference']['submission'][-1]:.3g}× the reference at {t['sides'][-1]}²"
+        parts = [f"{kata} {speedup_at(t, 'submission', t['sides'][-1])[1]} the reference's speed at {t['sides'][-1]}²"
                  if t["benchmarked"] else f"{kata} not timed" for kata, t in timings.items()]
         out.line(f"  {student}: {'; '.join(parts)}")
     return timed_line

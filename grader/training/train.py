@@ -4,6 +4,7 @@ report per epoch, and write the curves (PNG) and the figures (JSON)."""
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -87,7 +88,9 @@ def xavier(layer: nn.Module) -> None:
 
 @dataclass
 class History:
-    """What a run records: per-epoch figures and d2l's animator points (x in epochs)."""
+    """What a run records: per-epoch figures and d2l's animator points (x in epochs): the running train
+    loss and accuracy at the end of each fifth of an epoch (of each batch, in an epoch of fewer than
+    five), the test accuracy before training and after each epoch."""
 
     epochs: list[dict] = field(default_factory=list)
     points: list[dict] = field(default_factory=list)
@@ -110,16 +113,22 @@ def accuracy(net: nn.Module, loader: DataLoader, device: torch.device) -> float:
     return correct / total
 
 
+def fifths(batches: int) -> set[int]:
+    """The batches (counted from 1) that end each fifth of an epoch of ``batches``: all, if fewer than five."""
+    return {math.ceil(part * batches / 5) for part in range(1, 6)}
+
+
 def train(net: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, epochs: int, lr: float,
           device: torch.device, on_batch: Callable[[int, int, int], None] = lambda e, b, n: None,
           on_epoch: Callable[[dict], None] = lambda row: None) -> History:
     """d2l's train_ch6: Xavier init (Lazy layers shaped first, by a dry run on one example's shape),
-    SGD, cross-entropy; evaluate on the test set every epoch."""
+    SGD, cross-entropy; evaluate on the test set before training (so that even one epoch draws a
+    test curve) and after every epoch."""
     materialised(net, (1, *train_loader.dataset[0][0].shape)).apply(xavier)
     net.to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
-    history = History()
-    batches = len(train_loader)
+    history = History(points=[{"x": 0.0, "test_acc": accuracy(net, test_loader, device)}])
+    batches, marks = len(train_loader), fifths(len(train_loader))
     for epoch in range(epochs):
         net.train()
         loss_sum = correct = count = 0.0
@@ -137,7 +146,7 @@ def train(net: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
                 count += len(y)
             if device.type == "cuda":
                 torch.cuda.synchronize(device)
-            if (index + 1) % max(batches // 5, 1) == 0 or index == batches - 1:
+            if index + 1 in marks:
                 history.points.append({"x": epoch + (index + 1) / batches, "train_loss": loss_sum / count,
                                        "train_acc": correct / count})
             on_batch(epoch, index + 1, batches)
@@ -158,18 +167,22 @@ def final_lines(history: History, device: torch.device) -> list[str]:
             f"{history.examples_per_sec:.1f} examples/sec on {device}"]
 
 
+def curves(history: History) -> dict[str, list[tuple[float, float]]]:
+    """The points of each curve, by key (train_loss, train_acc, test_acc): (x in epochs, value)."""
+    return {key: [(p["x"], p[key]) for p in history.points if key in p] for key in ("train_loss", "train_acc", "test_acc")}
+
+
 def plot(history: History, path: Path, title: str) -> None:
-    """The curves as d2l's animator draws them: train loss and train acc per fifth of an epoch,
-    test acc per epoch."""
+    """The curves as d2l's animator draws them: train loss and train acc per fifth of an epoch, test
+    acc before training and per epoch; each point marked where a curve has few (a short run's)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(5, 3.5))
-    for key, style in (("train_loss", "-"), ("train_acc", "--"), ("test_acc", "-.")):
-        points = [(p["x"], p[key]) for p in history.points if key in p]
-        axes.plot([x for x, _ in points], [v for _, v in points], style, marker="o" if key == "test_acc" else None,
-                  label=key.replace("_", " "))
+    for (key, points), style in zip(curves(history).items(), ("-", "--", "-.")):
+        axes.plot([x for x, _ in points], [v for _, v in points], style,
+                  marker="o" if key == "test_acc" or len(points) <= 12 else None, label=key.replace("_", " "))
     axes.set_xlabel("epoch")
     axes.set_title(title, fontsize=9)
     axes.grid(True, alpha=0.3)

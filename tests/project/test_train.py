@@ -40,6 +40,9 @@ def test_resnet18_on_digits_reports_like_train_ch6_and_writes_curves_and_figures
     assert [row["epoch"] for row in figures["epochs_run"]] == [1]
     assert 0.0 <= last["test_acc"] <= 1.0 and figures["examples_per_sec"] > 0
     assert figures["model"] == "resnet18" and figures["data"] == "digits" and figures["resize"] == 32
+    train_x = [point["x"] for point in figures["points"] if "train_loss" in point]
+    assert len(train_x) > 1 and train_x[-1] == 1.0  # the curves of one epoch: a point per fifth of it
+    assert [point["x"] for point in figures["points"] if "test_acc" in point] == [0.0, 1.0]
     assert (run / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
@@ -115,3 +118,23 @@ def test_lazy_layers_are_shaped_then_initialised_as_train_ch6_does():
     train_ch6(net, data, data, epochs=0, lr=0.1, device=torch.device("cpu"))
     assert type(net[1]) is torch.nn.Linear and net[1].weight.shape == (200, 200)
     assert net[1].weight.abs().max() > 0.1
+
+
+@pytest.mark.parametrize("batches, train_x", [(1, [1.0]), (3, [1 / 3, 2 / 3, 1.0]), (12, [3 / 12, 5 / 12, 8 / 12, 10 / 12, 1.0])])
+def test_a_one_epoch_run_draws_curves_of_several_points(tmp_path, batches, train_x):
+    """Train loss and accuracy at each fifth of the epoch (each batch of a shorter one), test accuracy
+    before and after it: even one batch draws a test curve, and every point of a short curve is marked."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    from grader.training import train as training
+
+    data = DataLoader(TensorDataset(torch.rand(2 * batches, 1, 4, 4), torch.randint(0, 10, (2 * batches,))), batch_size=2)
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 10))
+    history = training.train(net, data, data, epochs=1, lr=0.1, device=torch.device("cpu"))
+    curves = training.curves(history)
+    assert [x for x, _ in curves["train_loss"]] == pytest.approx(train_x)
+    assert [x for x, _ in curves["train_acc"]] == pytest.approx(train_x)
+    assert [x for x, _ in curves["test_acc"]] == [0.0, 1.0]
+    assert len(history.points) == len(train_x) + 2 > 1
+    training.plot(history, tmp_path / "curves.png", "one epoch")
+    assert (tmp_path / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
