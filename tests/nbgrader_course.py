@@ -7,7 +7,9 @@
 cells (its corr2d also writing to stderr every call, as a torch warning would: NOISE), the untouched
 release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
 grades them in its kernel, each on the seed its hidden line derives from the course's grading
-secret. nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py runs this in the
+secret. Then the assignments of ALONE (one kata that builds on others, the reference's answer
+handed in) and PICTURES (a flipped-kernel corr2d, whose feedback ``nbgrader generate_feedback``
+writes). nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py runs this in the
 background (tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is
 this Python.
 """
@@ -29,6 +31,11 @@ ASSIGNMENT = "ps1"
 KATAS = ("corr2d", "edge_detection")
 MISTAKE = "corr2d_seed_zeros"
 STUDENTS = ("reference", "stubs", "seed_mistake")
+#: Assignments of one kata that builds on others (the issue's cases): the reference student's answer
+#: alone must earn full marks; the katas it builds on come as given code.
+ALONE = {"alone_conv2d_module": "conv2d_module", "alone_resnet18": "resnet18"}
+#: An assignment whose one student's corr2d flips the kernel: its feedback shows the pictures.
+PICTURES, PICTURED_MISTAKE = "pictures", "corr2d_flipped_kernel"
 #: Appended to the reference student's corr2d cell: every call warns and writes to stderr, from
 #: Python and from C, which must cost nothing (nbgrader gives a test cell with stderr output 0).
 NOISE = """
@@ -92,18 +99,36 @@ def handed_in(released: nbformat.NotebookNode, answers: dict[str, str]) -> nbfor
     return released
 
 
-def submitted_notebook(course: Path, student: str) -> nbformat.NotebookNode:
+def submitted_notebook(course: Path, student: str, assignment: str = ASSIGNMENT,
+                       module: str = "conv_layer") -> nbformat.NotebookNode:
     """What a student hands in: the release, with solution cells filled in as the student would."""
-    released = nbformat.read(course / "release" / ASSIGNMENT / "conv_layer.ipynb", as_version=4)
+    released = nbformat.read(course / "release" / assignment / f"{module}.ipynb", as_version=4)
     if student == "stubs":
         return released
-    answers = reference_answers(nbformat.read(course / "source" / ASSIGNMENT / "conv_layer.ipynb", as_version=4))
-    if student == "reference":
+    answers = reference_answers(nbformat.read(course / "source" / assignment / f"{module}.ipynb", as_version=4))
+    if student == "reference" and assignment == ASSIGNMENT:
         answers["corr2d_code"] += NOISE
-    if student == "seed_mistake":
-        mistake = next(m for m in load_mistakes() if m.id == MISTAKE)
+    mistaken = {"seed_mistake": MISTAKE, "flipped": PICTURED_MISTAKE}
+    if student in mistaken:
+        mistake = next(m for m in load_mistakes() if m.id == mistaken[student])
         answers[f"{mistake.kata}_code"] = mistake.applied_to(answers[f"{mistake.kata}_code"])
     return handed_in(released, answers)
+
+
+def build(course: Path, assignment: str, katas: tuple[str, ...]) -> None:
+    if kata(["nbgrader", "build", str(course), "--assignment", assignment, "--katas", ",".join(katas)]) != 0:
+        raise RuntimeError(f"kata nbgrader build {assignment} failed")
+
+
+def hand_in_and_autograde(api, course: Path, assignment: str, students: tuple[str, ...], log: Path) -> None:
+    """Release ``assignment`` and autograde each student's hand-in."""
+    check_step(api.generate_assignment(assignment), log)
+    for student in students:
+        folder = course / "submitted" / student / assignment
+        folder.mkdir(parents=True)
+        for notebook in sorted((course / "release" / assignment).glob("*.ipynb")):
+            nbformat.write(submitted_notebook(course, student, assignment, notebook.stem), folder / notebook.name)
+        check_step(api.autograde(assignment, student), log)
 
 
 def prepare(root: Path) -> Path:
@@ -111,15 +136,16 @@ def prepare(root: Path) -> Path:
     runs in this process, through its API: one start-up for both steps.)"""
     course, log = root / "course", root / "log"
     os.environ.update(jupyter_env(root))
-    if kata(["nbgrader", "build", str(course), "--assignment", ASSIGNMENT, "--katas", ",".join(KATAS)]) != 0:
-        raise RuntimeError("kata nbgrader build failed")
+    build(course, ASSIGNMENT, KATAS)
+    for assignment, kata_id in ALONE.items():
+        build(course, assignment, (kata_id,))
+    build(course, PICTURES, ("corr2d",))
     api = nbgrader_api(course)
-    check_step(api.generate_assignment(ASSIGNMENT), log)
-    for student in STUDENTS:
-        folder = course / "submitted" / student / ASSIGNMENT
-        folder.mkdir(parents=True)
-        nbformat.write(submitted_notebook(course, student), folder / "conv_layer.ipynb")
-        check_step(api.autograde(ASSIGNMENT, student), log)
+    hand_in_and_autograde(api, course, ASSIGNMENT, STUDENTS, log)
+    for assignment in ALONE:
+        hand_in_and_autograde(api, course, assignment, ("reference",), log)
+    hand_in_and_autograde(api, course, PICTURES, ("flipped",), log)
+    check_step(api.generate_feedback(PICTURES), log)
     shutil.copy(course / "gradebook.db", root / "autograded-by-nbgrader.db")
     return course
 

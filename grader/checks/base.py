@@ -40,15 +40,27 @@ Judge = Callable[[Any, Any, int], None]
 
 class Mismatch(AssertionError):
     """Raised by a judge: the message tells the learner what differs from the reference, and
-    ``mistakes`` names the known mistakes (grader/core/mistakes.toml) the data matches, if any."""
+    ``mistakes`` names the known mistakes (grader/core/mistakes.toml) the data matches, if any.
 
-    def __init__(self, message: str, *mistakes: str):
+    ``figures`` describe pictures of the difference, for wherever HTML can be shown (the terminal
+    shows the message alone): plain-data dicts, each with a ``kind`` that grader.grading.pictures
+    renders — ``maps`` (a 2-D slice of the expected and the learner's tensor, see
+    judges.maps_figure), ``edges`` (an image and its edge maps), ``blocks`` (a network's block
+    table) or ``curves`` (training curves). The judges build them without matplotlib; they never
+    go into grading records."""
+
+    def __init__(self, message: str, *mistakes: str, figures: tuple[dict, ...] = ()):
         super().__init__(message)
         self.mistakes = mistakes
+        self.figures = tuple(figures)
 
     def naming(self, *mistakes: str) -> Mismatch:
         """The same mismatch, also naming ``mistakes``."""
-        return Mismatch(str(self), *self.mistakes, *mistakes)
+        return Mismatch(str(self), *self.mistakes, *mistakes, figures=self.figures)
+
+    def showing(self, *figures: dict | None) -> Mismatch:
+        """The same mismatch, with ``figures`` (None: none) shown before its own."""
+        return Mismatch(str(self), *self.mistakes, figures=(*(f for f in figures if f), *self.figures))
 
 
 class NotPlainData(TypeError):

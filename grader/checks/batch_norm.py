@@ -272,7 +272,7 @@ def _judge_layer_run(got, want, seed):
     except Mismatch as exc:
         simulated: list[LayerCase] = [(_layer_batches(seed, shape), features, dims) for features, dims, shape in cases]
         note, mistakes = layer_diagnosis(layer_runs, [g["function"] for g in got], simulated)
-        raise Mismatch(f"{exc}{note}", *mistakes) from None
+        raise Mismatch(f"{exc}{note}", *mistakes, figures=exc.figures) from None
 
 
 def _probe_layer_dtype(module, seed):

@@ -8,15 +8,19 @@ from .base import Mismatch, diagnosed, kata_checks, outcome, tensor_info, watche
 from .functions import GRAD_ATOL, GRAD_RTOL, TensorFunction, example_check, in_case, standard_checks
 from .generators import edge_image, make_rng, normal, seeded_edge_image, spatial_cases, transposed_view
 from .judges import (
+    MAX_MAP,
     close_enough,
+    curves_figure,
     expect_tensor,
+    figure_or_none,
     identify,
+    is_tensor,
     judge_cases,
     judge_close,
     judge_equal,
     judge_info,
     judge_unchanged,
-    shape_text,
+        shape_text,
 )
 
 SEED_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
@@ -50,6 +54,49 @@ CORR2D = TensorFunction(
               ("output_off_by_one", lambda X, K: _off_by_one(conv2d_oracle(X, K)))),
     rivals=(lambda X, K: conv2d_oracle(X, K, stride=K.shape),))
 
+def edges_figure(X: torch.Tensor, maps: dict, *, kernel: torch.Tensor, kernel_yours: torch.Tensor | None = None) -> dict:
+    """An ``edges`` figure: a maps figure of X cross-correlated with a kernel — the expected map and
+    the learner's — with the image X beside them (the same window of it)::
+
+        {"kind": "edges", "image": 2-D float64 tensor, "kernel": the expected kernel as a list of rows,
+         "kernel_yours": the learner's kernel as rows, or None when it is the same fixed kernel,
+         and the maps figure's fields: "what", "expected", "yours", "first", "offset", ...}
+    """
+    top, left = maps["offset"]
+    kh, kw = kernel.shape
+    image = X.detach().to(torch.float64)[top:top + MAX_MAP + kh - 1, left:left + MAX_MAP + kw - 1].clone()
+    return {**maps, "kind": "edges", "image": image, "kernel": _rounded(kernel),
+            "kernel_yours": None if kernel_yours is None else _rounded(kernel_yours)}
+
+
+def _picture_edges(args, maps: dict) -> dict | None:
+    X = args[0]
+    return edges_figure(X, maps, kernel=EDGE_KERNEL) if X.dim() == 2 and not maps["index"] else None
+
+
+def kernel_edges_figure(what: str, X: torch.Tensor, kernel: torch.Tensor, got_kernel, *,
+                        rtol: float = 1e-3, atol: float = 1e-4) -> dict | None:
+    """An edges figure of X cross-correlated with the learner's kernel ``got_kernel`` against with
+    ``kernel``, its first mismatch marked; None when the learner's kernel is not a tensor of that
+    shape, or when the two maps agree (within rtol/atol, as judge_close judges)."""
+    def build():
+        if not is_tensor(got_kernel) or tuple(got_kernel.shape) != tuple(kernel.shape):
+            return None
+        image = X.detach().to(torch.float64)
+        want, got = conv2d_oracle(image, kernel.to(torch.float64)), conv2d_oracle(image, got_kernel.to(torch.float64))
+        try:
+            judge_close(got, want, what=what, rtol=rtol, atol=atol)
+        except Mismatch as exc:
+            return edges_figure(X, exc.figures[0], kernel=kernel, kernel_yours=got_kernel)
+        return None
+    return figure_or_none(build)
+
+
+def losses_figure(what: str, got_losses, want_losses) -> dict | None:
+    """A curves figure of the learner's per-step losses over the reference's."""
+    return figure_or_none(lambda: curves_figure(what, {"title": "loss", "expected": want_losses, "yours": got_losses}))
+
+
 EDGES = TensorFunction(
     "edge_detection", "detect_vertical_edges",
     lambda seed: [(X,) for X, _ in spatial_cases(seed, 10) if X.shape[1] >= 2],
@@ -57,7 +104,8 @@ EDGES = TensorFunction(
     lambda args: f"(h, w - 1) = ({args[0].shape[0]}, {args[0].shape[1] - 1})", params=("X",),
     oracle=lambda X: conv2d_oracle(X, EDGE_KERNEL), grad_args=(0,),
     mistakes=(("edge_kernel_sign", lambda X: -conv2d_oracle(X, EDGE_KERNEL)),
-              ("output_off_by_one", lambda X: _off_by_one(conv2d_oracle(X, EDGE_KERNEL)))))
+              ("output_off_by_one", lambda X: _off_by_one(conv2d_oracle(X, EDGE_KERNEL)))),
+    picture=_picture_edges)
 
 check = kata_checks("conv2d_module")
 
@@ -243,23 +291,32 @@ def _probe_learn_kernel(module, seed):
 
 
 def _compare_learn_kernel(got, want, seed):
-    for (label, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
-        judge_unchanged(g["changed"], what=f"learn_kernel on {label}")
-        if g["losses_keep_graphs"]:
-            raise Mismatch(f"learn_kernel on {label}: the losses are tensors that still require grad",
-                           "losses_keep_graphs")
-        if not isinstance(g["losses"], list):
-            raise Mismatch(f"learn_kernel on {label}: the losses should be a list of floats, got {g['losses']}")
-        if len(g["losses"]) != len(w["losses"]):
-            raise Mismatch(f"learn_kernel on {label}: expected {len(w['losses'])} losses (one per step), "
-                           f"got {len(g['losses'])}")
-        judge_close(torch.tensor(g["losses"]), torch.tensor(w["losses"]), rtol=1e-3, atol=1e-4,
-                    what=f"learn_kernel on {label}: the per-step losses (summed squared error, before each update)")
-        judge_close(g["kernel"], w["kernel"], rtol=1e-3, atol=1e-4,
-                    what=f"learn_kernel on {label}: the learned kernel")
-        if not g["losses"][-1] < g["losses"][0]:
-            raise Mismatch(f"learn_kernel on {label}: the loss did not fall ({g['losses'][0]:.4g} → "
-                           f"{g['losses'][-1]:.4g})")
+    for (label, X, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
+        try:
+            _compare_learn_kernel_case(label, g, w)
+        except Mismatch as exc:
+            what = f"learn_kernel on {label}"
+            raise exc.showing(kernel_edges_figure(f"{what}: X ⋆ the learned kernel", X, w["kernel"], g["kernel"]),
+                              losses_figure(f"{what}: the per-step losses", g["losses"], w["losses"])) from None
+
+
+def _compare_learn_kernel_case(label: str, g: dict, w: dict) -> None:
+    judge_unchanged(g["changed"], what=f"learn_kernel on {label}")
+    if g["losses_keep_graphs"]:
+        raise Mismatch(f"learn_kernel on {label}: the losses are tensors that still require grad",
+                       "losses_keep_graphs")
+    if not isinstance(g["losses"], list):
+        raise Mismatch(f"learn_kernel on {label}: the losses should be a list of floats, got {g['losses']}")
+    if len(g["losses"]) != len(w["losses"]):
+        raise Mismatch(f"learn_kernel on {label}: expected {len(w['losses'])} losses (one per step), "
+                       f"got {len(g['losses'])}")
+    judge_close(torch.tensor(g["losses"]), torch.tensor(w["losses"]), rtol=1e-3, atol=1e-4,
+                what=f"learn_kernel on {label}: the per-step losses (summed squared error, before each update)")
+    judge_close(g["kernel"], w["kernel"], rtol=1e-3, atol=1e-4, figure=False,  # the edges figure shows it
+                what=f"learn_kernel on {label}: the learned kernel")
+    if not g["losses"][-1] < g["losses"][0]:
+        raise Mismatch(f"learn_kernel on {label}: the loss did not fall ({g['losses'][0]:.4g} → "
+                       f"{g['losses'][-1]:.4g})")
 
 
 #: The recovery run's steps, and how close to the kernel that made Y they must get (the reference
@@ -294,7 +351,17 @@ def _probe_recovery(module, seed):
 
 
 def _compare_recovery(got, want, seed):
-    label, _, K, _ = _recovery_case(seed)
+    label, X, K, _ = _recovery_case(seed)
+    try:
+        _compare_recovery_run(label, K, got, want)
+    except Mismatch as exc:
+        what = f"learn_kernel on {label}"
+        raise exc.showing(kernel_edges_figure(f"{what}: X ⋆ the learned kernel", X, K, got["kernel"],
+                                              rtol=0.0, atol=RECOVERY_TOLERANCE),
+                          losses_figure(f"{what}: the per-step losses", got["losses"], want["losses"])) from None
+
+
+def _compare_recovery_run(label: str, K: torch.Tensor, got: dict, want: dict) -> None:
     kernel = expect_tensor(got["kernel"], "learn_kernel")
     errors = [float((kernel.reshape(-1) - k.reshape(-1)).abs().max()) if kernel.numel() == 2 else None
               for k in (K, want["kernel"])]

@@ -13,6 +13,7 @@ from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_i
 from .generators import LAYOUTS, make_rng, normal, with_dtype_device
 from .judges import (
     close_enough,
+    figure_or_none,
     identify,
     is_tensor,
     judge_cases,
@@ -43,6 +44,8 @@ class TensorFunction:
     shape on the learner's numbers; ``mistakes`` are (known mistake id, what that mistake computes)
     pairs: a failing output that matches one on every case is named after it, unless one of
     ``rivals`` (wrong computations no mistake is named after) or another mistake fits it too.
+    ``picture(args, maps)``, if given, turns the ``maps`` figure of a failing case's output into
+    the kata's own figure (the edge detector shows its input image too).
     """
 
     kata: str
@@ -57,6 +60,7 @@ class TensorFunction:
     atol: float = 1e-5
     mistakes: tuple[tuple[str, Callable[..., torch.Tensor]], ...] = ()
     rivals: tuple[Callable[..., torch.Tensor], ...] = ()
+    picture: Callable[[Args, dict], dict | None] | None = None
 
     def call(self, module: ModuleType, args: Args) -> Any:
         return getattr(module, self.function)(*args)
@@ -116,6 +120,14 @@ def recognise(spec: TensorFunction, got: Sequence[Any], cases: Sequence[Args], c
                     [on_cases(rival) for rival in spec.rivals])
 
 
+def _pictured(spec: TensorFunction, args: Args, figures: Sequence[dict]) -> list[dict]:
+    """``figures`` with each maps figure turned into the kata's own (``spec.picture``), if it has one."""
+    if spec.picture is None:
+        return list(figures)
+    picture = spec.picture
+    return [(figure_or_none(lambda f=f: picture(args, f)) or f) if f["kind"] == "maps" else f for f in figures]
+
+
 def judge_outputs(spec: TensorFunction, got: Sequence[Any], want: Sequence[Any], cases: Sequence[Args], *,
                   labels: Sequence[str] | None = None) -> None:
     """Outputs against the reference's, then the oracle's; on a difference, the shape rule worked out
@@ -130,7 +142,8 @@ def judge_outputs(spec: TensorFunction, got: Sequence[Any], want: Sequence[Any],
                 judge_close(g, w, what=f"{spec.function}({label}){suffix}", rtol=spec.rtol, atol=spec.atol)
             except Mismatch as exc:
                 rule = f"\n  {spec.shape_rule(args)}" if is_tensor(g) and tuple(g.shape) != tuple(w.shape) else ""
-                raise Mismatch(f"{exc}{rule}", *recognise(spec, got, cases, want)) from None
+                raise Mismatch(f"{exc}{rule}", *recognise(spec, got, cases, want),
+                               figures=_pictured(spec, args, exc.figures)) from None
 
 
 def shape_check(spec: TensorFunction) -> Check:

@@ -13,6 +13,8 @@ from .base import Mismatch
 #: Tensors up to this many elements, in at most this many rows, are printed in full, side by side.
 SMALL_TENSOR = 64
 SMALL_ROWS = 8
+#: The largest map a ``maps`` figure holds, rows and columns: a larger slice is cropped around its first mismatch.
+MAX_MAP = 64
 
 
 def is_tensor(value: Any) -> bool:
@@ -57,6 +59,96 @@ def _rows(tensor: torch.Tensor) -> list[str]:
     return ["[" + ", ".join(f"{float(v):8.4g}" for v in row) + "]" for row in t]
 
 
+def _as_map(tensor: torch.Tensor) -> torch.Tensor:
+    """A tensor as a 2-D float64 map: a 0-D or 1-D one as one row."""
+    t = tensor.detach().to(torch.float64)
+    return t.reshape(1, -1) if t.dim() < 2 else t
+
+
+def _window(size: int, centre: int) -> int:
+    """Where a window of at most MAX_MAP along an axis of ``size`` starts, to hold ``centre``."""
+    return min(max(centre - MAX_MAP // 2, 0), max(size - MAX_MAP, 0))
+
+
+def _slice_of(tensor: torch.Tensor, index: tuple[int, ...]) -> tuple[torch.Tensor, list[int], list[int]]:
+    """The 2-D slice of ``tensor`` (at least 2-D) that holds ``index`` — a full index, or the leading
+    indices alone — cropped to at most MAX_MAP × MAX_MAP around ``index``'s last two (or from the top
+    left); with the leading indices and the crop's top-left corner."""
+    lead = list(index[:tensor.dim() - 2]) if index else [0] * (tensor.dim() - 2)
+    row, column = index[tensor.dim() - 2:] if len(index) == tensor.dim() else (0, 0)
+    plane = tensor[tuple(lead)]
+    top, left = _window(plane.shape[0], row), _window(plane.shape[1], column)
+    return plane[top:top + MAX_MAP, left:left + MAX_MAP].clone(), lead, [top, left]
+
+
+def maps_figure(got: torch.Tensor, want: torch.Tensor, *, what: str,
+                first: tuple[int, ...] | None = None) -> dict | None:
+    """A ``maps`` figure of a tensor judged against the reference's: the 2-D slice of each that holds
+    the ``first`` mismatch (its full index; same shapes), or, when the shapes differ, the first 2-D
+    slice of each; None when neither tensor has two dimensions. Plain data::
+
+        {"kind": "maps", "what": str, "expected": (h, w) float64 tensor, "yours": (h', w') tensor,
+         "first": [i, j] in the maps (None when the shapes differ), "index": leading indices of the
+         slice, "offset": [row, column] of the maps' top-left in the slice (cropped to MAX_MAP),
+         "expected_shape": list, "yours_shape": list, "same_shape": bool}
+    """
+    if max(got.dim(), want.dim()) < 2 or 0 in got.shape[:-2] or 0 in want.shape[:-2]:
+        return None
+    same = tuple(got.shape) == tuple(want.shape)
+    g, w = _as_map(got), _as_map(want)
+    if same and first is not None:
+        g_map, lead, offset = _slice_of(g, first)
+        w_map, _, _ = _slice_of(w, first)
+        spot = [first[-2] - offset[0], first[-1] - offset[1]]
+    else:
+        g_map, lead, offset = _slice_of(g, ())
+        w_map, _, _ = _slice_of(w, ())
+        spot = None
+    return {"kind": "maps", "what": what, "expected": w_map, "yours": g_map, "first": spot, "index": lead,
+            "offset": offset, "expected_shape": list(want.shape), "yours_shape": list(got.shape), "same_shape": same}
+
+
+def figure_or_none(build: Callable[[], dict | None]) -> dict | None:
+    """``build()``, or None when it fails: a figure is built from the learner's data, whatever it
+    holds, and a picture that cannot be drawn must never change a verdict."""
+    try:
+        return build()
+    except Exception:
+        return None
+
+
+#: The most points a curve of a ``curves`` figure keeps.
+MAX_CURVE = 1000
+
+
+def curve(values: Any) -> list[float] | None:
+    """Probe data that should be a list of numbers as at most MAX_CURVE floats, or None."""
+    if not isinstance(values, (list, tuple)):
+        return None
+    try:
+        return [float(v) for v in values[:MAX_CURVE]]
+    except (TypeError, ValueError):
+        return None
+
+
+def curves_figure(what: str, *panels: dict) -> dict | None:
+    """A ``curves`` figure: panels side by side, each the learner's curve over the reference's::
+
+        {"kind": "curves", "what": str, "panels": [{"title": str, "xlabel": str, "expected": [float],
+         "yours": [float], "lines": [{"label": str, "value": float, "who": "expected" | "yours" | "limit"}]}]}
+
+    A panel's curves go through ``curve`` (None: not shown); a panel with nothing to show is left
+    out, and a figure without panels is None."""
+    kept = []
+    for panel in panels:
+        expected, yours = curve(panel.get("expected")), curve(panel.get("yours"))
+        lines = [line for line in panel.get("lines", ()) if isinstance(line.get("value"), (int, float))]
+        if expected or yours or lines:
+            kept.append({"title": panel["title"], "xlabel": panel.get("xlabel", "step"), "expected": expected or [],
+                         "yours": yours or [], "lines": lines})
+    return {"kind": "curves", "what": what, "panels": kept} if kept else None
+
+
 def judge_result(got: Any, want: Any, *, what: str) -> None:
     """A result recorded with ``outcome``: a tensor close to the reference's, or the same plain value."""
     if is_tensor(want):
@@ -67,13 +159,15 @@ def judge_result(got: Any, want: Any, *, what: str) -> None:
 
 
 def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, atol: float = 1e-5,
-                check_dtype: bool = False) -> None:
+                check_dtype: bool = False, figure: bool = True) -> None:
     """``got`` is a tensor of ``want``'s shape whose values match within rtol/atol (scaled by the
     size of ``want``'s values). On a difference: first mismatching index, largest errors, and
-    small tensors side by side."""
+    small tensors side by side; with ``figure``, the Mismatch shows a maps figure of tensors of two
+    dimensions or more (maps_figure)."""
     got = expect_tensor(got, what)
     if tuple(got.shape) != tuple(want.shape):
-        raise Mismatch(f"{what}: expected shape {shape_text(want.shape)}, got {shape_text(got.shape)}")
+        raise Mismatch(f"{what}: expected shape {shape_text(want.shape)}, got {shape_text(got.shape)}").showing(
+            figure_or_none(lambda: maps_figure(got, want, what=what)) if figure and is_tensor(got) else None)
     if check_dtype and got.dtype != want.dtype:
         raise Mismatch(f"{what}: expected dtype {want.dtype}, got {got.dtype}")
     if not got.dtype.is_floating_point and not got.dtype.is_complex and want.dtype.is_floating_point:
@@ -94,7 +188,8 @@ def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, 
     table = side_by_side(got, want)
     if table:
         lines.append(table)
-    raise Mismatch("\n".join(lines))
+    raise Mismatch("\n".join(lines)).showing(figure_or_none(lambda: maps_figure(got, want, what=what, first=first))
+                                             if figure else None)
 
 
 def judge_cases(got: Sequence[Any], want: Sequence[Any], labels: Sequence[str], *, what: str,
@@ -104,7 +199,8 @@ def judge_cases(got: Sequence[Any], want: Sequence[Any], labels: Sequence[str], 
         try:
             judge_close(g, w, what=what, **tolerance)
         except Mismatch as exc:
-            raise Mismatch(f"case {index} of {len(labels)} ({label}):\n{exc}") from None
+            case = f"case {index} of {len(labels)} ({label})"
+            raise Mismatch(f"{case}:\n{exc}", figures=[{**f, "what": f"{case}: {f['what']}"} for f in exc.figures]) from None
 
 
 def judge_equal(got: Any, want: Any, *, what: str) -> None:
@@ -150,7 +246,7 @@ def judge_unchanged(changed: list[str], *, what: str, mistake: str = "input_modi
 def close_enough(got: Any, want: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
     """Whether ``got`` is a tensor that judge_close would accept as ``want``."""
     try:
-        judge_close(got, want, what="", rtol=rtol, atol=atol)
+        judge_close(got, want, what="", rtol=rtol, atol=atol, figure=False)
     except Mismatch:
         return False
     return True

@@ -18,7 +18,7 @@ from grader.core.diagnosis import for_kata
 from .base import Check, Mismatch, meta_info, outcome, tensor_info, watched
 from .functions import in_case
 from .generators import make_rng, normal, randint
-from .judges import is_tensor, judge_close, judge_info, judge_unchanged, shape_text
+from .judges import figure_or_none, is_tensor, judge_close, judge_info, judge_unchanged, shape_text
 from .network_mistakes import output_mistakes, structure_mistakes
 from .structure import (
     block_layout,
@@ -120,6 +120,23 @@ def _layout_table(got: list, want: list) -> str:
     return "\n".join(rows)
 
 
+def blocks_figure(what: str, got: list[dict], want: list[dict], *, start: int = 0) -> dict:
+    """A ``blocks`` figure: a sequence's block-by-block table, the learner's beside the reference's::
+
+        {"kind": "blocks", "what": str, "expected": [{"name": str, "shape": list | None, "detail": str}],
+         "yours": [...], "first": the row of the first block that differs (None: none), "start": the first
+         row's number}
+    """
+    first = next((index for index in range(max(len(got), len(want)))
+                  if index >= len(got) or index >= len(want) or got[index] != want[index]), None)
+    return {"kind": "blocks", "what": what, "expected": want, "yours": got, "first": first, "start": start}
+
+
+def _layout_rows(layout: list) -> list[dict]:
+    """A structure probe's layout ([label, shape] per block) as blocks_figure's rows."""
+    return [{"name": str(label), "shape": list(shape), "detail": ""} for label, shape in layout]
+
+
 _WINDOW = re.compile(r"k=(\d+|\(\d+, \d+\)), s=(\d+|\(\d+, \d+\)), p=(\d+|\(\d+, \d+\))")
 
 
@@ -163,7 +180,8 @@ def _compare_structure(spec: NetworkKata, case: NetworkCase, got: dict, want: di
         formula = _first_difference_formula(case, got["layout"], want["layout"])
         raise Mismatch(f"{label}: the layers or their output shapes differ from the expected layout "
                        f"(✗ marks the differences):\n{_layout_table(got['layout'], want['layout'])}"
-                       + (f"\n  expected:\n{formula}" if formula else ""))
+                       + (f"\n  expected:\n{formula}" if formula else "")).showing(figure_or_none(
+                           lambda: blocks_figure(label, _layout_rows(got["layout"]), _layout_rows(want["layout"]))))
     judge_info(got["out"], want["out"], what=f"{label}: the output")
     if Counter(got["param_layers"]) != Counter(want["param_layers"]):
         missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
@@ -208,10 +226,16 @@ def block_summary(value) -> dict:
     return {"shape": list(value.shape), "stats": torch.stack([v.min(), v.max(), v.mean(), v.abs().mean()])}
 
 
+def block_label(block: nn.Module) -> str:
+    """A block as block_layout names it: a layer's description, or a container's class name."""
+    return describe_layer(block) if not any(True for _ in block.children()) else type(block).__name__
+
+
 def run_recording_blocks(net: nn.Module, x: torch.Tensor, sequence: bool):
-    """``net(x)``, and for a sequence the summary of each block's output in the order they ran."""
+    """``net(x)``, and for a sequence the summary of each block's output in the order they ran,
+    with the block's ``name`` (block_label)."""
     blocks: list[dict] = []
-    hooks = [child.register_forward_hook(lambda _m, _i, out: blocks.append(block_summary(out)))
+    hooks = [child.register_forward_hook(lambda m, _i, out: blocks.append({**block_summary(out), "name": block_label(m)}))
              for child in net.children()] if sequence else []
     try:
         return net(x), blocks
@@ -223,21 +247,40 @@ def run_recording_blocks(net: nn.Module, x: torch.Tensor, sequence: bool):
 _STATS = ("min", "max", "mean", "mean |x|")
 
 
+def _block_rows(blocks: list) -> list[dict]:
+    """A numeric probe's block summaries as blocks_figure's rows: name, shape, and the statistics."""
+    rows = []
+    for block in blocks:
+        shape = block.get("shape")
+        if "stats" in block:
+            detail = ", ".join(f"{name} {float(v):.4g}" for name, v in zip(_STATS, block["stats"]))
+        else:
+            detail = f"a {block['not_a_tensor']}" if "not_a_tensor" in block else ""
+        rows.append({"name": str(block.get("name", "")), "shape": list(shape) if isinstance(shape, list) else None,
+                     "detail": detail})
+    return rows
+
+
 def _judge_blocks(spec: NetworkKata, what: str, got: list, want: list) -> None:
     """The first block whose output differs from the reference's block (a difference an early
-    block makes can all but vanish by the network's end), within the spec's tolerances."""
+    block makes can all but vanish by the network's end), within the spec's tolerances; the
+    Mismatch shows the blocks' table with that block highlighted."""
+    def table(row: int) -> dict | None:
+        return figure_or_none(lambda: {**blocks_figure(what, _block_rows(got), _block_rows(want), start=1), "first": row})
+
     for index, (g, w) in enumerate(zip(got, want), start=1):
         if "stats" not in w:
             continue
         if "stats" not in g or g["shape"] != w["shape"]:
             passed_on = shape_text(g["shape"]) if "shape" in g else f"a {g.get('not_a_tensor', 'non-tensor')}"
             raise Mismatch(f"{what}: block {index} passes on {passed_on}, the reference's block "
-                           f"{shape_text(w['shape'])}")
+                           f"{shape_text(w['shape'])}").showing(table(index - 1))
         gs, ws = g["stats"].to(torch.float64), w["stats"]
         scale = float(ws[:2].abs().max())
         if not bool(((gs - ws).abs() <= spec.atol + spec.rtol * scale).all()):
             rows = ", ".join(f"{name} {float(a):.4g} (expected {float(b):.4g})" for name, a, b in zip(_STATS, gs, ws))
-            raise Mismatch(f"{what}: the output of block {index} already differs from the reference's: {rows}")
+            raise Mismatch(f"{what}: the output of block {index} already differs from the reference's: {rows}"
+                           ).showing(table(index - 1))
 
 
 def _output_mistakes(spec: NetworkKata, got: dict, want: dict) -> list[str]:

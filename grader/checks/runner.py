@@ -30,6 +30,9 @@ class CheckResult:
     message: str = ""
     mistakes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    #: A failed check's pictures (the judge's Mismatch.figures: plain-data dicts that
+    #: grader.grading.pictures renders as HTML); never in a grading record, never compared.
+    figures: tuple[dict, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass
@@ -170,7 +173,8 @@ class ReferenceJudge:
         try:
             check.judge(plain(probed["data"]), want, inputs)
         except Mismatch as exc:
-            return replace(self.failure(check, _learners(str(exc)), exc.mistakes, seed, borrowed), warnings=notes)
+            return replace(self.failure(check, _learners(str(exc)), exc.mistakes, seed, borrowed), warnings=notes,
+                           figures=exc.figures)
         except Exception as exc:  # data a correct probe never produces (a forged or broken result)
             return self.failure(check, _learners(f"your code's results could not be judged ({type(exc).__name__}: {exc})"),
                                 (), seed)

@@ -20,6 +20,7 @@ from grader.checks.digits import DIGITS_TRAIN, digits_8x8
 from .base import Check, Mismatch
 from .functions import in_case
 from .generators import make_rng
+from .judges import curves_figure, figure_or_none
 from .structure import materialised
 
 #: How much worse than the reference a learner's network may do before the check fails.
@@ -65,20 +66,21 @@ class TrainingRun:
 
     def fresh(self, module: ModuleType, seed: int, device: str) -> tuple[nn.Module, Callable]:
         """A newly built network — its Lazy layers shaped by the digits' input, (2, 1, size, size),
-        before anything else — reinitialised, in training mode, and ``step(X, y) -> loss`` that takes
-        one optimizer step on it."""
+        before anything else — reinitialised, in training mode, and ``step(X, y) -> (loss, accuracy)``
+        that takes one optimizer step on it (the batch's loss and accuracy before the step)."""
         net = materialised(self.build(module), (2, 1, self.size, self.size)).to(device)
         reinitialise(net, seed)
         optimizer_class = torch.optim.Adam if self.optimizer == "adam" else torch.optim.SGD
         optimizer = optimizer_class(net.parameters(), lr=self.lr)
         net.train()
 
-        def step(X: torch.Tensor, y: torch.Tensor) -> float:
-            loss = F.cross_entropy(net(X), y)
+        def step(X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+            logits = net(X)
+            loss = F.cross_entropy(logits, y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            return loss.item()
+            return loss.item(), (logits.detach().argmax(dim=1) == y).float().mean().item()
         return net, step
 
     def train(self, module: ModuleType, seed: int, device: str = "cpu") -> dict:
@@ -90,7 +92,7 @@ class TrainingRun:
         X, y = (t[:self.overfit_examples].to(device) for t in digits(self.size))
         net, step = self.fresh(module, seed, device)
         for _ in range(self.overfit_steps):
-            loss = step(X, y)
+            loss, _ = step(X, y)
         return loss
 
     def fit(self, module: ModuleType, seed: int, device: str = "cpu") -> tuple[nn.Module, dict]:
@@ -99,15 +101,17 @@ class TrainingRun:
         net, step = self.fresh(module, seed, device)
         before = [p.detach().clone() for p in net.parameters()]
         order = make_rng(seed, f"batches {self.kata}")
-        losses = []
+        losses, accuracies = [], []
         for _ in range(self.steps):
             index = torch.randint(0, TRAIN_SIZE, (self.batch_size,), generator=order).to(device)
-            losses.append(step(X[index], y[index]))
+            loss, accuracy = step(X[index], y[index])
+            losses.append(loss)
+            accuracies.append(accuracy)
         frozen = sum(bool(torch.equal(b, p.detach())) for b, p in zip(before, net.parameters()))
         net.eval()
         with torch.no_grad():
             accuracy = float((net(X[TRAIN_SIZE:]).argmax(dim=1) == y[TRAIN_SIZE:]).float().mean())
-        return net, {"losses": losses, "accuracy": accuracy, "frozen": frozen,
+        return net, {"losses": losses, "accuracy": accuracy, "frozen": frozen, "train_accuracies": accuracies,
                      "parameters": sum(1 for _ in net.parameters())}
 
 
@@ -115,14 +119,43 @@ def _tail(losses: list[float], count: int = 10) -> float:
     return sum(losses[-count:]) / min(count, len(losses))
 
 
+def allowed_loss(want: dict) -> float:
+    """The highest mean loss of the last 10 steps that passes, given the reference's run."""
+    expected_final = _tail(want["losses"])
+    return max(LOSS_FACTOR * expected_final, expected_final + LOSS_SLACK)
+
+
+def training_figure(what: str, got: dict, want: dict) -> dict | None:
+    """A curves figure of a training run against the reference's: the per-step loss (with the
+    highest final loss allowed), and the per-step accuracy on the training batches (with the
+    held-out accuracies and the lowest one needed as lines)."""
+    def build():
+        accuracy = [{"label": f"held-out ({who})", "value": float(data["accuracy"]), "who": who}
+                    for who, data in (("expected", want), ("yours", got)) if isinstance(data.get("accuracy"), float)]
+        accuracy.append({"label": "held-out needed", "value": want["accuracy"] - ACCURACY_MARGIN, "who": "limit"})
+        loss = [{"label": "allowed (mean of the last 10 steps)", "value": allowed_loss(want), "who": "limit"}]
+        return curves_figure(
+            what, {"title": "training loss", "expected": want.get("losses"), "yours": got.get("losses"), "lines": loss},
+            {"title": "accuracy on the training batches", "expected": want.get("train_accuracies"),
+             "yours": got.get("train_accuracies"), "lines": accuracy})
+    return figure_or_none(build)
+
+
 def judge_training(run: TrainingRun, got: dict, want: dict) -> None:
-    """The learner's run learns as the reference's does, within the margins."""
+    """The learner's run learns as the reference's does, within the margins; the Mismatch shows
+    both runs' curves."""
     what = f"{run.description}, trained {run.steps} steps on scikit-learn's digits ({run.size}×{run.size})"
+    try:
+        _compare_training(run, what, got, want)
+    except Mismatch as exc:
+        raise exc.showing(training_figure(what, got, want)) from None
+
+
+def _compare_training(run: TrainingRun, what: str, got: dict, want: dict) -> None:
     if got["frozen"]:
         raise Mismatch(f"{what}: {got['frozen']} of {got['parameters']} parameter tensors never changed",
                        "parameters_never_learn")
-    final, expected_final = _tail(got["losses"]), _tail(want["losses"])
-    allowed = max(LOSS_FACTOR * expected_final, expected_final + LOSS_SLACK)
+    final, expected_final, allowed = _tail(got["losses"]), _tail(want["losses"]), allowed_loss(want)
     if not final <= allowed:
         raise Mismatch(f"{what}: the training loss fell from {got['losses'][0]:.3f} to {final:.3f} (mean of the "
                        f"last 10 steps); the reference reaches {expected_final:.3f} from the same start "

@@ -37,7 +37,8 @@ from grader.integrations.nbgrader.secret import (
     submission_digest,
     submission_seed,
 )
-from tests.nbgrader_course import ASSIGNMENT, STUDENTS, nbgrader_api
+from tests.browser import render
+from tests.nbgrader_course import ALONE, ASSIGNMENT, PICTURES, STUDENTS, nbgrader_api
 
 
 def prepared_course(job, config) -> Path:
@@ -72,11 +73,11 @@ def hidden_lines(cell) -> list[str]:
     return [line.split("#")[0].strip() for line in hidden.splitlines()]
 
 
-def gradebook_scores(url: str) -> dict[str, dict[str, float]]:
+def gradebook_scores(url: str, assignment: str = ASSIGNMENT, students=STUDENTS) -> dict[str, dict[str, float]]:
     with Gradebook(url) as gradebook:
-        return {student: {grade.name: grade.score for notebook in gradebook.find_submission(ASSIGNMENT, student).notebooks
+        return {student: {grade.name: grade.score for notebook in gradebook.find_submission(assignment, student).notebooks
                           for grade in notebook.grades}
-                for student in STUDENTS}
+                for student in students}
 
 
 def test_every_kata_gets_a_test_cell_with_its_points_and_each_notebook_is_a_module(tmp_path):
@@ -306,3 +307,28 @@ def test_every_kata_alone_makes_an_assignment_the_reference_completes(kata_id, t
     runner = Runner(load_implementation(tmp_path), kata_seed)
     results = [runner.run(check, alone.module) for check in checks_of_kata(kata_id) if check.kind != "training"]
     assert [r.message for r in results if r.status not in (Status.PASSED, Status.SKIPPED)] == []
+
+
+@pytest.mark.parametrize("assignment", ALONE)
+def test_a_kata_alone_earns_full_marks_through_nbgrader_autograde_and_kata_grade(assignment, nbgrader_course, sandbox,
+                                                                                tmp_path):
+    """The issue's cases: conv2d_module without corr2d, resnet18 without resnet_block and Residual
+    scored 0 for every student. The reference's answer alone now earns every point, convergence included."""
+    kata_id = ALONE[assignment]
+    full = {"reference": {kata_id: float(load_manifest().get(kata_id).points)}}
+    autograded = f"sqlite:///{nbgrader_course.parent / 'autograded-by-nbgrader.db'}"
+    assert gradebook_scores(autograded, assignment, ["reference"]) == full
+    course = tmp_path / "course"
+    shutil.copytree(nbgrader_course, course)
+    records = grade_course(NbgraderCourse(course, assignment), GradeOptions(out=tmp_path / "out"), server=sandbox)
+    assert {r.student: {k.id: k.score for k in r.katas} for r in records} == full
+    assert gradebook_scores(f"sqlite:///{course / 'gradebook.db'}", assignment, ["reference"]) == full
+
+
+def test_nbgrader_feedback_of_a_wrong_answer_shows_the_maps_in_a_browser(nbgrader_course):
+    feedback = nbgrader_course / "feedback" / "flipped" / PICTURES / "conv_layer.html"
+    text = feedback.read_text()
+    assert "flipped kernel" in text and "yours − expected" in text
+    page = render(feedback, name="nbgrader-feedback")
+    pictures = [image for image in page.images if image["kind"] == "data"]
+    assert pictures and page.image_problems() == []

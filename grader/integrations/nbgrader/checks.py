@@ -129,6 +129,7 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
         from grader.checks.runner import Runner
         from grader.core.manifest import load_manifest
         from grader.grading.formats import kata_feedback
+        from grader.grading.pictures import display_pictures
         from grader.grading.records import KataRecord
 
         try:
@@ -142,6 +143,8 @@ def check_kata(kata_id: str, seed: int | None = None) -> float:
             result = Runner(NotebookCode(namespace), seed, rerun=RERUN_IN_NOTEBOOK).run_kata(kata)
         finally:
             torch.set_num_threads(threads)  # the checks use one; the learner's own training keeps its own
-    record = KataRecord.of(result)
-    print(kata_feedback(record))
+        record = KataRecord.of(result)
+        print(kata_feedback(record))
+        display_pictures(result)
     return record.score
+
