@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import random
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,12 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 from rich.progress import Progress as Bar
 
-from grader.core.implementation import load_implementation
 from grader.core.manifest import Kata, Manifest
 from grader.core.paths import NAMED_IMPLEMENTATIONS, resolve_impl
 
 if TYPE_CHECKING:
-    from grader.checks.runner import Runner
     from grader.grading.batch import Progress
 
 # grader.checks.runner and grader.grading.batch import torch: imported where they are used, never
@@ -65,26 +62,12 @@ def add_command(commands, name: str, handler: Callable[[argparse.Namespace], int
     return sub
 
 
-def seed_of(args) -> int:
-    """The seed given with --seed, else a fresh random one."""
-    return args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
-
-
 def implementation_root(spec: str) -> Path:
     """The folder an ``exercises``/``solutions``/PATH argument names; UsageProblem if there is none."""
     root = resolve_impl(spec)
     if not root.is_dir():
         raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
     return root
-
-
-def runner(args, root: Path | None = None) -> Runner:
-    """A runner over the files as they are now (a module imported earlier in this process is re-read)."""
-    from grader.checks.runner import Runner
-
-    impl = load_implementation(root or implementation_root(args.impl))
-    impl.reload()
-    return Runner(impl, seed_of(args), rerun="--seed={seed}")
 
 
 def find_kata(manifest: Manifest, kata_id: str) -> Kata:

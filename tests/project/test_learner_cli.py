@@ -13,6 +13,7 @@ from grader.cli import main
 from grader.core import stubgen
 from grader.core.paths import SOLUTIONS_DIR
 from grader.learner import verdicts
+from tests.browser import render
 
 SEED_CORR2D = '''    h, w = K.shape
     Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
@@ -117,6 +118,17 @@ def test_check_diagnoses_the_seeds_corr2d(learner, capsys):
     assert "known mistake — output created without the input's dtype" in out
     assert "rerun with --seed=5" in out
     assert f"failing: {CORR2D_CHECKS - 1}/{CORR2D_CHECKS} checks passed" in out
+
+
+def test_check_html_writes_the_result_with_its_maps_as_a_page_a_browser_shows(learner, capsys, tmp_path):
+    write_corr2d(learner, GOOD_CORR2D.replace("* K).sum()", "* K.flip(0, 1)).sum()"))  # a convolution
+    code, text = kata(capsys, "check", "corr2d")
+    code_html, text_html = kata(capsys, "check", "corr2d", "--html", str(tmp_path / "corr2d.html"))
+    assert code == code_html == 1 and "flipped kernel" in text
+    assert text_html == text + f"(the result with its pictures: {tmp_path / 'corr2d.html'})\n"  # the terminal's text as it was
+    page = render(tmp_path / "corr2d.html", name="kata-check-html")
+    assert page.problems() == [] and len([i for i in page.images if i["kind"] == "data"]) >= 3
+    assert "first mismatch at index (0, 0), outlined in red" in page.text and "numeric_sweep" in page.text
 
 
 def test_check_shows_a_syntax_error_once_with_its_line(learner, capsys):

@@ -2,7 +2,7 @@
 
     kata nbgrader build COURSE_DIR [--assignment NAME] [--katas IDS]
 
-A module's notebook: its title (the module's docstring); a locked cell of given code (the
+A module's notebook: its title and the section's idea (the module's docstring); a locked cell of given code (the
 module's imports, with what it imports from other modules written out, and the reference code of
 the katas of the module that the assignment builds on but does not hold, so the notebook stands
 alone); then per kata, in the manifest's order: instructions (title, d2l section, points, hints),
