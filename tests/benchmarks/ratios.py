@@ -1,6 +1,7 @@
 """The README's corr2d tables from a saved benchmark run: for one kernel and device, each image
-side's time per variant and how many times longer F.conv2d and unfold take than the reference
-(a ratio above 1: the reference is faster); with --by-kernel, F.conv2d ÷ reference for several.
+side's time per variant and the speed-up of F.conv2d and unfold over the reference (the
+reference's time ÷ theirs, as in ``kata bench``'s report: above 1×, they are faster); with
+--by-kernel, F.conv2d's speed-up for several kernels.
 
     .venv/bin/python -m tests.benchmarks.ratios RUN.json [--kernel 3 | --by-kernel 2 3 5 7]
                                                           [--device cpu] [--stat min]
@@ -14,7 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
-from grader.bench.report import duration
+from grader.bench.report import duration, significant
 
 from .workloads import CORR2D_VARIANTS
 
@@ -36,24 +37,29 @@ def corr2d_times(run: dict, kernel: int, device: str, stat: str) -> dict[int, di
 def markdown_table(times: dict[int, dict[str, float]]) -> str:
     variants = [v for v in CORR2D_VARIANTS if any(v in row for row in times.values())]
     compared = [v for v in COMPARED if v in variants]
-    header = ["image", *(TITLES.get(v, v) for v in variants), *(f"{v} ÷ {BASELINE}" for v in compared)]
+    header = ["image", *(TITLES.get(v, v) for v in variants), *(f"{v}'s speed-up" for v in compared)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for size, row in times.items():
         cells = [f"{size}²", *(duration(row[v]) if v in row else "—" for v in variants)]
-        cells += [f"{row[v] / row[BASELINE]:.2f}×" if v in row and BASELINE in row else "—" for v in compared]
+        cells += [speedup(row[BASELINE], row[v]) if v in row and BASELINE in row else "—" for v in compared]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def speedup(reference: float, other: float) -> str:
+    """``other``'s speed-up over ``reference`` (their times), to two significant figures."""
+    return f"{significant(reference / other, 2)}×"
+
+
 def kernel_table(run: dict, kernels: list[int], device: str, stat: str) -> str:
-    """F.conv2d's time over the reference's, per image side (rows) and kernel side (columns)."""
-    ratios = {kernel: {size: row["F.conv2d"] / row[BASELINE] for size, row in corr2d_times(run, kernel, device, stat).items()
+    """F.conv2d's speed-up over the reference, per image side (rows) and kernel side (columns)."""
+    ratios = {kernel: {size: speedup(row[BASELINE], row["F.conv2d"])
+                       for size, row in corr2d_times(run, kernel, device, stat).items()
                        if "F.conv2d" in row and BASELINE in row} for kernel in kernels}
     sizes = sorted({size for by_size in ratios.values() for size in by_size})
     lines = ["| image | " + " | ".join(f"{k}×{k}" for k in kernels) + " |", "|" + "---|" * (len(kernels) + 1)]
     for size in sizes:
-        lines.append(f"| {size}² | " + " | ".join(f"{ratios[k][size]:.2f}×" if size in ratios[k] else "—"
-                                                   for k in kernels) + " |")
+        lines.append(f"| {size}² | " + " | ".join(ratios[k].get(size, "—") for k in kernels) + " |")
     return "\n".join(lines)
 
 
@@ -62,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("run", type=Path, help="a pytest-benchmark JSON file")
     parser.add_argument("--kernel", type=int, default=3, help="the kernel's side (default 3)")
     parser.add_argument("--by-kernel", type=int, nargs="+", metavar="SIDE",
-                        help="instead: F.conv2d ÷ reference for these kernel sides, one column each")
+                        help="instead: F.conv2d's speed-up over the reference for these kernel sides, one column each")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--stat", default="min", help="min, median, mean… of each benchmark's rounds (default min)")
     args = parser.parse_args(argv)
@@ -74,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"corr2d on {args.device}, {args.stat} of the rounds; torch {run['machine_info'].get('torch')}, "
           f"{run['machine_info'].get('torch_threads')} thread(s)\n")
     if args.by_kernel:
-        print(f"F.conv2d ÷ {BASELINE}:\n")
+        print(f"F.conv2d's speed-up over the {BASELINE}:\n")
         print(kernel_table(run, kernels, args.device, args.stat))
     else:
         print(f"{args.kernel}×{args.kernel} kernel:\n")

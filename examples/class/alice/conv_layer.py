@@ -1,4 +1,11 @@
-"""d2l 7.2 — Convolutions for images: cross-correlation, a Conv2D layer, edges, learning a kernel."""
+"""d2l 7.2 — Convolutions for images: cross-correlation, a Conv2D layer, edges, learning a kernel.
+
+A convolutional layer slides a small kernel over the image and, at each position, sums the window
+times the kernel: a cross-correlation (deep learning calls it convolution; the kernel is not
+flipped). The same few weights serve every position, so the layer finds a pattern wherever it
+appears — the kernel [1, -1] finds vertical edges — and a kernel can be learned from data by
+gradient descent.
+"""
 import torch
 from torch import nn
 

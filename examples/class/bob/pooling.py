@@ -1,4 +1,9 @@
-"""d2l 7.5 — Pooling."""
+"""d2l 7.5 — Pooling.
+
+A pooling layer summarises each window by its maximum or its mean and has no weights to learn. It
+makes the output less sensitive to small shifts of the input and, with a stride, lowers the
+resolution. It pools each channel on its own, so the number of channels does not change.
+"""
 import torch
 
 from ._args import as_pair

@@ -1,4 +1,10 @@
-"""d2l 8.5 — Batch normalization, from scratch."""
+"""d2l 8.5 — Batch normalization, from scratch.
+
+Batch normalization standardises each feature (each channel, after a convolution) with the mean
+and variance of the current minibatch, then scales and shifts it by the learned gamma and beta. In
+training it uses the batch's statistics and updates running averages of them; in evaluation it
+uses the running averages. Deep networks train faster with it and tolerate larger learning rates.
+"""
 import torch
 from torch import nn
 

@@ -1,4 +1,10 @@
-"""d2l 8.2 — Networks using blocks (VGG)."""
+"""d2l 8.2 — Networks using blocks (VGG).
+
+VGG builds a deep network from one repeated block: a few 3×3 convolutions with padding 1, each
+followed by a ReLU, then a 2×2 max-pooling that halves the height and width. A list of (convolutions,
+channels) pairs describes the whole network; three fully connected layers with dropout classify
+the features.
+"""
 from torch import nn
 
 #: VGG-11's convolutional part, as in the book: (number of convolutions, output channels) per block.

@@ -1,6 +1,12 @@
 # Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
 # `make grade` shows your progress. Generated from solutions/channels.py by `make exercises`.
-"""d2l 7.4 — Multiple input and output channels, and the 1×1 convolution."""
+"""d2l 7.4 — Multiple input and output channels, and the 1×1 convolution.
+
+Colour images and feature maps have several channels. A kernel holds one 2-D slice per input
+channel; their cross-correlations are summed into one output channel, and a layer with c_o output
+channels has one such kernel per output: shape (c_o, c_i, k_h, k_w). A 1×1 convolution mixes the
+channels at each pixel without looking at its neighbours: a fully connected layer, pixel by pixel.
+"""
 import torch
 
 from .conv_layer import corr2d

@@ -1,6 +1,12 @@
 # Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
 # `make grade` shows your progress. Generated from solutions/googlenet.py by `make exercises`.
-"""d2l 8.4 — Multi-branch networks (GoogLeNet), in d2l 0.17's layout."""
+"""d2l 8.4 — Multi-branch networks (GoogLeNet), in d2l 0.17's layout.
+
+GoogLeNet's Inception block runs four branches on the same input — a 1×1 convolution; 1×1 then
+3×3; 1×1 then 5×5; 3×3 max-pooling then 1×1 — each keeping the height and width, and concatenates
+their outputs along the channels. The network stacks Inception blocks between pooling layers and
+ends with global average pooling.
+"""
 import torch
 from torch import nn
 from torch.nn import functional as F

@@ -1,6 +1,12 @@
 # Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
 # `make grade` shows your progress. Generated from solutions/nin.py by `make exercises`.
-"""d2l 8.3 — Network in network (NiN)."""
+"""d2l 8.3 — Network in network (NiN).
+
+Network in network drops the big fully connected layers at the end: each NiN block is a
+convolution followed by two 1×1 convolutions (a small MLP at every pixel), the last block has one
+output channel per class, and global average pooling turns each channel into one score. It needs
+far fewer parameters than VGG.
+"""
 from torch import nn
 
 

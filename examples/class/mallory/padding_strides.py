@@ -1,6 +1,12 @@
 # Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
 # `make grade` shows your progress. Generated from solutions/padding_strides.py by `make exercises`.
-"""d2l 7.3 — Padding and stride: output shapes, the book's comp_conv2d helper, 'same' padding."""
+"""d2l 7.3 — Padding and stride: output shapes, the book's comp_conv2d helper, 'same' padding.
+
+Without padding, a k×k kernel shrinks the image by k - 1 rows and columns; padding adds a border of
+zeros so that deep networks keep their size. A stride s moves the window s pixels at a time and
+divides the output by about s. With padding p on each side, a side of n gives
+floor((n + 2p - k) / s) + 1 outputs.
+"""
 import torch
 from torch import nn
 

@@ -1,6 +1,12 @@
 # Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;
 # `make grade` shows your progress. Generated from solutions/resnet.py by `make exercises`.
-"""d2l 8.6 — Residual networks (ResNet)."""
+"""d2l 8.6 — Residual networks (ResNet).
+
+A residual block adds its input to the output of two 3×3 convolutions with batch normalization:
+it learns the change f(x) - x, so a block that does nothing is easy to learn and a deeper network
+trains no worse than a shallower one. Where a block changes the channels or halves the size, a 1×1
+convolution with the block's stride reshapes the shortcut. ResNet-18 stacks such blocks in four stages.
+"""
 import torch
 from torch import nn
 from torch.nn import functional as F
