@@ -15,6 +15,9 @@ kept in the same ``.kata/verdicts.json``, and ``kata.hint`` reveals the same hin
 (the learner edited it elsewhere) is not overwritten silently: the file is backed up first
 (``.kata/backups``), and the check says so. Building again never replaces a notebook that exists:
 it is kept; ``--force`` backs it up and writes it from the files as they are.
+
+``--katas`` gives some katas only; the katas they build on that are still stubs in the learner's
+files are given the reference's code (``give_requirements``), so that each can be completed alone.
 """
 from __future__ import annotations
 
@@ -26,10 +29,11 @@ import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core import stubgen
 from grader.core.backups import backup
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
-from grader.learner.editing import symbol_spans
+from grader.learner.editing import splice_symbols, symbol_source, symbol_spans
 
 #: nbformat's version 4 layout, written without nbformat (the learner's tools stay light).
 _NOTEBOOK_META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -92,9 +96,12 @@ def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Pa
     file = os.path.relpath(path, folder.resolve())
     cells = [_cell("markdown", "\n\n".join(filter(None, [f"# {title}", idea, HOW_TO.format(file=file)])))]
     where = os.path.relpath(exercises, folder.resolve())
+    required = [r for k in katas for r in load_manifest().requirements(k.id) if r.module == module and r not in katas]
     setup = ["from grader.learner.notebooks import Workspace\n",
              f"kata = Workspace({where!r}, {module!r})  # your exercises/ folder, relative to this notebook",
-             *_header(source)]
+             *_header(source),
+             *(f"{s} = kata.imported({module!r}, {s!r})  # {r.id}, from {module}.py" for r in dict.fromkeys(required)
+               for s in r.symbols)]
     cells.append(_cell("code", "\n".join(setup), convkata={"role": "setup"}))
     for kata in katas:
         builds_on = f" It builds on {', '.join(kata.requires)}." if kata.requires else ""
@@ -108,14 +115,44 @@ def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Pa
     return {"cells": cells, "metadata": _NOTEBOOK_META, "nbformat": 4, "nbformat_minor": 5}
 
 
+def give_requirements(katas: list[Kata], exercises: Path) -> list[tuple[Kata, Path]]:
+    """So that ``katas`` alone can be completed: the katas they build on, outside them, whose code
+    in the learner's files is still the stub get the reference's code (as an nbgrader assignment
+    gives it), each file backed up first; what was given, and each backup. A kata the learner has
+    written, right or wrong, keeps the learner's code."""
+    manifest = load_manifest()
+    chosen = {k.id for k in katas}
+    needed = {r.id for k in katas for r in manifest.requirements(k.id)} - chosen
+    stubs = stubgen.generate()
+    given, saved = [], {}
+    for kata in (k for k in manifest if k.id in needed):
+        path = exercises / f"{kata.module}.py"
+        source, stub = path.read_text(encoding="utf-8"), stubs[path.name]
+        try:
+            untouched = all(symbol_source(source, s) == symbol_source(stub, s) for s in kata.symbols)
+        except (KeyError, SyntaxError):  # written otherwise, or a file that does not parse: the learner's
+            continue
+        if untouched:
+            reference = stubgen.strip_markers((SOLUTIONS_DIR / path.name).read_text(encoding="utf-8"))
+            if path not in saved:  # the learner's file as it was, once
+                saved[path] = backup(path, exercises.parent / ".kata" / "backups")
+            path.write_text(splice_symbols(source, reference, kata.symbols), encoding="utf-8")
+            given.append((kata, saved[path]))
+    return given
+
+
 def build_notebooks(folder: Path, exercises: Path, kata_ids: list[str] | None = None, *,
                     force: bool = False) -> list[tuple[Path, str]]:
     """Write a notebook per section of ``kata_ids`` (default: every kata) into ``folder``: each
-    path, and what happened to it ("written", "kept": it exists; "rewritten, yours saved as …")."""
+    path, and what happened to it ("written", "kept": it exists; "rewritten, yours saved as …");
+    the requirements outside ``kata_ids`` that are still stubs are given first (``give_requirements``)."""
     manifest = load_manifest()
     katas = manifest.select(kata_ids)
     folder.mkdir(parents=True, exist_ok=True)
-    done = []
+    done = [(exercises / f"{kata.module}.py", f"gave the reference's {kata.id} ({', '.join(kata.symbols)}): "
+             f"{', '.join(k.id for k in katas if kata in manifest.requirements(k.id))} builds on it and yours was "
+             f"a stub (`kata reset {kata.id}` puts it back; your file is saved as {saved})")
+            for kata, saved in give_requirements(katas, exercises)]
     for module in dict.fromkeys(k.module for k in katas):
         path = folder / f"{module}.ipynb"
         notebook = section_notebook(module, [k for k in katas if k.module == module], exercises, folder)

@@ -2,18 +2,31 @@
 whose check cells copy the notebook's code into the files and check it there — run for real in a
 Jupyter kernel (tests/notebook_run.py) with a wrong and a right corr2d."""
 import base64
+import json
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbconvert import HTMLExporter
 
+from grader.checks import checks_of_kata
+from grader.checks.runner import Runner
 from grader.cli import main as kata
 from grader.core import stubgen
+from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
+from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
+from grader.core.stubgen import strip_markers
 from grader.learner.editing import symbol_source
-from grader.learner.notebooks import NotebookCode, NotebookError, SyncState, copy_into_file, section_notebook
+from grader.learner.notebooks import (
+    NotebookCode,
+    NotebookError,
+    SyncState,
+    build_notebooks,
+    copy_into_file,
+    section_notebook,
+)
 from grader.learner.verdicts import VerdictCache
 from tests.browser import render
 from tests.notebook_run import RIGHT
@@ -71,6 +84,38 @@ def test_kata_notebooks_names_an_unknown_kata_and_a_file_that_does_not_parse(tmp
     assert kata(["notebooks", str(tmp_path / "nb"), "--impl", str(exercises), "--katas", "pool2d"]) == 2
     assert "pooling.py cannot be read as Python" in capsys.readouterr().err
     assert not (tmp_path / "nb" / "pooling.ipynb").exists()
+
+
+@pytest.mark.parametrize("kata_id", [k.id for k in load_manifest() if k.requires])
+def test_every_kata_alone_in_a_notebook_can_be_completed_the_katas_it_builds_on_given(kata_id, tmp_path, kata_seed):
+    """``kata notebooks --katas K`` on fresh stubs: what K builds on is given (the reference's code, in
+    its own file), and the reference's answer to K in the notebook passes every check but the
+    convergence runs (their networks are the ones the other checks build)."""
+    manifest = load_manifest()
+    alone = manifest.get(kata_id)
+    exercises = learner_project(tmp_path)
+    done = build_notebooks(tmp_path / "nb", exercises, [kata_id])
+    given = [(path, action.split()[3]) for path, action in done if action.startswith("gave the reference's")]
+    assert given == [(exercises / f"{r.module}.py", r.id) for r in manifest.requirements(kata_id)]
+    notebook = json.loads((tmp_path / "nb" / f"{alone.module}.ipynb").read_text())
+    [setup] = cells_of(notebook, "setup")
+    assert all(f"{s} = kata.imported({alone.module!r}, {s!r})" in setup["source"]
+               for r in manifest.requirements(kata_id) if r.module == alone.module for s in r.symbols)
+    reference = strip_markers((SOLUTIONS_DIR / f"{alone.module}.py").read_text())
+    answer = "\n\n".join(symbol_source(reference, s) for s in alone.symbols)
+    copy_into_file(NotebookCode.of_cells([answer]), exercises / f"{alone.module}.py", SyncState(exercises))
+    runner = Runner(load_implementation(exercises), kata_seed)
+    results = [runner.run(check, alone.module) for check in checks_of_kata(kata_id) if check.kind != "training"]
+    assert [r.message for r in results if r.status not in (Status.PASSED, Status.SKIPPED)] == []
+
+
+def test_a_requirement_the_learner_wrote_is_never_replaced_by_the_reference(tmp_path):
+    exercises = learner_project(tmp_path)
+    file = exercises / "conv_layer.py"
+    mine = file.read_text().replace('    raise NotImplementedError("corr2d: implement corr2d (d2l 7.2)")', "    return X  # mine")
+    file.write_text(mine)
+    assert all("gave" not in action for _, action in build_notebooks(tmp_path / "nb", exercises, ["conv2d_module"]))
+    assert file.read_text() == mine
 
 
 CELLS = [
