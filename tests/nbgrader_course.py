@@ -8,10 +8,10 @@ cells (its corr2d also writing to stderr every call, as a torch warning would: N
 release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
 grades them in its kernel, each on the seed its hidden line derives from the course's grading
 secret. Then the assignments of ALONE (one kata that builds on others, the reference's answer
-handed in) and PICTURES (a flipped-kernel corr2d, whose feedback ``nbgrader generate_feedback``
-writes). nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py runs this in the
-background (tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is
-this Python.
+handed in; graded by ``nbgrader autograde``, then by ``kata grade --nbgrader`` into ``ROOT/graded-…``)
+and PICTURES (a flipped-kernel corr2d, whose feedback ``nbgrader generate_feedback`` writes).
+nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py runs this in the background
+(tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
 """
 from __future__ import annotations
 
@@ -147,7 +147,15 @@ def prepare(root: Path) -> Path:
     hand_in_and_autograde(api, course, PICTURES, ("flipped",), log)
     check_step(api.generate_feedback(PICTURES), log)
     shutil.copy(course / "gradebook.db", root / "autograded-by-nbgrader.db")
+    for assignment in ALONE:  # then graded again by kata grade, into the course's gradebook
+        if kata(["grade", "--nbgrader", str(course), assignment, "--out", str(alone_grades(root, assignment))]) != 0:
+            raise RuntimeError(f"kata grade --nbgrader {assignment} failed")
     return course
+
+
+def alone_grades(root: Path, assignment: str) -> Path:
+    """Where ``kata grade --nbgrader`` put its grades of an assignment of ALONE."""
+    return root / f"graded-{assignment}"
 
 
 if __name__ == "__main__":
