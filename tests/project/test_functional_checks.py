@@ -115,7 +115,8 @@ def test_a_gradient_failure_names_the_argument(make_impl, kata_seed):
     assert "no gradient reaches K" in missing["gradient"].message
     detached = edited("Y = X[:out_h, :out_w] * K[0, 0]", "Y = X[:out_h, :out_w].detach() * K[0, 0]")
     wrong = failures(make_impl("wrong", conv_layer=detached), "corr2d", "conv_layer", kata_seed)
-    assert "the gradient of corr2d with respect to X" in wrong["gradient"].message
+    # (with a 1×1 kernel, the seed's choice, that first term is the whole output: no gradient reaches X at all)
+    assert re.search(r"the gradient of corr2d with respect to X|no gradient reaches X", wrong["gradient"].message)
     assert "argument 1" not in wrong["gradient"].message
 
 
