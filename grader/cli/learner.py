@@ -1,6 +1,7 @@
 """The learner's commands: status, check, hint, watch, reset, solution, notebooks."""
 from __future__ import annotations
 
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -60,7 +61,9 @@ def cmd_status(args) -> int:
         verdicts = [(Verdict.of(runs.run(kata)), False) for kata in load_manifest()]
     else:
         verdicts = [runs.verdict(kata) for kata in load_manifest()]
-    render([verdict for verdict, _ in verdicts])
+    from grader.learner.notebooks import marked_given
+
+    render(marked_given([verdict for verdict, _ in verdicts], runs.root))
     kept = sum(was_kept for _, was_kept in verdicts)
     if kept:
         Output().line(f"({kept} of {len(verdicts)} katas unchanged since they were last checked: their verdicts "
@@ -203,6 +206,6 @@ def cmd_notebooks(args) -> int:
         raise UsageProblem(str(exc)) from None
     for path, action in done:
         out.line(f"{path}: {action}")
-    out.line(f"open them with `jupyter lab {args.folder}`; each check cell copies the kata's code into your "
+    out.line(f"open them with `jupyter lab {shlex.quote(args.folder)}`; each check cell copies the kata's code into your "
              "exercises/ files and checks it there (`kata status` sees the same progress).", style="dim")
     return 0

@@ -6,15 +6,13 @@ A section's notebook: its idea in a few lines (the reference module's docstring)
 then per kata its instructions, a cell holding the kata's code as ``exercises/<module>.py`` has it
 now, and a check cell (``kata.check("corr2d")``).
 
-One source of truth, the files: a check cell first copies the code this notebook's kernel ran —
-each top-level function and class of its cells, the imports they add, the constants they use — into
-``exercises/<module>.py``, then checks that file exactly as ``kata check`` does. So ``kata status``,
-``kata check``, ``kata watch`` and the pytest plugin see what the notebook did, the verdicts are
-kept in the same ``.kata/verdicts.json``, and ``kata.hint`` reveals the same hints as ``kata hint``
-(``.kata/state.json``). A definition changed in the file since the notebook last wrote or read it
-(the learner edited it elsewhere) is not overwritten silently: the file is backed up first
-(``.kata/backups``), and the check says so. Building again never replaces a notebook that exists:
-it is kept; ``--force`` backs it up and writes it from the files as they are.
+One source of truth, the files: a check cell first copies the kata's cell as the kernel last ran it
+into ``exercises/<module>.py`` (``notebook_sync``: its definitions, the constants and imports they
+use; a file changed elsewhere is kept or backed up, never lost), then checks that file exactly as
+``kata check`` does. So ``kata status``, ``kata check``, ``kata watch`` and the pytest plugin see
+what the notebook did, the verdicts are kept in the same ``.kata/verdicts.json``, and ``kata.hint``
+reveals the same hints as ``kata hint`` (``.kata/state.json``). Building again never replaces a
+notebook that exists: it is kept; ``--force`` backs it up and writes it from the files as they are.
 
 ``--katas`` gives some katas only; the katas they build on that are still stubs in the learner's
 files are given the reference's code (``give_requirements``), so that each can be completed alone.
@@ -22,11 +20,11 @@ files are given the reference's code (``give_requirements``), so that each can b
 from __future__ import annotations
 
 import ast
+import difflib
 import hashlib
 import json
 import os
-import symtable
-from dataclasses import dataclass, field
+from dataclasses import replace
 from pathlib import Path
 
 from grader.core import stubgen
@@ -34,6 +32,7 @@ from grader.core.backups import backup
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.learner.editing import splice_symbols, symbol_source, symbol_spans
+from grader.learner.notebook_sync import NotebookError, SyncState, copy_cell, kata_cell, read_module, write_module
 
 #: nbformat's version 4 layout, written without nbformat (the learner's tools stay light).
 _NOTEBOOK_META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -41,12 +40,9 @@ _NOTEBOOK_META = {"kernelspec": {"display_name": "Python 3", "language": "python
 
 HOW_TO = """\
 Write each kata in the cell under its instructions, run that cell, then run the check cell below it: it copies \
-the code you ran into `{file}` and checks it there, as `kata check` does in a terminal. Progress, hints and \
-`kata status` are the same in both places. Stuck? `kata.hint("…")` shows the next hint."""
-
-
-class NotebookError(ValueError):
-    """A notebook or an exercises file convkata cannot use as it is; the message says what to do."""
+that cell — its functions and classes, and the constants and imports they use; not your scratch work — into \
+`{file}` and checks it there, as `kata check` does in a terminal. Progress, hints and `kata status` are the same \
+in both places. Stuck? `kata.hint("…")` shows the next hint."""
 
 
 def _cell(kind: str, source: str, **metadata) -> dict:
@@ -87,7 +83,7 @@ def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Pa
     """The self-study notebook of ``module`` for ``katas`` (its katas, in order), over the file in ``exercises``."""
     path = exercises / f"{module}.py"
     try:
-        source = path.read_text(encoding="utf-8")
+        source = read_module(path)
         ast.parse(source)
     except (OSError, SyntaxError) as exc:
         raise NotebookError(f"{path} cannot be read as Python ({exc}): fix it, or `kata reset` its katas, "
@@ -115,6 +111,41 @@ def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Pa
     return {"cells": cells, "metadata": _NOTEBOOK_META, "nbformat": 4, "nbformat_minor": 5}
 
 
+class GivenCode:
+    """The katas whose code ``give_requirements`` put in the learner's files, with a digest of it
+    (``.kata/given.json``): while a file still holds that code, ``kata status`` shows the kata as
+    given, for no points."""
+
+    def __init__(self, exercises: Path):
+        self.exercises = exercises
+        self.path = exercises.parent / ".kata" / "given.json"
+
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _digest(self, kata: Kata) -> str | None:
+        try:
+            source = read_module(self.exercises / f"{kata.module}.py")
+            return hashlib.sha256("\0".join(symbol_source(source, s) for s in kata.symbols).encode()).hexdigest()
+        except (OSError, SyntaxError, KeyError):
+            return None
+
+    def record(self, kata: Kata) -> None:
+        data = self._load()
+        data[kata.id] = self._digest(kata)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+    def still_given(self, katas) -> set[str]:
+        """The ids of ``katas`` whose files still hold the code given them."""
+        data = self._load()
+        return {k.id for k in katas if k.id in data and data[k.id] is not None and data[k.id] == self._digest(k)}
+
+
 def give_requirements(katas: list[Kata], exercises: Path) -> list[tuple[Kata, Path]]:
     """So that ``katas`` alone can be completed: the katas they build on, outside them, whose code
     in the learner's files is still the stub get the reference's code (as an nbgrader assignment
@@ -127,7 +158,7 @@ def give_requirements(katas: list[Kata], exercises: Path) -> list[tuple[Kata, Pa
     given, saved = [], {}
     for kata in (k for k in manifest if k.id in needed):
         path = exercises / f"{kata.module}.py"
-        source, stub = path.read_text(encoding="utf-8"), stubs[path.name]
+        source, stub = read_module(path), stubs[path.name]
         try:
             untouched = all(symbol_source(source, s) == symbol_source(stub, s) for s in kata.symbols)
         except (KeyError, SyntaxError):  # written otherwise, or a file that does not parse: the learner's
@@ -136,7 +167,8 @@ def give_requirements(katas: list[Kata], exercises: Path) -> list[tuple[Kata, Pa
             reference = stubgen.strip_markers((SOLUTIONS_DIR / path.name).read_text(encoding="utf-8"))
             if path not in saved:  # the learner's file as it was, once
                 saved[path] = backup(path, exercises.parent / ".kata" / "backups")
-            path.write_text(splice_symbols(source, reference, kata.symbols), encoding="utf-8")
+            write_module(path, splice_symbols(source, reference, kata.symbols))
+            GivenCode(exercises).record(kata)
             given.append((kata, saved[path]))
     return given
 
@@ -148,14 +180,18 @@ def build_notebooks(folder: Path, exercises: Path, kata_ids: list[str] | None = 
     the requirements outside ``kata_ids`` that are still stubs are given first (``give_requirements``)."""
     manifest = load_manifest()
     katas = manifest.select(kata_ids)
+    if folder.exists() and not folder.is_dir():
+        raise NotebookError(f"{folder} is a file: give a folder for the notebooks (it is made if missing)")
+    modules = list(dict.fromkeys(k.module for k in katas))
+    notebooks = {module: section_notebook(module, [k for k in katas if k.module == module], exercises, folder)
+                 for module in modules}  # all of them first: a file that does not parse stops before anything is written
     folder.mkdir(parents=True, exist_ok=True)
     done = [(exercises / f"{kata.module}.py", f"gave the reference's {kata.id} ({', '.join(kata.symbols)}): "
              f"{', '.join(k.id for k in katas if kata in manifest.requirements(k.id))} builds on it and yours was "
              f"a stub (`kata reset {kata.id}` puts it back; your file is saved as {saved})")
             for kata, saved in give_requirements(katas, exercises)]
-    for module in dict.fromkeys(k.module for k in katas):
+    for module, notebook in notebooks.items():
         path = folder / f"{module}.ipynb"
-        notebook = section_notebook(module, [k for k in katas if k.module == module], exercises, folder)
         if path.exists() and not force:
             done.append((path, "kept (it exists: your cells stay; --force rewrites it, keeping a backup)"))
             continue
@@ -163,153 +199,15 @@ def build_notebooks(folder: Path, exercises: Path, kata_ids: list[str] | None = 
         if path.exists():
             action = f"rewritten; yours is saved as {backup(path, exercises.parent / '.kata' / 'backups')}"
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-        SyncState(exercises).remember(exercises / f"{module}.py")
+        SyncState(exercises).record_file(exercises / f"{module}.py", [k for k in katas if k.module == module])
         done.append((path, action))
     return done
 
 
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass
-class SyncState:
-    """What each exercises file held, definition by definition, when a notebook last wrote or read
-    it (``.kata/notebooks.json``): a definition that differs now was changed elsewhere."""
-
-    exercises: Path
-    path: Path = field(init=False)
-
-    def __post_init__(self):
-        self.path = self.exercises.parent / ".kata" / "notebooks.json"
-
-    def _load(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
-    def known(self, file: Path) -> dict[str, str]:
-        entry = self._load().get(str(file.resolve()))
-        return entry if isinstance(entry, dict) else {}
-
-    def remember(self, file: Path) -> None:
-        """Record ``file``'s definitions as they are now."""
-        source = file.read_text(encoding="utf-8")
-        data = self._load()
-        data[str(file.resolve())] = {name: _digest(_span_text(source, span)) for name, span in symbol_spans(source).items()}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-
-
-def _span_text(source: str, span: tuple[int, int]) -> str:
-    return "".join(source.splitlines(keepends=True)[span[0] - 1:span[1]])
-
-
-@dataclass
-class NotebookCode:
-    """What a notebook's kernel ran, for its module file: the latest text of each top-level function
-    and class, the imports of the cells that define them, and the constants those use."""
-
-    definitions: dict[str, str] = field(default_factory=dict)
-    imports: list[str] = field(default_factory=list)
-    constants: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def of_cells(cls, cells: list[str], ignored: set[str] = frozenset()) -> NotebookCode:
-        """From the cells run, oldest first (cells that do not parse as Python are skipped);
-        ``ignored``: names the set-up cell gives (never copied into the file)."""
-        code = cls()
-        assigned: dict[str, str] = {}
-        for cell in cells:
-            try:
-                body = ast.parse(cell).body
-            except SyntaxError:
-                continue
-            defines = [n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
-            for node in body:
-                text = _node_text(cell, node)
-                if node in defines and node.name not in ignored:
-                    code.definitions[node.name] = text
-                elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    assigned[node.targets[0].id] = text
-                elif defines and isinstance(node, (ast.Import, ast.ImportFrom)) and not getattr(node, "level", 0) \
-                        and text not in code.imports and "kata" not in _bound_names(node):
-                    code.imports.append(text)
-        used = set().union(*map(_global_names, code.definitions.values()))
-        code.constants = {name: text for name, text in assigned.items()
-                          if name in used and name not in ignored and name not in code.definitions}
-        return code
-
-    def merged_into(self, source: str) -> str:
-        """``source`` (a module's text) with these definitions and constants replacing theirs or
-        added at the end, and the imports it lacks added after its own."""
-        lines = source.splitlines(keepends=True)
-        body = ast.parse(source).body
-        spans = symbol_spans(source)
-        constants = {n.targets[0].id: (n.lineno, n.end_lineno) for n in body
-                     if isinstance(n, ast.Assign) and len(n.targets) == 1 and isinstance(n.targets[0], ast.Name)}
-        replacements = [(spans[name], text) for name, text in self.definitions.items() if name in spans]
-        replacements += [(constants[name], text) for name, text in self.constants.items() if name in constants]
-        appended = [text for name, text in {**self.constants, **self.definitions}.items()
-                    if name not in spans and name not in constants]
-        for (first, last), text in sorted(replacements, reverse=True):  # bottom up: spans stay valid
-            lines[first - 1:last] = (text.rstrip("\n") + "\n").splitlines(keepends=True)
-        present = {ast.dump(n) for n in body if isinstance(n, (ast.Import, ast.ImportFrom))}
-        missing = [text for text in self.imports if ast.dump(ast.parse(text).body[0]) not in present]
-        if missing:
-            last_import = max((n.end_lineno for n in body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
-            lines[last_import:last_import] = [text + "\n" for text in missing]
-        text = "".join(lines)
-        for extra in appended:
-            text = text.rstrip("\n") + "\n\n\n" + extra.rstrip("\n") + "\n"
-        return text
-
-
-def _node_text(cell: str, node: ast.stmt) -> str:
-    first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-    return "".join(cell.splitlines(keepends=True)[first - 1:node.end_lineno]).rstrip("\n")
-
-
-def _global_names(definition: str) -> set[str]:
-    """The module-level names a definition's code reads (not its parameters or local variables)."""
-    names: set[str] = set()
-    tables = [symtable.symtable(definition, "<cell>", "exec")]
-    while tables:
-        table = tables.pop()
-        tables += table.get_children()
-        if table.get_type() != "module":
-            names |= {s.get_name() for s in table.get_symbols() if s.is_referenced() and s.is_global()}
-    return names
-
-
-def _bound_names(node: ast.Import | ast.ImportFrom) -> set[str]:
-    return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-
-
-def copy_into_file(code: NotebookCode, file: Path, state: SyncState) -> tuple[list[str], Path | None]:
-    """Write the notebook's ``code`` into ``file``: the names whose text changed, and the backup of
-    the file when a definition it replaces was changed there since the notebook last saw it.
-    NotebookError when the file does not parse (its text is left as it is)."""
-    source = file.read_text(encoding="utf-8")
-    try:
-        merged = code.merged_into(source)
-    except SyntaxError as exc:
-        raise NotebookError(f"{file} does not parse ({exc.msg}, line {exc.lineno}): fix it there, or `kata reset` "
-                            "the kata, then run the check again") from None
-    if merged == source:
-        state.remember(file)
-        return [], None
-    spans, known = symbol_spans(source), state.known(file)
-    changed = [name for name, text in code.definitions.items()
-               if name not in spans or _span_text(source, spans[name]).rstrip("\n") != text]
-    edited_elsewhere = [name for name in changed if name in spans
-                        and known.get(name) != _digest(_span_text(source, spans[name]))]
-    saved = backup(file, file.parent.parent / ".kata" / "backups") if edited_elsewhere else None
-    file.write_text(merged, encoding="utf-8")
-    state.remember(file)
-    return changed, saved
+def marked_given(verdicts: list, exercises: Path) -> list:
+    """``verdicts`` (``Verdict``s), those of katas whose code is still the one given them marked given."""
+    given = GivenCode(exercises).still_given([v.kata for v in verdicts])
+    return [replace(v, given=True) if v.kata.id in given else v for v in verdicts]
 
 
 class _Printed:
@@ -348,24 +246,51 @@ class Workspace:
             return []
         return list(shell.history_manager.input_hist_raw)
 
-    def sync(self) -> None:
-        """Copy the code the kernel ran into the module's file, saying what changed."""
-        file = self.exercises / f"{self.module}.py"
-        code = NotebookCode.of_cells(self._cells_run(), self._given)
-        changed, saved = copy_into_file(code, file, SyncState(self.exercises))
-        if saved is not None:
-            print(f"({file.name} had changes made outside this notebook: that version is saved as {saved})")
-        if changed:
-            print(f"(copied {', '.join(changed)} into {file})")
+    def _kata(self, kata_id: str) -> Kata | None:
+        """The kata of that id; None, having said which ids are close, if there is none."""
+        manifest = load_manifest()
+        try:
+            return manifest.get(kata_id)
+        except KeyError:
+            close = difflib.get_close_matches(str(kata_id), [k.id for k in manifest], n=1)
+            print(f"✗ no kata {kata_id!r}" + (f" — did you mean {close[0]!r}?" if close else "") +
+                  " (`kata.status()` lists them)")
+            return None
+
+    def sync(self, kata: Kata) -> None:
+        """Copy ``kata``'s latest cell into its file, saying what happened (see notebook_sync)."""
+        file = self.exercises / f"{kata.module}.py"
+        cell = kata_cell(self._cells_run(), kata)
+        if cell is None:
+            print(f"(no cell run in this notebook defines {', '.join(kata.symbols)}: checking {file} as it is)")
+            return
+        copied = copy_cell(cell, kata, load_manifest(), file, SyncState(self.exercises), self._given)
+        if copied.left_out:
+            print(f"(not copied: {', '.join(copied.left_out)} — another kata's, or given by the set-up cell; "
+                  "write another kata in its own cell)")
+        if copied.backup is not None:
+            print(f"({file.name} had changes of its own to {kata.id}: that version is saved as {copied.backup})")
+        if copied.written:
+            print(f"(copied {', '.join(copied.written)} into {file})")
+        if copied.kept:
+            print(f"({', '.join(copied.kept)} changed in {file} since this notebook last copied or showed it, and the "
+                  "cell did not: the file's version is checked. Edit the cell to replace it, or rebuild the notebook "
+                  "from your files: kata notebooks DIR --force)")
 
     def check(self, kata_id: str, seed: int | None = None) -> None:
-        """Copy this notebook's code into the file, then check ``kata_id`` there as ``kata check``
-        does; pictures of what differs are shown under the text where the notebook can show them."""
+        """Copy the kata's cell into its file, then check the file as ``kata check`` does; pictures
+        of what differs are shown under the text where the notebook can show them."""
         from grader.grading.pictures import display_pictures
         from grader.learner.session import KeptRuns, show_result
 
-        kata = load_manifest().get(kata_id)
-        self.sync()
+        kata = self._kata(kata_id)
+        if kata is None:
+            return
+        try:
+            self.sync(kata)
+        except NotebookError as exc:
+            print(f"✗ {exc}")
+            return
         result = KeptRuns(self.exercises, seed, rerun="kata.check(…, seed={seed})").run(kata)
         show_result(_Printed(), result, hint="kata.hint('{kata}')", solution="kata solution {kata}")
         display_pictures(result)
@@ -374,7 +299,9 @@ class Workspace:
         """The hints of ``kata_id`` seen so far and the next one (the same as `kata hint`)."""
         from grader.learner.session import KeptRuns, show_hints
 
-        kata = load_manifest().get(kata_id)
+        kata = self._kata(kata_id)
+        if kata is None:
+            return
         hints = KeptRuns(self.exercises, None).hints()
         show_hints(_Printed(), kata, hints.reveal(kata), again=f"kata.hint({kata.id!r})")
 
@@ -384,4 +311,4 @@ class Workspace:
         from grader.learner.session import KeptRuns
 
         runs = KeptRuns(self.exercises, None, rerun="kata.check(…, seed={seed})")
-        render_plain([runs.verdict(kata)[0] for kata in load_manifest()])
+        render_plain(marked_given([runs.verdict(kata)[0] for kata in load_manifest()], self.exercises))

@@ -26,6 +26,9 @@ class Verdict:
     score: float
     #: The first line of the first failing or pending check's message ("" when the kata is done).
     first_problem: str = ""
+    #: The kata's code is the reference's, given so that a kata built on it could be done alone
+    #: (``kata notebooks --katas``): shown as given, for no points.
+    given: bool = False
 
     @classmethod
     def of(cls, result: KataResult) -> Verdict:
@@ -38,25 +41,34 @@ def _points(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _label(verdict: Verdict) -> str:
+    return "given" if verdict.given else STATUS_LABEL[verdict.status]
+
+
+def _score(verdict: Verdict) -> float:
+    return 0.0 if verdict.given else verdict.score
+
+
 def rows(verdicts: list[Verdict]) -> list[tuple[str, ...]]:
-    return [(str(number), v.kata.id, v.kata.section, v.kata.title, STATUS_LABEL[v.status], f"{v.passed}/{v.applicable}",
-             f"{_points(v.score)}/{v.kata.points}") for number, v in enumerate(verdicts, start=1)]
+    return [(str(number), v.kata.id, v.kata.section, v.kata.title, _label(v), f"{v.passed}/{v.applicable}",
+             f"{_points(_score(v))}/{v.kata.points}") for number, v in enumerate(verdicts, start=1)]
 
 
 HEADINGS = ("#", "kata", "d2l", "title", "status", "checks", "points")
 
 
 def summary_line(verdicts: list[Verdict]) -> str:
-    score = sum(v.score for v in verdicts)
+    score = sum(map(_score, verdicts))
     total = sum(v.kata.points for v in verdicts)
-    count = {status: sum(v.status is status for v in verdicts) for status in Status}
-    return (f"{count[Status.PASSED]} done, {count[Status.FAILED]} failing, {count[Status.PENDING]} pending of "
-            f"{len(verdicts)} katas — {_points(score)}/{total} points")
+    count = {status: sum(v.status is status and not v.given for v in verdicts) for status in Status}
+    given = sum(v.given for v in verdicts)
+    return (f"{count[Status.PASSED]} done, {count[Status.FAILED]} failing, {count[Status.PENDING]} pending"
+            + (f", {given} given" if given else "") + f" of {len(verdicts)} katas — {_points(score)}/{total} points")
 
 
 def next_step(verdicts: list[Verdict]) -> str:
     for verdict in verdicts:
-        if verdict.status is not Status.PASSED:
+        if verdict.status is not Status.PASSED and not verdict.given:
             return f"next: {verdict.kata.id} ({verdict.kata.module}.py) — {verdict.first_problem}"
     return "every kata is done."
 
@@ -78,7 +90,8 @@ def render_rich(verdicts: list[Verdict]) -> None:
 
     table = Table(*HEADINGS, title="convkata progress")
     for verdict, row in zip(verdicts, rows(verdicts)):
-        table.add_row(*row[:4], f"[{STATUS_STYLE[verdict.status]}]{row[4]}[/]", *row[5:])
+        style = "dim" if verdict.given else STATUS_STYLE[verdict.status]
+        table.add_row(*row[:4], f"[{style}]{row[4]}[/]", *row[5:])
     console = Console(highlight=False)
     console.print(table)
     console.print(summary_line(verdicts))

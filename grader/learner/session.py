@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from grader.core.implementation import load_implementation
-from grader.core.manifest import Kata, Manifest
+from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.scoring import UNCREDITED_NOTE, Status
 from grader.learner.hints import HintState
 from grader.learner.progress import Verdict
@@ -121,7 +121,7 @@ def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}
     out.line(f"{kata.id} — {kata.title} (d2l {kata.section}, {kata.module}.py)", style="bold")
     if result.count(Status.PENDING) == result.applicable:
         stub = next(r.message for r in result.results if r.status is Status.PENDING)
-        out.line(f"pending: {stub} — replace the `raise NotImplementedError` in {kata.module}.py. "
+        out.line(f"pending: {stub} — replace the `raise NotImplementedError` in {_stub_file(stub, kata)}. "
                  f"Stuck? `{ask_hint}`", style="yellow")
         return
     _show_checks(out, result)
@@ -135,6 +135,14 @@ def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}
         out.line(f"failing: {summary}. Stuck? `{ask_hint}`", style="red")
     if result.uncredited:
         out.line(f"({UNCREDITED_NOTE})", style="dim")
+
+
+def _stub_file(stub: str, kata: Kata) -> str:
+    """The file of the stub that says ``stub`` ("corr2d: implement corr2d (d2l 7.2)"): that of the
+    kata it names, which may be one ``kata`` builds on in another section."""
+    named = stub.split(":", 1)[0].strip()
+    owner = next((k for k in load_manifest() if k.id == named), kata)
+    return f"{owner.module}.py"
 
 
 def show_hints(out: Lines, kata: Kata, level: int, *, again: str = "kata hint {kata}") -> None:

@@ -131,6 +131,13 @@ def test_check_html_writes_the_result_with_its_maps_as_a_page_a_browser_shows(le
     assert "first mismatch at index (0, 0), outlined in red" in page.text and "numeric_sweep" in page.text
 
 
+def test_a_kata_pending_on_another_sections_stub_names_that_stubs_file(learner, capsys):
+    reference = (SOLUTIONS_DIR / "channels.py").read_text()
+    (learner / "channels.py").write_text(stubgen.strip_markers(reference))
+    code, out = kata(capsys, "check", "corr2d_multi_in")
+    assert "pending: corr2d: implement corr2d (d2l 7.2) — replace the `raise NotImplementedError` in conv_layer.py" in out
+
+
 def test_check_shows_a_syntax_error_once_with_its_line(learner, capsys):
     write_corr2d(learner, "    return X +\n")
     code, out = kata(capsys, "check", "corr2d")

@@ -19,17 +19,21 @@ from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
 from grader.core.stubgen import strip_markers
 from grader.learner.editing import symbol_source
-from grader.learner.notebooks import (
-    NotebookCode,
+from grader.learner.notebook_sync import (
     NotebookError,
     SyncState,
-    build_notebooks,
-    copy_into_file,
-    section_notebook,
+    copy_cell,
+    kata_block,
+    kata_cell,
+    merged,
+    python_of,
 )
+from grader.learner.notebooks import Workspace, build_notebooks, section_notebook
 from grader.learner.verdicts import VerdictCache
 from tests.browser import render
 from tests.notebook_run import RIGHT
+
+STUB_BODY = '    raise NotImplementedError("corr2d: implement corr2d (d2l 7.2)")'
 
 
 def learner_project(tmp_path: Path) -> Path:
@@ -103,7 +107,8 @@ def test_every_kata_alone_in_a_notebook_can_be_completed_the_katas_it_builds_on_
                for r in manifest.requirements(kata_id) if r.module == alone.module for s in r.symbols)
     reference = strip_markers((SOLUTIONS_DIR / f"{alone.module}.py").read_text())
     answer = "\n\n".join(symbol_source(reference, s) for s in alone.symbols)
-    copy_into_file(NotebookCode.of_cells([answer]), exercises / f"{alone.module}.py", SyncState(exercises))
+    done = copy_cell(answer, alone, manifest, exercises / f"{alone.module}.py", SyncState(exercises))
+    assert done.written == list(alone.symbols)
     runner = Runner(load_implementation(exercises), kata_seed)
     results = [runner.run(check, alone.module) for check in checks_of_kata(kata_id) if check.kind != "training"]
     assert [r.message for r in results if r.status not in (Status.PASSED, Status.SKIPPED)] == []
@@ -118,57 +123,136 @@ def test_a_requirement_the_learner_wrote_is_never_replaced_by_the_reference(tmp_
     assert file.read_text() == mine
 
 
-CELLS = [
-    "from grader.learner.notebooks import Workspace\nkata = Workspace('../exercises', 'conv_layer')\n"
-    "import torch\nas_pair = kata.imported('_args', 'as_pair')",
-    "def corr2d(X, K):\n    return None  # first try",
-    "import math\nfrom functools import reduce\nSCALE = 2\nX = torch.ones(3, 3)\n\n"
-    "def corr2d(X, K):\n    return window_sum(X, K) * SCALE\n\n\n@staticmethod\ndef window_sum(X, K):\n    return X\n\n"
-    "corr2d(X, torch.ones(2, 2))",
-    "corr2d(torch.ones(4, 4), torch.ones(2, 2)).shape",
-    "%timeit corr2d(X, X)",
-]
+CORR2D = load_manifest().get("corr2d")
+CELL = """\
+from __future__ import annotations
+import math; import numpy as np; print("scratch on an import's line")
+import matplotlib.pyplot as plt
+EDGE = torch.ones(2, 2)
+EDGE = EDGE * 2
+X = torch.ones(3, 3)
 
 
-def test_the_code_the_kernel_ran_goes_into_the_file_definitions_imports_and_the_constants_they_use():
-    code = NotebookCode.of_cells(CELLS, ignored={"kata", "Workspace", "as_pair"})
-    assert code.definitions == {"corr2d": "def corr2d(X, K):\n    return window_sum(X, K) * SCALE",
-                                "window_sum": "@staticmethod\ndef window_sum(X, K):\n    return X"}
-    assert code.imports == ["import math", "from functools import reduce"]  # the set-up cell's are not copied
-    assert code.constants == {"SCALE": "SCALE = 2"}  # X is used by no definition: scratch work stays out
+def traced(fn):
+    return fn
+
+
+@traced
+def corr2d(X, K=EDGE):
+    return window_sum(X, K) * SCALE + math.pi
+
+
+def window_sum(X, K):
+    return X
+
+
+def pool2d(X):
+    return X
+
+
+SCALE = 2
+plt.imshow(corr2d(X, EDGE))
+"""
+
+
+def test_a_katas_cell_gives_its_file_its_definitions_the_constants_and_the_imports_they_use():
+    block = kata_block(python_of(CELL), CORR2D, load_manifest(), given={"kata"})
+    assert list(block.definitions) == ["EDGE", "traced", "corr2d", "window_sum", "SCALE"]  # the cell's order
+    assert block.definitions["EDGE"] == "EDGE = torch.ones(2, 2)\nEDGE = EDGE * 2"  # each of its assignments
+    assert block.definitions["corr2d"].startswith("@traced\ndef corr2d(X, K=EDGE):")
+    assert block.imports == ["from __future__ import annotations", "import math"]  # not numpy, matplotlib, the print
+    assert block.left_out == ["pool2d"]  # another kata's
+    assert block.unbound == {"torch"}  # for the file to define (conv_layer.py imports it)
+
+
+def test_the_block_takes_the_place_of_the_katas_code_and_its_imports_join_the_files():
     module = ('"""doc"""\nimport torch\n\nfrom ._args import as_pair\n\nSCALE = 1\n\n\n'
-              'def corr2d(X, K):\n    raise NotImplementedError\n\n\ndef pool2d(X):\n    return X\n')
-    assert code.merged_into(module) == (
-        '"""doc"""\nimport torch\n\nfrom ._args import as_pair\nimport math\nfrom functools import reduce\n\nSCALE = 2\n\n\n'
-        'def corr2d(X, K):\n    return window_sum(X, K) * SCALE\n\n\ndef pool2d(X):\n    return X\n\n\n'
-        '@staticmethod\ndef window_sum(X, K):\n    return X\n')
+              'def corr2d(X, K):\n    raise NotImplementedError\n\n\ndef helper_gone():\n    pass\n\n\n'
+              'def conv2d(X):\n    return X\n')
+    block = kata_block(python_of(CELL), CORR2D, load_manifest())
+    text = merged(module, block, replaced={"corr2d", "helper_gone"})
+    assert text.startswith('"""doc"""\nfrom __future__ import annotations\nimport torch\n\nfrom ._args import as_pair\n'
+                           'import math\n')
+    assert "SCALE = 1" not in text and "helper_gone" not in text and "def conv2d(X):" in text
+    assert text.index("EDGE = torch.ones(2, 2)") < text.index("def corr2d") < text.index("def conv2d")
+    compile(text, "conv_layer.py", "exec")
 
 
-def test_a_definition_edited_in_the_file_since_the_notebook_saw_it_is_backed_up_before_it_is_replaced(tmp_path):
+def test_cell_magics_and_ipython_lines_are_read_as_ipython_runs_them():
+    cells = ["%%time\ndef corr2d(X, K):\n    return X  # first\n",
+             "%matplotlib inline\n!ls\ndef corr2d(X, K):\n    return X  # latest\nX?\n",
+             "corr2d(torch.ones(2, 2), torch.ones(1, 1))"]
+    assert "# latest" in kata_cell(cells, CORR2D)
+    assert "# first" in kata_cell(cells[:1], CORR2D)
+    with pytest.raises(NotebookError, match=r"your latest cell with corr2d does not parse \(.*line 2"):
+        kata_cell([*cells, "def corr2d(X, K):\n    return X +\n"], CORR2D)
+    assert kata_cell(["def pool2d(X):\n    return X"], CORR2D) is None
+
+
+def built_project(tmp_path) -> tuple[Path, SyncState]:
+    """A fresh learner project with its conv_layer notebook built: the exercises file and the sync state."""
     exercises = learner_project(tmp_path)
-    file, state = exercises / "conv_layer.py", SyncState(exercises)
-    state.remember(file)
-    stub = file.read_text()
-    notebook = NotebookCode.of_cells([RIGHT])
-    assert copy_into_file(notebook, file, state) == (["corr2d"], None)  # the stub, as the notebook last saw it
-    assert symbol_source(file.read_text(), "corr2d").rstrip("\n") == RIGHT
-    edited = file.read_text().replace("The book's corr2d", "Edited in my editor")
-    file.write_text(edited)
-    first_try = NotebookCode.of_cells(["def corr2d(X, K):\n    return X"])
-    changed, saved = copy_into_file(first_try, file, state)
-    assert changed == ["corr2d"] and saved is not None and saved.read_text() == edited
+    build_notebooks(tmp_path / "nb", exercises, ["corr2d"])
+    return exercises / "conv_layer.py", SyncState(exercises)
+
+
+def copy(cell: str, file: Path, state: SyncState):
+    return copy_cell(cell, CORR2D, load_manifest(), file, state)
+
+
+def test_a_changed_cell_is_copied_and_a_file_changed_elsewhere_is_kept_or_backed_up_never_lost(tmp_path):
+    file, state = built_project(tmp_path)
+    stub_cell = symbol_source(file.read_text(), "corr2d")
+    done = copy(RIGHT, file, state)  # only the cell changed
+    assert (done.written, done.backup, done.kept) == (["corr2d"], None, [])
+    assert symbol_source(file.read_text(), "corr2d").rstrip() == RIGHT
+    mine = file.read_text().replace("The book's corr2d", "Edited in my editor")
+    file.write_text(mine)
+    done = copy(RIGHT, file, state)  # only the file changed (the same cell run again): the file is kept
+    assert (done.written, done.backup, done.kept) == ([], None, ["corr2d"]) and file.read_text() == mine
+    done = copy(stub_cell, file, state)  # both changed: the cell wins, the file is saved first
+    assert done.written == ["corr2d"] and done.backup.read_text() == mine
     assert "Edited in my editor" not in file.read_text()
-    assert copy_into_file(first_try, file, state) == ([], None)  # nothing new
-    assert stub != file.read_text()
 
 
-def test_a_file_that_does_not_parse_is_left_as_it_is(tmp_path):
+def test_run_all_on_a_notebook_built_earlier_keeps_what_the_editor_wrote(tmp_path):
+    file, state = built_project(tmp_path)
+    stub_cell = symbol_source(file.read_text(), "corr2d")
+    mine = file.read_text().replace(STUB_BODY, "    return X  # written in an editor")
+    file.write_text(mine)
+    done = copy(stub_cell, file, state)  # the untouched cell, run again
+    assert (done.written, done.kept) == ([], ["corr2d"]) and file.read_text() == mine
+
+
+def test_without_what_the_notebook_saw_a_file_that_differs_is_backed_up(tmp_path):
     exercises = learner_project(tmp_path)
     file = exercises / "conv_layer.py"
+    before = file.read_text()
+    done = copy(RIGHT, file, SyncState(exercises))  # no notebooks.json: built by an older convkata, or removed
+    assert done.written == ["corr2d"] and done.backup.read_text() == before
+
+
+def test_code_that_would_not_import_is_refused_and_the_file_left_as_it_is(tmp_path):
+    file, state = built_project(tmp_path)
+    before = file.read_text()
+    with pytest.raises(NotebookError, match=r"corr2d uses np, which neither the cell nor conv_layer.py defines"):
+        copy("def corr2d(X, K):\n    return np.zeros(1)", file, state)  # numpy imported in another cell
+    with pytest.raises(NotebookError, match=r"corr2d uses d2l"):
+        copy("class corr2d(d2l.Module):\n    pass", file, state)
+    with pytest.raises(NotebookError, match="does not compile"):
+        copy("def corr2d(X, K):\n    x = 1\n    global x", file, state)
+    assert file.read_text() == before
     file.write_text("def corr2d(:\n")
-    with pytest.raises(NotebookError, match=r"conv_layer.py does not parse .* `kata reset`"):
-        copy_into_file(NotebookCode.of_cells([RIGHT]), file, SyncState(exercises))
+    with pytest.raises(NotebookError, match=r"conv_layer.py does not parse .* `kata reset corr2d`"):
+        copy(RIGHT, file, state)
     assert file.read_text() == "def corr2d(:\n"
+
+
+def test_a_file_with_a_byte_order_mark_keeps_it(tmp_path):
+    file, state = built_project(tmp_path)
+    file.write_text("\ufeff" + file.read_text())
+    assert copy(RIGHT, file, state).written == ["corr2d"]
+    assert file.read_text().startswith("\ufeff") and RIGHT in file.read_text()
 
 
 def prepared_run(job, config) -> Path:
@@ -220,3 +304,32 @@ def test_a_right_corr2d_is_done_in_the_notebook_and_for_kata_status(background):
                 if c.metadata.get("convkata", {}).get("role") == "status"]
     rows = {line.split()[1]: line for line in status.outputs[0].text.splitlines() if line[:1].isdigit()}
     assert "done" in rows["corr2d"] and "pending" in rows["conv2d_module"]
+
+
+def test_a_check_names_an_unknown_kata_and_a_cell_it_cannot_copy_without_a_traceback(tmp_path, capsys):
+    exercises = learner_project(tmp_path)
+    workspace = Workspace(exercises, "conv_layer")
+    workspace.check("Corr2D")
+    workspace.hint("nope")
+    assert capsys.readouterr().out == ("✗ no kata 'Corr2D' — did you mean 'corr2d'? (`kata.status()` lists them)\n"
+                                       "✗ no kata 'nope' (`kata.status()` lists them)\n")
+    workspace._cells_run = lambda: ["def corr2d(X, K):\n    return np.ones(1)"]
+    workspace.check("corr2d")
+    out = capsys.readouterr().out
+    assert out.startswith("✗ corr2d uses np, which neither the cell nor conv_layer.py defines or imports")
+
+
+def test_the_code_given_for_a_kata_alone_earns_nothing_until_the_learner_writes_their_own(tmp_path, capsys):
+    exercises = learner_project(tmp_path)
+    build_notebooks(tmp_path / "nb", exercises, ["resnet18"])
+    capsys.readouterr()
+    assert kata(["status", "--impl", str(exercises), "--seed", "3"]) == 0
+    rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines() if line[:1].isdigit()}
+    assert "given" in rows["residual"] and "0/4" in rows["residual"] and "given" in rows["resnet_block"]
+    file = exercises / "resnet.py"
+    file.write_text(file.read_text().replace("class Residual(nn.Module):", "class Residual(nn.Module):  # mine now"))
+    assert kata(["status", "--impl", str(exercises), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    rows = {line.split()[1]: line for line in out.splitlines() if line[:1].isdigit()}
+    assert "done" in rows["residual"] and "4/4" in rows["residual"] and "given" in rows["resnet_block"]
+    assert ", 1 given of 22 katas" in out

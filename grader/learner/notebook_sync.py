@@ -1,0 +1,329 @@
+"""A kata's cell of a self-study notebook, copied into the learner's exercises file.
+
+What is copied is the kata's cell only — the latest cell the kernel ran that defines one of the
+kata's symbols — and of it only what a module holds: its functions and classes (not another kata's
+symbols), the constants they use and the imports of the names they use. Scratch work (prints,
+plots, test inputs) stays in the notebook. In the file, that block replaces what the notebook last
+wrote there for the kata (or the kata's symbols), where it stood; its imports join the file's.
+
+Each time, three versions are compared, name by name: the cell's, the file's, and the one the
+notebook last wrote or built from (``SyncState``, ``.kata/notebooks.json``):
+
+- only the cell changed: it is copied;
+- only the file changed (an editor, ``kata reset``): the file is kept, and checked;
+- both changed: the cell is copied — the learner ran its check — after the file is backed up.
+
+Code that would not import is never written: a block that does not compile, or that uses a name
+neither it nor the file defines, is refused with what to fix.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import hashlib
+import json
+import symtable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.core.backups import backup
+from grader.core.manifest import Kata, Manifest
+
+BOM = "\ufeff"
+
+
+class NotebookError(ValueError):
+    """A notebook's cell or an exercises file convkata cannot use as it is; the message says what to do."""
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.rstrip().encode()).hexdigest()[:16]
+
+
+def read_module(path: Path) -> str:
+    """A module's text (a UTF-8 byte-order mark, as Windows editors write, left out)."""
+    return path.read_text(encoding="utf-8").removeprefix(BOM)
+
+
+def write_module(path: Path, text: str) -> None:
+    """Write ``text``, keeping the file's byte-order mark if it had one."""
+    mark = BOM if path.read_text(encoding="utf-8").startswith(BOM) else ""
+    path.write_text(mark + text, encoding="utf-8")
+
+
+# ------------------------------------------------------------------ the cells the kernel ran
+
+def python_of(cell: str) -> str:
+    """A cell's text as Python: IPython's syntax (``%magic``, ``!shell``, ``obj?``) turned into the
+    calls IPython runs; a cell magic's first line (``%%time``) dropped, its body kept."""
+    if cell.lstrip().startswith("%%"):
+        cell = cell.lstrip().partition("\n")[2]
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+    except ImportError:
+        return cell
+    return TransformerManager().transform_cell(cell)
+
+
+def _defines(tree: ast.Module, names: set[str]) -> bool:
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and n.name in names
+               for n in tree.body)
+
+
+def kata_cell(cells: list[str], kata: Kata) -> str | None:
+    """The latest of ``cells`` (as run, oldest first) that defines one of ``kata``'s symbols, as
+    Python; None if none does. NotebookError if that latest cell does not parse."""
+    symbols = set(kata.symbols)
+    for cell in reversed(cells):
+        text = python_of(cell)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError as exc:
+            if any(line.lstrip().startswith((f"def {s}", f"class {s}")) for line in text.splitlines() for s in symbols):
+                raise NotebookError(f"your latest cell with {', '.join(kata.symbols)} does not parse ({exc.msg}, "
+                                    f"line {exc.lineno}): fix it, run it, then run the check again") from None
+            continue
+        if _defines(tree, symbols):
+            return text
+    return None
+
+
+# ------------------------------------------------------------------ the block a cell gives the file
+
+def _node_text(source: str, node: ast.stmt) -> str:
+    """A statement's text: whole lines for a definition (decorators included), the exact segment otherwise."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        return "".join(source.splitlines(keepends=True)[first - 1:node.end_lineno]).rstrip()
+    return ast.get_source_segment(source, node) or ""
+
+
+def _assigned(node: ast.stmt) -> str | None:
+    """The one name a simple assignment binds (``EDGE = …``, ``EDGE: T = …``), else None."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+        return node.targets[0].id
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+        return node.target.id
+    return None
+
+
+def _bound(node: ast.Import | ast.ImportFrom) -> set[str]:
+    return {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+
+
+def _module_names(tree: ast.Module) -> set[str]:
+    """The names a module binds at its top level."""
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= _bound(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return names
+
+
+def _reads(text: str) -> set[str]:
+    """The module-level names ``text`` (definitions and assignments) reads: in its functions'
+    bodies, and where the module evaluates it (decorators, bases, defaults, values)."""
+    try:
+        tables = [symtable.symtable(text, "<cell>", "exec")]
+    except SyntaxError as exc:
+        raise NotebookError(f"this code does not compile ({exc.msg}, line {exc.lineno}): fix it, run it, "
+                            "then run the check again") from None
+    names: set[str] = set()
+    while tables:
+        table = tables.pop()
+        tables += table.get_children()
+        global_here = (lambda s: True) if table.get_type() == "module" else (lambda s: s.is_global())
+        names |= {s.get_name() for s in table.get_symbols() if s.is_referenced() and global_here(s)}
+    return names
+
+
+@dataclass
+class Block:
+    """What a kata's cell gives its file: ``definitions`` (name → text, in the cell's order: its
+    functions and classes, and the constants they use, each name's assignments together),
+    ``imports`` (the statements binding names they use), ``left_out`` (other katas' symbols) and
+    ``unbound`` (names they use that neither the block nor Python's builtins define)."""
+
+    definitions: dict[str, str] = field(default_factory=dict)
+    imports: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
+    unbound: set[str] = field(default_factory=set)
+
+
+def kata_block(cell: str, kata: Kata, manifest: Manifest, given: set[str] = frozenset()) -> Block:
+    """The block of ``kata``'s ``cell`` (Python, see ``kata_cell``); ``given``: names the notebook's
+    set-up cell binds (never copied)."""
+    body = ast.parse(cell).body
+    others = {s for k in manifest if k.id != kata.id for s in k.symbols}
+    block = Block()
+    chosen: list[ast.stmt] = []
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name in others or node.name in given:
+                block.left_out.append(node.name)
+            else:
+                chosen.append(node)
+    reads = _reads("\n\n".join(_node_text(cell, n) for n in chosen))
+    assignments = [n for n in body if _assigned(n) and _assigned(n) not in given]
+    while True:  # the constants the definitions read, and those the constants read
+        wanted = [n for n in assignments if _assigned(n) in reads and n not in chosen]
+        if not wanted:
+            break
+        chosen += wanted
+        reads |= _reads("\n".join(_node_text(cell, n) for n in wanted))
+    for node in sorted(chosen, key=lambda n: n.lineno):
+        name = node.name if hasattr(node, "name") else _assigned(node)
+        text = _node_text(cell, node)
+        block.definitions[name] = block.definitions[name] + "\n" + text if name in block.definitions else text
+    imports = [n for n in body if isinstance(n, (ast.Import, ast.ImportFrom)) and not getattr(n, "level", 0)
+               and (_bound(n) & reads - given or getattr(n, "module", None) == "__future__")]
+    block.imports = [_node_text(cell, n) for n in imports]
+    bound = set(block.definitions) | {name for n in imports for name in _bound(n)}
+    block.unbound = reads - bound - set(dir(builtins)) - {"__name__", "__file__", "__doc__"}
+    return block
+
+
+# ------------------------------------------------------------------ the file
+
+def _spans(tree: ast.Module) -> dict[str, list[tuple[int, int]]]:
+    """Each top-level definition's and simple assignment's lines (1-based, inclusive), by name."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for node in tree.body:
+        name = node.name if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else _assigned(node)
+        if name:
+            first = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
+            spans.setdefault(name, []).append((first, node.end_lineno))
+    return spans
+
+
+def file_texts(source: str) -> dict[str, str]:
+    """Each top-level definition's (and simple assignment's) text in a module, by name."""
+    lines = source.splitlines(keepends=True)
+    return {name: "\n".join("".join(lines[a - 1:b]).rstrip() for a, b in spans)
+            for name, spans in _spans(ast.parse(source)).items()}
+
+
+def merged(source: str, block: Block, replaced: set[str]) -> str:
+    """``source`` with the names of ``replaced`` and of the block removed and the block's
+    definitions put where the first of them stood (at the end if none did), its imports after the
+    file's own. SyntaxError if ``source`` does not parse."""
+    tree = ast.parse(source)
+    lines = source.splitlines(keepends=True)
+    spans = _spans(tree)
+    removed = sorted(span for name in replaced | set(block.definitions) for span in spans.get(name, []))
+    at = removed[0][0] - 1 if removed else len(lines)
+    gone = {line for first, last in removed for line in range(first - 1, last)}
+    text = "\n\n\n".join(block.definitions.values()) + "\n"
+    kept_before = [line for index, line in enumerate(lines[:at]) if index not in gone]
+    kept_after = [line for index, line in enumerate(lines[at:], start=at) if index not in gone]
+    head = "".join(kept_before).rstrip("\n")
+    tail = "".join(kept_after).strip("\n")
+    result = (head + "\n\n\n" if head else "") + text + ("\n\n" + tail + "\n" if tail else "")
+    present = {ast.dump(n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))}
+    missing = [i for i in block.imports if ast.dump(ast.parse(i).body[0]) not in present]
+    if missing:
+        result_lines = result.splitlines(keepends=True)
+        new_tree = ast.parse(result)
+        after = max((n.end_lineno for n in new_tree.body if isinstance(n, (ast.Import, ast.ImportFrom))), default=0)
+        future = [i for i in missing if i.startswith("from __future__")]
+        if future:  # first statement after the docstring
+            docstring = new_tree.body[0].end_lineno if new_tree.body and isinstance(new_tree.body[0], ast.Expr) else 0
+            result_lines[docstring:docstring] = [i + "\n" for i in future]
+            after += len(future)
+        result_lines[after:after] = [i + "\n" for i in missing if i not in future]
+        result = "".join(result_lines)
+    return result
+
+
+# ------------------------------------------------------------------ what the notebook last saw
+
+@dataclass
+class SyncState:
+    """What a notebook last wrote to (or built from) each exercises file, per kata: the names of
+    its block and each name's text digest (``.kata/notebooks.json``)."""
+
+    exercises: Path
+
+    @property
+    def path(self) -> Path:
+        return self.exercises.parent / ".kata" / "notebooks.json"
+
+    def _load(self) -> dict:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) and data.get("format") == 2 else {}
+
+    def seen(self, file: Path, kata: Kata) -> dict[str, str]:
+        """Name → digest of the text the notebook last wrote or built from, for ``kata`` in ``file``."""
+        entry = self._load().get(str(file.resolve()), {}).get(kata.id)
+        return entry if isinstance(entry, dict) else {}
+
+    def record(self, file: Path, kata: Kata, texts: dict[str, str]) -> None:
+        data = self._load() or {"format": 2}
+        data.setdefault(str(file.resolve()), {})[kata.id] = {name: _digest(text) for name, text in texts.items()}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+    def record_file(self, file: Path, katas: list[Kata]) -> None:
+        """What a notebook built from ``file`` shows of each of ``katas``: the file's text of its symbols."""
+        texts = file_texts(read_module(file))
+        for kata in katas:
+            self.record(file, kata, {s: texts[s] for s in kata.symbols if s in texts})
+
+
+@dataclass
+class Copied:
+    """What copying a kata's cell did: ``written`` (names whose text the file now has from the
+    cell), ``kept`` (the file changed and the cell did not: the file's version stays), ``backup``
+    (the file before, when both had changed), ``left_out`` (other katas' symbols in the cell)."""
+
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    backup: Path | None = None
+    left_out: list[str] = field(default_factory=list)
+
+
+def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: SyncState,
+              given: set[str] = frozenset()) -> Copied:
+    """Copy ``kata``'s ``cell`` into ``file`` (see the module's docstring); NotebookError, the file
+    untouched, when it does not parse or the block would not import."""
+    source = read_module(file)
+    block = kata_block(cell, kata, manifest, given)
+    try:
+        in_file = file_texts(source)
+    except SyntaxError as exc:
+        raise NotebookError(f"{file} does not parse ({exc.msg}, line {exc.lineno}): fix it there, or `kata reset "
+                            f"{kata.id}`, then run the check again") from None
+    seen = state.seen(file, kata)
+    names = set(block.definitions) | set(seen)
+    cell_changed = set(block.definitions) != set(seen) or any(
+        _digest(text) != seen.get(name) for name, text in block.definitions.items())
+    # nothing seen (a notebook built before, its state lost): whatever the file holds counts as its own
+    file_changed = not seen or any(_digest(in_file.get(name, "")) != digest for name, digest in seen.items())
+    done = Copied(left_out=block.left_out)
+    if not cell_changed:
+        done.kept = sorted(name for name in seen if _digest(in_file.get(name, "")) != seen[name])
+        return done
+    if all(in_file.get(name) == block.definitions.get(name) for name in names):
+        state.record(file, kata, block.definitions)
+        return done
+    text = merged(source, block, set(seen))
+    unbound = sorted(block.unbound - _module_names(ast.parse(text)))
+    if unbound:
+        raise NotebookError(f"{', '.join(block.definitions)} use{'s' if len(block.definitions) == 1 else ''} "
+                            f"{', '.join(unbound)}, which neither the cell nor {file.name} defines or imports: import "
+                            f"or define {'it' if len(unbound) == 1 else 'them'} in the cell, run it, then run the "
+                            "check again (nothing was copied)")
+    if file_changed:
+        done.backup = backup(file, file.parent.parent / ".kata" / "backups")
+    write_module(file, text)
+    state.record(file, kata, block.definitions)
+    done.written = [name for name in block.definitions if in_file.get(name) != block.definitions[name]]
+    return done
