@@ -50,7 +50,8 @@ PER_PIXEL_LOOP = '''    Y = X.new_zeros((out_h, out_w))
     return Y'''
 
 
-def _loop(source: str) -> str:
+def per_pixel_loop(source: str) -> str:
+    """The reference's corr2d with its body a per-pixel loop."""
     start = source.index("    Y = X[:out_h, :out_w] * K[0, 0]")
     return source[:start] + PER_PIXEL_LOOP + source[source.index("    return Y", start) + len("    return Y"):]
 
@@ -62,7 +63,7 @@ def report(tmp_path_factory, sandbox):
     for name in ("fast", "loop"):
         shutil.copytree(SOLUTIONS_DIR, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     conv_layer = root / "loop" / "conv_layer.py"
-    conv_layer.write_text(_loop(conv_layer.read_text(encoding="utf-8")), encoding="utf-8")
+    conv_layer.write_text(per_pixel_loop(conv_layer.read_text(encoding="utf-8")), encoding="utf-8")
     out = root / "out"
     options = BenchOptions(out=out, sides=SIDES, rounds=ROUNDS, katas=["corr2d"], seed=1)
     summary = bench_batch([root / "fast", root / "loop"], options, server=sandbox)

@@ -15,21 +15,9 @@ from grader.bench.report import write_report
 from grader.bench.sweep import BenchOptions, bench_batch
 from grader.core.paths import SOLUTIONS_DIR
 from tests import browser
+from tests.project.test_bench_report import per_pixel_loop
 
 WIDTH = 1280
-PER_PIXEL_LOOP = '''    Y = X.new_zeros((out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            Y[i, j] = (X[i:i + kh, j:j + kw] * K).sum()
-    return Y'''
-
-
-def _loop(source: str) -> str:
-    """The reference's corr2d with its body a per-pixel loop (as tests/project/test_bench_report.py's)."""
-    start = source.index("    Y = X[:out_h, :out_w] * K[0, 0]")
-    return source[:start] + PER_PIXEL_LOOP + source[source.index("    return Y", start) + len("    return Y"):]
-
-
 @pytest.fixture(scope="module")
 def report_page(tmp_path_factory, sandbox):
     """report.html of the reference ("fast") and a per-pixel loop ("loop"), graded and timed on corr2d as
@@ -40,7 +28,7 @@ def report_page(tmp_path_factory, sandbox):
     for name in ("fast", "loop"):
         shutil.copytree(SOLUTIONS_DIR, root / name, ignore=shutil.ignore_patterns("__pycache__"))
     conv_layer = root / "loop" / "conv_layer.py"
-    conv_layer.write_text(_loop(conv_layer.read_text(encoding="utf-8")), encoding="utf-8")
+    conv_layer.write_text(per_pixel_loop(conv_layer.read_text(encoding="utf-8")), encoding="utf-8")
     options = BenchOptions(out=root / "out", sides=(8, 16, 32, 64), rounds=3, katas=["corr2d"], seed=1,
                            call_seconds=0.002)
     summary = bench_batch([root / "fast", root / "loop"], options, server=sandbox)
