@@ -83,7 +83,9 @@ def cmd_check(args) -> int:
         if result is None:
             out.line(f"every kata is done — {manifest.total_points}/{manifest.total_points} points.", style="green")
             return 0
-    show_result(out, result)
+    from grader.learner.notebooks import GivenCode
+
+    show_result(out, result, given=bool(GivenCode(runs.root).still_given([result.kata])))
     if args.html:
         from grader.grading.pictures import kata_html, page
         from grader.grading.store import atomic_write

@@ -9,12 +9,13 @@ wrote there for the kata (or the kata's symbols), where it stood; its imports jo
 Each time, three versions are compared, name by name: the cell's, the file's, and the one the
 notebook last wrote or built from (``SyncState``, ``.kata/notebooks.json``):
 
-- only the cell changed: it is copied;
-- only the file changed (an editor, ``kata reset``): the file is kept, and checked;
-- both changed: the cell is copied — the learner ran its check — after the file is backed up.
+- the cell did not change: the file is kept (changed in an editor, by ``kata reset``: it says so);
+- the cell changed: it is copied — the learner ran its check. Whatever it replaces that no
+  notebook wrote (an editor's work) and that is not the stub is backed up first (``.kata/backups``).
 
-Code that would not import is never written: a block that does not compile, or that uses a name
-neither it nor the file defines, is refused with what to fix.
+Code that would not import is never written: a block that does not compile, or after which the
+file would read a name nothing binds, is refused with what to fix; a name the kata's previous code
+bound and the rest of the file still uses stays.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from grader.core import stubgen
 from grader.core.backups import backup
 from grader.core.manifest import Kata, Manifest
 
@@ -146,13 +148,12 @@ def _reads(text: str) -> set[str]:
 class Block:
     """What a kata's cell gives its file: ``definitions`` (name → text, in the cell's order: its
     functions and classes, and the constants they use, each name's assignments together),
-    ``imports`` (the statements binding names they use), ``left_out`` (other katas' symbols) and
-    ``unbound`` (names they use that neither the block nor Python's builtins define)."""
+    ``imports`` (the statements binding names they use) and ``left_out`` (other katas' symbols and
+    the set-up cell's names, defined or assigned in the cell)."""
 
     definitions: dict[str, str] = field(default_factory=dict)
     imports: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
-    unbound: set[str] = field(default_factory=set)
 
 
 def kata_block(cell: str, kata: Kata, manifest: Manifest, given: set[str] = frozenset()) -> Block:
@@ -169,7 +170,8 @@ def kata_block(cell: str, kata: Kata, manifest: Manifest, given: set[str] = froz
             else:
                 chosen.append(node)
     reads = _reads("\n\n".join(_node_text(cell, n) for n in chosen))
-    assignments = [n for n in body if _assigned(n) and _assigned(n) not in given]
+    block.left_out += [name for n in body if (name := _assigned(n)) in others | given and name not in block.left_out]
+    assignments = [n for n in body if _assigned(n) and _assigned(n) not in others | given]
     while True:  # the constants the definitions read, and those the constants read
         wanted = [n for n in assignments if _assigned(n) in reads and n not in chosen]
         if not wanted:
@@ -183,8 +185,6 @@ def kata_block(cell: str, kata: Kata, manifest: Manifest, given: set[str] = froz
     imports = [n for n in body if isinstance(n, (ast.Import, ast.ImportFrom)) and not getattr(n, "level", 0)
                and (_bound(n) & reads - given or getattr(n, "module", None) == "__future__")]
     block.imports = [_node_text(cell, n) for n in imports]
-    bound = set(block.definitions) | {name for n in imports for name in _bound(n)}
-    block.unbound = reads - bound - set(dir(builtins)) - {"__name__", "__file__", "__doc__"}
     return block
 
 
@@ -265,9 +265,18 @@ class SyncState:
         entry = self._load().get(str(file.resolve()), {}).get(kata.id)
         return entry if isinstance(entry, dict) else {}
 
-    def record(self, file: Path, kata: Kata, texts: dict[str, str]) -> None:
+    def written(self, file: Path) -> dict[str, str]:
+        """Name → digest of the text a notebook last wrote for it in ``file`` (whichever notebook)."""
+        entry = self._load().get("written", {}).get(str(file.resolve()))
+        return entry if isinstance(entry, dict) else {}
+
+    def record(self, file: Path, kata: Kata, texts: dict[str, str], *, written: bool = False) -> None:
+        """``texts`` (name → text) as what the notebook saw of ``kata`` in ``file``; ``written``: it wrote them."""
         data = self._load() or {"format": 2}
-        data.setdefault(str(file.resolve()), {})[kata.id] = {name: _digest(text) for name, text in texts.items()}
+        digests = {name: _digest(text) for name, text in texts.items()}
+        data.setdefault(str(file.resolve()), {})[kata.id] = digests
+        if written:
+            data.setdefault("written", {}).setdefault(str(file.resolve()), {}).update(digests)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -290,10 +299,15 @@ class Copied:
     left_out: list[str] = field(default_factory=list)
 
 
+def _unbound(source: str) -> set[str]:
+    """The names a module reads that neither it nor Python's builtins bind."""
+    return _reads(source) - _module_names(ast.parse(source)) - set(dir(builtins)) - {"__name__", "__file__", "__doc__"}
+
+
 def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: SyncState,
               given: set[str] = frozenset()) -> Copied:
     """Copy ``kata``'s ``cell`` into ``file`` (see the module's docstring); NotebookError, the file
-    untouched, when it does not parse or the block would not import."""
+    untouched, when it does not parse or the result would read a name nothing binds."""
     source = read_module(file)
     block = kata_block(cell, kata, manifest, given)
     try:
@@ -302,28 +316,37 @@ def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: Sync
         raise NotebookError(f"{file} does not parse ({exc.msg}, line {exc.lineno}): fix it there, or `kata reset "
                             f"{kata.id}`, then run the check again") from None
     seen = state.seen(file, kata)
-    names = set(block.definitions) | set(seen)
     cell_changed = set(block.definitions) != set(seen) or any(
         _digest(text) != seen.get(name) for name, text in block.definitions.items())
-    # nothing seen (a notebook built before, its state lost): whatever the file holds counts as its own
-    file_changed = not seen or any(_digest(in_file.get(name, "")) != digest for name, digest in seen.items())
     done = Copied(left_out=block.left_out)
     if not cell_changed:
         done.kept = sorted(name for name in seen if _digest(in_file.get(name, "")) != seen[name])
         return done
-    if all(in_file.get(name) == block.definitions.get(name) for name in names):
+    if all(in_file.get(name) == block.definitions.get(name) for name in set(block.definitions) | set(seen)):
         state.record(file, kata, block.definitions)
         return done
-    text = merged(source, block, set(seen))
-    unbound = sorted(block.unbound - _module_names(ast.parse(text)))
+    before = _unbound(source)
+    dropped = set(seen) - set(block.definitions)
+    text = merged(source, block, dropped)
+    still_read = (_unbound(text) - before) & dropped  # what the rest of the file uses stays
+    if still_read:
+        dropped -= still_read
+        text = merged(source, block, dropped)
+    unbound = _unbound(text) - before
     if unbound:
-        raise NotebookError(f"{', '.join(block.definitions)} use{'s' if len(block.definitions) == 1 else ''} "
-                            f"{', '.join(unbound)}, which neither the cell nor {file.name} defines or imports: import "
-                            f"or define {'it' if len(unbound) == 1 else 'them'} in the cell, run it, then run the "
-                            "check again (nothing was copied)")
-    if file_changed:
-        done.backup = backup(file, file.parent.parent / ".kata" / "backups")
+        users = [f"{name} uses {', '.join(sorted(_reads(t) & unbound))}" for name, t in block.definitions.items()
+                 if _reads(t) & unbound]
+        raise NotebookError(f"{'; '.join(users) or 'the cell reads ' + ', '.join(sorted(unbound))}, which neither "
+                            f"the cell (its top-level imports and assignments) nor {file.name} defines: import or "
+                            "define it in the cell, run it, then run the check again (nothing was copied)")
+    written = state.written(file)
+    replaced = [name for name in set(block.definitions) | dropped
+                if name in in_file and in_file[name] != block.definitions.get(name)]
+    unwritten = [name for name in replaced if _digest(in_file[name]) != written.get(name)]
+    stubs = file_texts(stubgen.generate().get(file.name, "")) if unwritten else {}
+    if any(in_file[name] != stubs.get(name) for name in unwritten):
+        done.backup = backup(file, file.parent.parent / ".kata" / "backups")  # text no notebook wrote
     write_module(file, text)
-    state.record(file, kata, block.definitions)
+    state.record(file, kata, block.definitions, written=True)
     done.written = [name for name in block.definitions if in_file.get(name) != block.definitions[name]]
     return done

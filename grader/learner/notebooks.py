@@ -265,17 +265,20 @@ class Workspace:
             print(f"(no cell run in this notebook defines {', '.join(kata.symbols)}: checking {file} as it is)")
             return
         copied = copy_cell(cell, kata, load_manifest(), file, SyncState(self.exercises), self._given)
-        if copied.left_out:
-            print(f"(not copied: {', '.join(copied.left_out)} — another kata's, or given by the set-up cell; "
-                  "write another kata in its own cell)")
+        for name in copied.left_out:
+            owner = next((k for k in load_manifest() if name in k.symbols), None)
+            where = (f"it is the {owner.id} kata's: write it in that kata's cell" if owner and owner.module == kata.module
+                     else f"it is the {owner.id} kata's, in {owner.module}.py" if owner
+                     else "this notebook's set-up cell gives it")
+            print(f"(not copied: {name} — {where})")
         if copied.backup is not None:
             print(f"({file.name} had changes of its own to {kata.id}: that version is saved as {copied.backup})")
         if copied.written:
             print(f"(copied {', '.join(copied.written)} into {file})")
         if copied.kept:
             print(f"({', '.join(copied.kept)} changed in {file} since this notebook last copied or showed it, and the "
-                  "cell did not: the file's version is checked. Edit the cell to replace it, or rebuild the notebook "
-                  "from your files: kata notebooks DIR --force)")
+                  "cell did not: the file's version is checked. To check the cell's instead, change the cell and run "
+                  "it; the file's version is then backed up)")
 
     def check(self, kata_id: str, seed: int | None = None) -> None:
         """Copy the kata's cell into its file, then check the file as ``kata check`` does; pictures
@@ -292,7 +295,8 @@ class Workspace:
             print(f"✗ {exc}")
             return
         result = KeptRuns(self.exercises, seed, rerun="kata.check(…, seed={seed})").run(kata)
-        show_result(_Printed(), result, hint="kata.hint('{kata}')", solution="kata solution {kata}")
+        show_result(_Printed(), result, hint="kata.hint('{kata}')", solution="kata solution {kata}",
+                    given=bool(GivenCode(self.exercises).still_given([kata])))
         display_pictures(result)
 
     def hint(self, kata_id: str) -> None:

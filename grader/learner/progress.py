@@ -33,7 +33,8 @@ class Verdict:
     @classmethod
     def of(cls, result: KataResult) -> Verdict:
         problems = [r.message for r in result.results if r.status in (Status.FAILED, Status.PENDING)]
-        first = problems[0].splitlines()[0] if problems and problems[0] else ""
+        lines = [line.strip() for line in problems[0].splitlines() if line.strip()] if problems else []
+        first = " ".join(lines[:2]) if lines and lines[0].endswith(":") else (lines[0] if lines else "")
         return cls(result.kata, result.status, result.count(Status.PASSED), result.applicable, result.score, first)
 
 

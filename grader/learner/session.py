@@ -113,9 +113,10 @@ def _show_checks(out: Lines, result: KataResult) -> None:
 
 
 def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}",
-                solution: str = "kata solution {kata}") -> None:
+                solution: str = "kata solution {kata}", given: bool = False) -> None:
     """A kata's checks, their diagnoses, its score and what to do next (``hint`` and ``solution``:
-    how the learner asks for them, with ``{kata}``)."""
+    how the learner asks for them, with ``{kata}``; ``given``: its code is the reference's, given
+    for a kata that builds on it, and earns nothing)."""
     kata = result.kata
     ask_hint, ask_solution = hint.format(kata=kata.id), solution.format(kata=kata.id)
     out.line(f"{kata.id} — {kata.title} (d2l {kata.section}, {kata.module}.py)", style="bold")
@@ -127,7 +128,11 @@ def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}
     _show_checks(out, result)
     summary = (f"{result.count(Status.PASSED)}/{result.applicable} checks passed, "
                f"{result.score:.1f}/{kata.points} points").replace(".0/", "/")
-    if result.status is Status.PASSED:
+    if given:
+        out.line(f"given: {summary.split(',')[0]} on the reference's code, given so that a kata that builds on it "
+                 f"could be done alone — no points until you write your own (`kata reset {kata.id}` puts the stub "
+                 "back)", style="dim")
+    elif result.status is Status.PASSED:
         out.line(f"done: {summary}. `{ask_solution}` shows the reference.", style="green")
     elif result.status is Status.PENDING:
         out.line(f"pending: {summary}; some of it is still a stub in {kata.module}.py", style="yellow")

@@ -162,7 +162,6 @@ def test_a_katas_cell_gives_its_file_its_definitions_the_constants_and_the_impor
     assert block.definitions["corr2d"].startswith("@traced\ndef corr2d(X, K=EDGE):")
     assert block.imports == ["from __future__ import annotations", "import math"]  # not numpy, matplotlib, the print
     assert block.left_out == ["pool2d"]  # another kata's
-    assert block.unbound == {"torch"}  # for the file to define (conv_layer.py imports it)
 
 
 def test_the_block_takes_the_place_of_the_katas_code_and_its_imports_join_the_files():
@@ -227,15 +226,19 @@ def test_run_all_on_a_notebook_built_earlier_keeps_what_the_editor_wrote(tmp_pat
 def test_without_what_the_notebook_saw_a_file_that_differs_is_backed_up(tmp_path):
     exercises = learner_project(tmp_path)
     file = exercises / "conv_layer.py"
-    before = file.read_text()
-    done = copy(RIGHT, file, SyncState(exercises))  # no notebooks.json: built by an older convkata, or removed
-    assert done.written == ["corr2d"] and done.backup.read_text() == before
+    assert copy(RIGHT, file, SyncState(exercises)).backup is None  # no notebooks.json, and a stub: nothing to keep
+    mine = file.read_text().replace("The book's corr2d", "Edited in my editor")
+    file.write_text(mine)
+    (exercises.parent / ".kata" / "notebooks.json").unlink()  # built by an older convkata, or removed
+    done = copy("def corr2d(X, K):\n    return X", file, SyncState(exercises))
+    assert done.written == ["corr2d"] and done.backup.read_text() == mine
 
 
 def test_code_that_would_not_import_is_refused_and_the_file_left_as_it_is(tmp_path):
     file, state = built_project(tmp_path)
     before = file.read_text()
-    with pytest.raises(NotebookError, match=r"corr2d uses np, which neither the cell nor conv_layer.py defines"):
+    with pytest.raises(NotebookError, match=r"corr2d uses np, which neither the cell \(its top-level imports and "
+                                            r"assignments\) nor conv_layer.py defines"):
         copy("def corr2d(X, K):\n    return np.zeros(1)", file, state)  # numpy imported in another cell
     with pytest.raises(NotebookError, match=r"corr2d uses d2l"):
         copy("class corr2d(d2l.Module):\n    pass", file, state)
@@ -316,7 +319,8 @@ def test_a_check_names_an_unknown_kata_and_a_cell_it_cannot_copy_without_a_trace
     workspace._cells_run = lambda: ["def corr2d(X, K):\n    return np.ones(1)"]
     workspace.check("corr2d")
     out = capsys.readouterr().out
-    assert out.startswith("✗ corr2d uses np, which neither the cell nor conv_layer.py defines or imports")
+    assert out.startswith("✗ corr2d uses np, which neither the cell (its top-level imports and assignments) nor "
+                          "conv_layer.py defines: import or define it in the cell")
 
 
 def test_the_code_given_for_a_kata_alone_earns_nothing_until_the_learner_writes_their_own(tmp_path, capsys):
@@ -333,3 +337,40 @@ def test_the_code_given_for_a_kata_alone_earns_nothing_until_the_learner_writes_
     rows = {line.split()[1]: line for line in out.splitlines() if line[:1].isdigit()}
     assert "done" in rows["residual"] and "4/4" in rows["residual"] and "given" in rows["resnet_block"]
     assert ", 1 given of 22 katas" in out
+    assert kata(["check", "resnet_block", "--impl", str(exercises), "--seed", "3"]) == 0
+    assert "given: 6/6 checks passed on the reference's code" in capsys.readouterr().out
+
+
+CONV2D = load_manifest().get("conv2d_module")
+
+
+def test_another_katas_name_assigned_in_a_cell_is_left_out_and_its_code_stays(tmp_path):
+    file, state = built_project(tmp_path)
+    copy(RIGHT, file, state)
+    conv2d = "corr2d = d2l.corr2d\n\n\nclass Conv2D(nn.Module):\n    pass"
+    block = kata_block(conv2d, CONV2D, load_manifest())
+    assert (list(block.definitions), block.left_out) == (["Conv2D"], ["corr2d"])
+    copy_cell(conv2d, CONV2D, load_manifest(), file, state)
+    assert symbol_source(file.read_text(), "corr2d").rstrip() == RIGHT
+
+
+def test_a_name_the_katas_earlier_code_bound_stays_while_the_rest_of_the_file_uses_it(tmp_path):
+    file, state = built_project(tmp_path)
+    copy("SCALE = 1.0\n\n\ndef corr2d(X, K):\n    return X * SCALE", file, state)
+    copy_cell("class Conv2D(nn.Module):\n    scale = SCALE", CONV2D, load_manifest(), file, state)
+    copy("def corr2d(X, K):\n    return X", file, state)  # SCALE no longer in corr2d's cell: Conv2D still reads it
+    assert "SCALE = 1.0" in file.read_text()
+    copy("def _window(X):\n    return X\n\n\ndef corr2d(X, K):\n    return _window(X)", file, state)
+    copy("def corr2d(X, K):\n    return _window(X) * 2", file, state)  # _window moved to a cell of its own
+    assert "def _window(X):" in file.read_text()
+    compile(file.read_text(), "conv_layer.py", "exec")
+
+
+def test_an_editors_text_is_backed_up_even_after_the_notebook_is_built_again(tmp_path):
+    file, state = built_project(tmp_path)
+    copy(RIGHT, file, state)
+    mine = file.read_text().replace("The book's corr2d", "Edited in my editor")
+    file.write_text(mine)
+    build_notebooks(tmp_path / "nb", file.parent, ["corr2d"], force=True)  # the notebook now shows the editor's
+    done = copy(RIGHT, file, state)  # a kernel of the old notebook runs its cell again
+    assert done.written == ["corr2d"] and done.backup.read_text() == mine
