@@ -4,11 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: grade test browser mutation-score exercises examples check-exercises report clean help
+.PHONY: grade test browser postgres mutation-score exercises examples check-exercises report clean help
 
 help:
 	@echo "make grade      grade your exercises/ in the sandbox, kata by kata (creates .venv on first use)"
-	@echo "make test       the whole test suite, against the reference solutions (installs headless Chromium as root on Debian)"
+	@echo "make test       the whole test suite, against the reference solutions (installs headless Chromium and PostgreSQL as root on Debian)"
 	@echo "make bench      benchmarks of corr2d, the channel katas and the networks: IMPL (exercises) vs the reference and torch"
 	@echo "make exercises  regenerate exercises/ from solutions/ (keeps a backup of changed files)"
 	@echo "make examples   regenerate the sample class in examples/class/ from examples/class.toml"
@@ -38,11 +38,28 @@ browser:
 	$(APT_INSTALL) || { apt-get update -q && $(APT_INSTALL); } \
 		|| echo "note: apt-get could not install chromium: the browser tests will skip"
 
+# PostgreSQL's server binaries (initdb, pg_ctl), for the tests of nbgrader's gradebook on PostgreSQL: they start a
+# throwaway server of their own (tests/postgres.py). Installed once with apt-get where we can (root, Debian's
+# `postgresql`); elsewhere a note, and those tests skip with the reason. `make test` depends on it, `make grade` does not.
+PG_APT_INSTALL := DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends postgresql
+postgres:
+	@for initdb in "$$CONVKATA_PG_BIN/initdb" /usr/lib/postgresql/*/bin/initdb "$$(command -v initdb)"; do \
+		[ -x "$$initdb" ] && [ ! -d "$$initdb" ] && exit 0; \
+	done; \
+	if [ "$$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then \
+		echo "note: PostgreSQL's server binaries (initdb) are not installed and cannot be from here (needs root and"; \
+		echo "      apt-get): the PostgreSQL gradebook tests will skip. Install them with: apt-get install postgresql"; \
+		exit 0; \
+	fi; \
+	echo "installing PostgreSQL for the gradebook tests: $(PG_APT_INSTALL)"; \
+	$(PG_APT_INSTALL) || { apt-get update -q && $(PG_APT_INSTALL); } \
+		|| echo "note: apt-get could not install postgresql: the PostgreSQL gradebook tests will skip"
+
 grade: $(STAMP)
 	$(BIN)/kata grade exercises --no-gradebook
 
 # ruff and the architecture's contracts (import-linter) first: seconds, and they fail fast.
-test: $(STAMP) browser
+test: $(STAMP) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest --impl=solutions tests

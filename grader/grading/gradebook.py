@@ -2,6 +2,7 @@
 per kata module → one grade cell per kata (``grade_id`` = kata id)."""
 from __future__ import annotations
 
+import contextlib
 import functools
 import queue
 import threading
@@ -21,6 +22,18 @@ def check_database_url(url: str) -> None:
         raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
 
 
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed or logged: a database server's password in it shown as ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url
+    return parsed.render_as_string(hide_password=True) if parsed.password else url
+
+
 def schema_version_in_process() -> None:
     """nbgrader stamps a new gradebook with its schema's alembic revision, which it reads by running
     the ``alembic`` command: a second Python (1–2 s of CPU) that must be on PATH. Read it here instead."""
@@ -30,6 +43,45 @@ def schema_version_in_process() -> None:
 
     if not hasattr(nbgrader.api.get_alembic_version, "cache_info"):
         nbgrader.api.get_alembic_version = functools.cache(ScriptDirectory(ALEMBIC_DIR).get_current_head)
+
+
+#: The PostgreSQL advisory lock that convkata's graders hold while they write a gradebook ("convkata" in ASCII).
+WRITERS_LOCK_KEY = int.from_bytes(b"convkata", "big")
+
+
+class WritersLock:
+    """Serialises the graders that write one PostgreSQL gradebook at the same time (several ``kata
+    grade`` runs sharing it): nbgrader creates its tables, and upserts rows, by looking first, so two
+    writers at the same moment both create (a UniqueViolation). A session-level advisory lock, taken
+    on a connection of its own around the opening and each write; nothing on other databases."""
+
+    def __init__(self, url: str):
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(url)
+        self._engine = (create_engine(parsed, pool_size=1, pool_pre_ping=True)
+                        if parsed.get_backend_name() == "postgresql" else None)
+
+    @contextlib.contextmanager
+    def held(self):
+        if self._engine is None:
+            yield
+            return
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError
+
+        with self._engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": WRITERS_LOCK_KEY})
+            try:
+                yield
+            finally:
+                with contextlib.suppress(DBAPIError):  # a connection the server dropped took its lock with it
+                    connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": WRITERS_LOCK_KEY})
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
 
 
 class GradebookError(RuntimeError):
@@ -58,22 +110,25 @@ class Gradebook:
         self._queue.put(None)
         self._thread.join()
         if self.error is not None:
-            raise GradebookError(f"could not write nbgrader's gradebook at {self.url}: {self.error} — every grade "
-                                 "is in the records; run again to retry") from self.error
+            raise GradebookError(f"could not write nbgrader's gradebook at {shown_url(self.url)}: {self.error} — "
+                                 "every grade is in the records; run again to retry") from self.error
 
     def _run(self) -> None:
+        lock = gradebook = None
         try:
-            gradebook = self._open()
-        except BaseException as exc:
-            self.error = exc
-            return
-        try:
+            lock = WritersLock(self.url)
+            with lock.held():
+                gradebook = self._open()
             while (records := self._queue.get()) is not None:
-                self._write(gradebook, records)
+                with lock.held():
+                    self._write_reconnecting(gradebook, records)
         except BaseException as exc:
             self.error = exc
         finally:
-            gradebook.close()
+            if gradebook is not None:
+                gradebook.close()
+            if lock is not None:
+                lock.close()
 
     def _open(self):
         from nbgrader.api import Gradebook as NbgraderGradebook
@@ -84,16 +139,31 @@ class Gradebook:
         warnings.filterwarnings("ignore", message=r"Object of type <\w+> not in session")
         return NbgraderGradebook(self.url)
 
+    def _write_reconnecting(self, gradebook, records: list[SubmissionRecord]) -> None:
+        """Write ``records``; once more on a fresh connection if the database server dropped the one
+        the pool kept between writes (a restart, an idle timeout): the writes are upserts."""
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            self._write(gradebook, records)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            gradebook.db.rollback()
+            self._write(gradebook, records)
+
     def _write(self, gradebook, records: list[SubmissionRecord]) -> None:
         """Upsert the students, their submissions and each kata's auto score (idempotent)."""
         from nbgrader.api import MissingEntry
 
         gradebook.update_or_create_assignment(self.assignment)
-        for record in records:
-            for kata in record.katas:
-                gradebook.update_or_create_notebook(kata.module, self.assignment)
-                gradebook.update_or_create_grade_cell(kata.id, kata.module, self.assignment,
-                                                      max_score=float(kata.points), cell_type="code")
+        # once per kata, not per record: each upsert is round trips to a database server
+        katas = {(kata.module, kata.id): kata.points for record in records for kata in record.katas}
+        for module in dict.fromkeys(module for module, _ in katas):
+            gradebook.update_or_create_notebook(module, self.assignment)
+        for (module, kata_id), points in katas.items():
+            gradebook.update_or_create_grade_cell(kata_id, module, self.assignment, max_score=float(points),
+                                                  cell_type="code")
         for record in records:
             gradebook.update_or_create_student(record.student)
             submission = gradebook.update_or_create_submission(self.assignment, record.student)
