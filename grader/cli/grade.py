@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,10 +10,10 @@ from grader.cli import options
 from grader.cli.common import Output, UsageProblem, add_command, grading_progress, submission_paths
 from grader.core.manifest import kata_ids, load_manifest
 from grader.core.scoring import Status
-from grader.grading.gradebook import GradebookError, check_database_url
+from grader.grading.gradebook import GradebookError, check_database_url, shown_url
 from grader.grading.submissions import SubmissionError, find_submissions
 from grader.learner.progress import Verdict, render
-from grader.sandbox.client import ForkServer, confinement_report
+from grader.sandbox.client import ForkServer, SandboxError, confinement_report
 from grader.sandbox.confine import Limits
 
 # grader.grading.batch and the nbgrader grading import torch (and nbgrader): they are imported once
@@ -41,6 +42,10 @@ def register(commands) -> None:
     grade.add_argument("--submission-timeout", type=float, default=None, metavar="SECONDS",
                        help="wall-clock limit for all of a submission's katas together (default: none)")
     grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
+    grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="grade on a Dask cluster: tcp://HOST:8786 (a running scheduler; its workers need this "
+                            "convkata installed) or local:N (N worker processes here); each worker probes in a warm "
+                            "sandbox of its own, the judges run here (-j does not apply: a worker thread is a job slot)")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
 
 
@@ -53,6 +58,7 @@ class Plan:
     limits: Limits
     out_dir: Path
     course: tuple[str, str] | None  # (COURSE_DIR, ASSIGNMENT) with --nbgrader
+    scheduler: str | None = None  # --scheduler: a Dask scheduler's address, or local:N
 
 
 def _nbgrader_conflicts(args) -> list[str]:
@@ -67,6 +73,13 @@ def plan(args) -> Plan:
     """The plan of a run; UsageProblem for bad input, before anything starts."""
     limits = options.limits(args)
     katas = kata_ids(args.katas)
+    if args.scheduler is not None:
+        from grader.grading.cluster import parse_scheduler
+
+        try:
+            parse_scheduler(args.scheduler)
+        except ValueError as exc:
+            raise UsageProblem(str(exc)) from None
     if args.nbgrader:
         conflicts = _nbgrader_conflicts(args)
         if conflicts:
@@ -76,7 +89,7 @@ def plan(args) -> Plan:
         if not Path(course_dir).is_dir():
             raise UsageProblem(f"--nbgrader {course_dir}: no such course folder (make one with `kata nbgrader build`)")
         out_dir = Path(args.out or Path(course_dir) / "kata-grades" / assignment)
-        return Plan(katas, args.jobs, limits, out_dir, (course_dir, assignment))
+        return Plan(katas, args.jobs, limits, out_dir, (course_dir, assignment), args.scheduler)
     try:
         load_manifest().select(katas)
         find_submissions(submission_paths(args.submissions))
@@ -84,29 +97,50 @@ def plan(args) -> Plan:
             check_database_url(args.db)
     except (SubmissionError, ValueError) as exc:
         raise UsageProblem(str(exc)) from None
-    return Plan(katas, min(args.jobs, len(args.submissions)), limits, Path(args.out or "grades"), None)
+    return Plan(katas, min(args.jobs, len(args.submissions)), limits, Path(args.out or "grades"), None, args.scheduler)
 
 
-def _warn_without_landlock(out: Output) -> None:
-    """Say so when this kernel cannot keep submissions from reading this user's files."""
-    report = confinement_report()
-    if not report["landlock_abi"]:
-        out.line("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits"
-                 + (" as an unprivileged user" if report["root"] else "")
-                 + " but can read files this user can read", style="yellow")
+def _warn_without_landlock(out: Output, sandbox) -> None:
+    """Say so when this kernel (or a cluster worker's) cannot keep submissions from reading this user's files."""
+    if isinstance(sandbox, ForkServer):
+        reports = {"": confinement_report()}
+    elif isinstance(sandbox, nullcontext):  # a cluster that grade_batch connects to itself (--nbgrader)
+        reports = {}
+    else:
+        reports = sandbox.confinement()
+    for where, report in reports.items():
+        if not report["landlock_abi"]:
+            out.line(f"warning: {f'the worker {where} runs a kernel' if where else 'this kernel has'} with no "
+                     "Landlock (Linux ≥ 5.13): submissions run with resource limits"
+                     + (" as an unprivileged user" if report["root"] else "")
+                     + " but can read files this user can read", style="yellow")
 
 
-def _grade(args, plan: Plan, out: Output, server: ForkServer) -> tuple[list, object | None]:
+def _sandbox(plan: Plan):
+    """The warm sandbox, started before the grader imports torch so that both warm up at once: a fork
+    server, or with --scheduler the cluster whose workers hold one each (--nbgrader: grade_batch connects)."""
+    if plan.scheduler is None:
+        return ForkServer(max(1, plan.jobs), plan.limits, plan.katas)
+    if plan.course is not None:
+        return nullcontext()
+    from grader.grading.cluster import SandboxCluster
+
+    return SandboxCluster(plan.scheduler, katas=plan.katas)
+
+
+def _grade(args, plan: Plan, out: Output, sandbox) -> tuple[list, object | None]:
     """Grade in the warm sandbox: the records, and the nbgrader course graded (None without --nbgrader)."""
     from grader.grading.batch import GradeOptions, grade_batch
 
     grade_options = GradeOptions(out=plan.out_dir, db_url=args.db, assignment=args.assignment,
                                  gradebook=not args.no_gradebook, jobs=args.jobs, limits=plan.limits,
                                  submission_seconds=args.submission_timeout, katas=plan.katas,
-                                 force=args.force, seed=args.seed)
+                                 force=args.force, seed=args.seed, scheduler=plan.scheduler)
+    server = sandbox if isinstance(sandbox, ForkServer) else None
     with grading_progress(out) as progress:
         if plan.course is None:
-            return grade_batch(submission_paths(args.submissions), grade_options, progress, server), None
+            cluster = None if server is not None else sandbox
+            return grade_batch(submission_paths(args.submissions), grade_options, progress, server, cluster), None
         from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
 
         course = NbgraderCourse(Path(plan.course[0]), plan.course[1])
@@ -129,12 +163,12 @@ def _show_one(records: list, verbose: bool) -> None:
 def _where_results_are(out: Output, args, plan: Plan, course) -> None:
     """The line that says where the results were written, and what comes next."""
     if course is not None:
-        out.line(f"results: nbgrader's gradebook ({course.coursedir.db_url}) and "
+        out.line(f"results: nbgrader's gradebook ({shown_url(course.coursedir.db_url)}) and "
                  f"{course.root / course.coursedir.autograded_directory}/; "
                  f"the code graded: {plan.out_dir / 'code'}; next: `nbgrader generate_feedback {plan.course[1]}` "
                  "in the course folder", style="dim")
         return
-    gradebook = "" if args.no_gradebook else f", gradebook {args.db or plan.out_dir / 'gradebook.db'}"
+    gradebook = "" if args.no_gradebook else f", gradebook {shown_url(args.db) if args.db else plan.out_dir / 'gradebook.db'}"
     out.line(f"results: {plan.out_dir / 'grades.csv'}, {plan.out_dir / 'gradescope'}/*/results.json{gradebook}",
              style="dim")
 
@@ -144,15 +178,27 @@ def cmd_grade(args) -> int:
     out = Output()
     graded = plan(args)
     # the sandbox warms up (imports torch, the checks) while this process does the same
-    with ForkServer(max(1, graded.jobs), graded.limits, graded.katas) as server:
-        _warn_without_landlock(out)
+    try:
+        sandbox = _sandbox(graded)
+    except OSError as exc:  # a scheduler that cannot be reached (distributed raises OSError, TimeoutError)
+        if graded.scheduler is None:
+            raise
+        out.error(f"kata grade: cannot reach the scheduler {graded.scheduler}: {exc}")
+        return 1
+    with sandbox:
+        _warn_without_landlock(out, sandbox)
         started = time.monotonic()
         try:
-            records, course = _grade(args, graded, out, server)
+            records, course = _grade(args, graded, out, sandbox)
         except (SubmissionError, ValueError) as exc:
             raise UsageProblem(str(exc)) from None
         except GradebookError as exc:
             out.error(f"kata grade: {exc}")
+            return 1
+        except SandboxError as exc:
+            if graded.scheduler is None:
+                raise  # a fault of this machine's sandbox: the traceback is the report
+            out.error(f"kata grade: {exc}")  # the cluster's (ClusterError): it says what to do
             return 1
     _show_one(records, args.verbose)
     total = sum(r.score for r in records)

@@ -7,6 +7,10 @@ submissions, kata by kata, and this process judges the probe data against the re
 inputs drawn from a secret seed for the run. A submission that is already graded (same files, same
 katas) is skipped unless ``force``; each finished submission is committed before the next one is
 reported.
+
+With ``GradeOptions.scheduler`` the slots are a Dask cluster's (grader.grading.cluster): each
+submission is probed by a worker's fork server, with the same requests, and judged and committed
+here by the same functions (``_requests``, ``grader.grading.session.probe_submission``, ``_judged``).
 """
 from __future__ import annotations
 
@@ -15,21 +19,26 @@ import queue
 import secrets
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.checks import checks_of_kata
 from grader.checks.runner import CheckResult, KataResult, ReferenceJudge, Status
 from grader.core.manifest import Kata, load_manifest
 from grader.core.text import clip
 from grader.grading.records import SubmissionRecord
-from grader.grading.session import GradingSession
+from grader.grading.session import GradingSession, KataProbes, KataRequest, probe_submission
 from grader.grading.store import ResultStore
 from grader.grading.submissions import Submission
 from grader.sandbox.client import ForkServer, SandboxError, Slot
 from grader.sandbox.confine import Limits
 from grader.sandbox.protocol import KataRun
+
+if TYPE_CHECKING:
+    from grader.grading.cluster import SandboxCluster
 
 
 @dataclass
@@ -52,6 +61,9 @@ class GradeOptions:
     submission_seeds: dict[str, int] | None = None
     #: How a failure tells the student to rerun on the run's seed (a template of ``{seed}``).
     rerun: str = "--seed={seed}"
+    #: A Dask scheduler to probe on instead of this machine's fork server: ``tcp://HOST:PORT`` (a
+    #: running scheduler), or ``local:N`` (N local worker processes, started for the run).
+    scheduler: str | None = None
 
 
 @dataclass
@@ -131,42 +143,44 @@ class KataRunJudge:
         return [(c.id, self.judge.inputs_seed(c, seed)) for c in checks_of_kata(kata.id) if c.runnable]
 
 
+def _requests(judge: KataRunJudge, katas: list[Kata], seed: int) -> list[KataRequest]:
+    """What the sandbox probes for each of ``katas`` of a submission graded on ``seed``: the checks'
+    input seeds, drawn here from the secret seed, and the kata's names — no secret."""
+    manifest = load_manifest()
+    return [KataRequest(kata.module, tuple(judge.checks_to_probe(kata, seed)), tuple(kata.symbols),
+                        tuple(manifest.required_symbols(kata.id))) for kata in katas]
+
+
+def _judged(judge: KataRunJudge, submission: Submission, digest: str, seed: int, katas: list[Kata],
+            probes: list[KataProbes], started: float) -> SubmissionRecord:
+    """The record of a submission whose katas were probed (``probes``, one per kata, in order), whose
+    grading ``started`` at that ``time.monotonic()``."""
+    results = [judge.kata_result(kata, probed.run, seed, time_allowed=probed.time_allowed, blocked=probed.blocked)
+               for kata, probed in zip(katas, probes, strict=True)]
+    return SubmissionRecord.of(submission.student, submission.source, digest, seed, results, time.monotonic() - started)
+
+
 def _grade_one(slot: Slot, judge: KataRunJudge, submission: Submission, staged: Path, digest: str,
                katas: list[Kata], limits: Limits, budget: float | None = None) -> SubmissionRecord:
     """Every kata of one submission, each in a fresh child; ``budget`` CPU seconds for them all, if set."""
-    started, used = time.monotonic(), 0.0
+    started = time.monotonic()
     seed = judge.submission_seed(submission.student, digest)
-    results, blocked_modules = [], {}
-    for kata in katas:
-        left = None if budget is None else budget - used
-        if left is not None and left <= 0:
-            results.append(judge.kata_result(kata, None, seed, blocked=(
-                f"not run: the submission's {budget:g} s of CPU time were used up by the katas before it")))
-            continue
-        if kata.module in blocked_modules:
-            results.append(judge.kata_result(kata, None, seed, blocked=blocked_modules[kata.module]))
-            continue
-        kata_limits, time_allowed = _kata_time(limits, budget, left)
-        run = slot.run_kata(staged, kata.module, judge.checks_to_probe(kata, seed), submission.student, kata_limits,
-                            symbols=kata.symbols, required=load_manifest().required_symbols(kata.id))
-        used += run.cpu_seconds
-        if run.ending in ("timeout", "hang") and not run.imported:
-            what = (f"used more than {time_allowed} of CPU time" if run.ending == "timeout"
-                    else f"did not finish within {run.seconds:.0f} s")
-            blocked_modules[kata.module] = f"importing {kata.module}.py {what} (an endless loop at import?)"
-            results.append(judge.kata_result(kata, None, seed, blocked=blocked_modules[kata.module]))
-            continue
-        results.append(judge.kata_result(kata, run, seed, time_allowed=time_allowed))
-    return SubmissionRecord.of(submission.student, submission.source, digest, seed, results,
-                               time.monotonic() - started)
+    probes = probe_submission(slot, staged, submission.student, _requests(judge, katas, seed), limits, budget)
+    return _judged(judge, submission, digest, seed, katas, probes, started)
 
 
-def _kata_time(limits: Limits, budget: float | None, left: float | None) -> tuple[Limits, str]:
-    """The next kata's limits and their CPU time in words: the kata's own, or less when less is left
-    of the submission's ``budget``."""
-    if left is None or left >= limits.cpu_seconds:
-        return limits, f"the kata's {limits.cpu_seconds:g} s"
-    return replace(limits, cpu_seconds=left), f"the {left:.1f} s left of the submission's {budget:g} s"
+def _or_failed(grade: Callable[[], SubmissionRecord], submission: Submission, katas: list[Kata],
+               judge: KataRunJudge, digest: str) -> SubmissionRecord:
+    """``grade()``'s record; if the judges raise on this submission's data, a record that says so (a
+    failure of the sandbox, SandboxError, stops the run instead)."""
+    try:
+        return grade()
+    except SandboxError:
+        raise
+    except Exception as exc:  # whatever this submission's data did to the judges: it alone fails
+        return _failed_record(submission, katas, judge, clip(
+            f"the grader could not judge this submission ({type(exc).__name__}: {exc}); its data "
+            "broke a judge, which is a grader bug: tell your instructor", 2000), digest)
 
 
 def _failed_record(submission: Submission, katas: list[Kata], judge: KataRunJudge, error: str,
@@ -178,12 +192,12 @@ def _failed_record(submission: Submission, katas: list[Kata], judge: KataRunJudg
 
 
 def grade_batch(paths: list[str | Path], options: GradeOptions, progress: Progress | None = None,
-                server: ForkServer | None = None) -> list[SubmissionRecord]:
+                server: ForkServer | None = None, cluster: SandboxCluster | None = None) -> list[SubmissionRecord]:
     """Grade every submission in ``paths``; return their records in the order given. ``server``: a
     fork server the caller started early (its warm-up then overlaps with the caller's own), else
-    one is started here if anything is left to grade."""
+    one is started here if anything is left to grade; ``cluster``, likewise, for ``options.scheduler``."""
     with GradingSession(paths, jobs=options.jobs, limits=options.limits, katas=options.katas,
-                        server=server) as session:
+                        server=server, scheduler=options.scheduler, cluster=cluster) as session:
         return grade_session(session, options, progress)
 
 
@@ -214,7 +228,10 @@ def grade_session(session: GradingSession, options: GradeOptions,
             commit(record, skipped=True)
         for submission in unreadable:
             commit(_failed_record(submission, katas, judge, session.unreadable[submission.student]))
-        if todo:
+        if todo and session.distributed:
+            for record in _grade_on_cluster(session.cluster(), todo, judge, session, katas, options):
+                commit(record)
+        elif todo:
             server = session.fork_server(slots=len(todo))
             for record in _grade_in_slots(server, todo, judge, session, katas, options):
                 commit(record)
@@ -267,15 +284,22 @@ def _work_slot(slot: Slot, pending: queue.Queue, finished: queue.Queue, judge: K
                 submission, digest = pending.get_nowait()
             except queue.Empty:
                 return
-            try:
-                record = _grade_one(slot, judge, submission, session.staged(submission), digest,
-                                    katas, options.limits, options.submission_seconds)
-            except SandboxError:
-                raise
-            except Exception as exc:  # whatever this submission's data did to the judges: it alone fails
-                record = _failed_record(submission, katas, judge, clip(
-                    f"the grader could not judge this submission ({type(exc).__name__}: {exc}); its data "
-                    "broke a judge, which is a grader bug: tell your instructor", 2000), digest)
-            finished.put(record)
+            finished.put(_or_failed(partial(_grade_one, slot, judge, submission, session.staged(submission), digest,
+                                            katas, options.limits, options.submission_seconds),
+                                    submission, katas, judge, digest))
     except Exception as exc:  # a failure of the grader itself (SandboxError, …): stop the run, loudly
         finished.put(exc)
+
+
+def _grade_on_cluster(cluster: SandboxCluster, todo: list[tuple[Submission, str]], judge: KataRunJudge,
+                      session: GradingSession, katas: list[Kata], options: GradeOptions) -> Iterator[SubmissionRecord]:
+    """Records of the ``todo`` submissions as the cluster's workers finish probing them, judged here: the
+    same requests, probes and judges as ``_grade_one``'s, with the probing on a worker (a failure of the
+    cluster is raised, after the submissions that were probed are judged)."""
+    seeds = [judge.submission_seed(submission.student, digest) for submission, digest in todo]
+    jobs = ((index, session.staged(submission), submission.student, _requests(judge, katas, seeds[index]))
+            for index, (submission, digest) in enumerate(todo))
+    for index, probes, seconds in cluster.probe(jobs, options.limits, options.submission_seconds):
+        (submission, digest), seed = todo[index], seeds[index]
+        yield _or_failed(partial(_judged, judge, submission, digest, seed, katas, probes, time.monotonic() - seconds),
+                         submission, katas, judge, digest)

@@ -1,0 +1,364 @@
+"""Grading on a Dask cluster: ``kata grade --scheduler tcp://HOST:8786`` (a running scheduler) or
+``--scheduler local:N`` (N worker processes on this machine, one thread each, over loopback).
+
+    with SandboxCluster("local:2", katas=["corr2d"]) as cluster:
+        for key, probes, seconds in cluster.probe(jobs, limits):   # jobs: (key, staged, student, requests)
+            ...                                                    # judged and committed by grader.grading.batch
+
+What runs where:
+
+- Each worker holds one warm fork server (grader.sandbox.client.ForkServer) for its lifetime, a
+  slot per worker thread: ``SandboxPlugin``, registered by the client, starts it at the worker's
+  setup and closes it at its teardown (a worker killed with SIGKILL takes it along: the server dies
+  with its parent, and the next fork server on that machine removes what was left).
+- A task (``probe_task``) is one submission: its files as bytes ({relative path: bytes}; no shared
+  file system), its student id and the ``KataRequest``s — the checks' ids and input seeds, exactly
+  what a slot's request holds. The worker writes the files into a private temporary folder and
+  probes them with ``grader.grading.session.probe_submission``, the function the local slots run:
+  every kata in a fresh confined child. It never gets the run's secret seed, the reference or the
+  judges (this module imports neither ``grader.grading.batch`` nor ``grader.checks.runner``).
+- What comes back is plain data: per kata its child's frames, re-encoded as the child sends them
+  (``grader.sandbox.protocol.send_frame``) and read here with the same checked ``decode_frames``
+  as a slot's reply, and how the run ended. The judges, the secret seed and the records stay with
+  the client (grader.grading.batch), which commits each record through the same ResultStore.
+
+A submission is one task, not a kata: its katas share one upload of its files, its CPU budget
+(``--submission-timeout``) and what an earlier kata found (a module whose import hangs is not
+imported again), as on a local slot; and a record is committed per submission anyway.
+
+Faults: a worker that dies mid-task (kill -9, a lost machine) has its task run again elsewhere by
+the scheduler (up to its ``allowed-failures``); a task that raises — the worker's fork server
+failed, SandboxError, after which the worker starts a fresh one — is retried ``RETRIES`` times.
+The client takes one result per submission, so nothing is graded twice. A task that still fails
+stops the run with ClusterError; the records committed so far stay, and the same command grades
+the rest.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import importlib
+import os
+import queue
+import secrets
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path, PurePosixPath
+
+from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
+
+from grader.core.files import remove_tree
+from grader.core.paths import MANIFEST_PATH, REPO_ROOT
+from grader.grading.session import KataProbes, KataRequest, probe_submission
+from grader.sandbox.client import SANDBOX_UID, ForkServer, SandboxError, confinement_report, staging_folder
+from grader.sandbox.confine import Limits
+from grader.sandbox.protocol import KataRun, decode_frames, send_frame
+
+#: The worker plugin's name: one per worker, whichever client registered it first.
+PLUGIN = "convkata-sandbox"
+#: How often a task that raised (its worker's fork server failed) is run again.
+RETRIES = 2
+#: How long the client waits for a scheduler to answer, and then for a first worker to join it.
+CONNECT_SECONDS, WORKER_SECONDS = 20.0, 60.0
+
+
+class ClusterError(SandboxError):
+    """The cluster could not probe a submission (its workers kept dying, a worker's sandbox kept
+    failing, a worker runs other checks): a fault of the grading machines, never of the submission."""
+
+
+def parse_scheduler(text: str) -> tuple[str | None, int | None]:
+    """``--scheduler``'s value: (a scheduler's address, None) or (None, N) for ``local:N``;
+    ValueError for anything else."""
+    if text.startswith("local:"):
+        count = text.removeprefix("local:")
+        if not count.isdigit() or int(count) < 1:
+            raise ValueError(f"--scheduler {text}: local:N takes a number of workers, N ≥ 1 (local:2)")
+        return None, int(count)
+    if "://" not in text:
+        raise ValueError(f"--scheduler {text}: give a Dask scheduler's address (tcp://HOST:8786) or local:N")
+    return text, None
+
+
+def probes_version() -> str:
+    """A digest of what decides a probe's data — the sandbox, the checks, the kata model, the probing
+    of a submission, the manifest, torch's version — so a worker that would probe otherwise than this
+    grader expects is found out (an older convkata on one machine of the cluster)."""
+    grader = REPO_ROOT / "grader"
+    paths = [*(path for folder in ("checks", "core", "sandbox") for path in (grader / folder).rglob("*")
+               if path.suffix in (".py", ".toml")),
+             grader / "bench" / "probes.py", grader / "bench" / "timing.py", grader / "grading" / "session.py",
+             grader / "grading" / "cluster.py", MANIFEST_PATH]
+    digest = hashlib.sha256(metadata.version("torch").encode())
+    for path in sorted(paths):
+        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+# --- on the worker -------------------------------------------------------------------------------------
+
+class SandboxPlugin(WorkerPlugin):
+    """A worker's warm fork server, one job slot per worker thread, for the worker's lifetime.
+
+    The server is started from a thread of the plugin's own, which lives until ``teardown``: the
+    server dies with the thread that started it (PR_SET_PDEATHSIG), never with a task thread.
+    Run as root, each slot's children drop to a uid no other worker on this machine uses (claimed
+    with a lock file held for the worker's life), as the slots of one local grader do."""
+
+    idempotent = True  # a worker that has one keeps it (and its warm server) when another run registers it
+    name = PLUGIN
+
+    def __init__(self, katas: list[str] | None = None):
+        """``katas``: what the server warms up for (the digits of the convergence checks only if needed)."""
+        self.katas = katas
+
+    def setup(self, worker) -> None:
+        self.threads = max(1, worker.state.nthreads)
+        self.version = probes_version()
+        self._keeper = ThreadPoolExecutor(1, thread_name_prefix="convkata-sandbox")
+        self._lock = threading.Lock()
+        self._uids, self._claims = _claim_uids(self.threads)
+        self._start()
+        # the frames' decoder, off the first task's clock (a daemon: a worker closed meanwhile does not wait for it)
+        threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
+
+    def _start(self) -> None:
+        server = self._keeper.submit(ForkServer, self.threads, Limits(), self.katas).result()
+        free: queue.Queue = queue.Queue()
+        for slot in server.slots:
+            if self._uids is not None:
+                slot.uid = self._uids[slot.index]
+            free.put(slot)
+        self.server, self._free = server, free
+
+    @contextmanager
+    def slot(self):
+        """A free job slot, for one task; after a SandboxError the worker gets a fresh fork server."""
+        with self._lock:
+            server, free = self.server, self._free
+        slot = free.get()
+        try:
+            yield slot
+        except SandboxError:
+            self._replace(server)
+            raise
+        except BaseException:
+            free.put(slot)
+            raise
+        free.put(slot)
+
+    def _replace(self, broken: ForkServer) -> None:
+        with self._lock:
+            if self.server is not broken:
+                return
+            self._start()
+        broken.close()
+
+    def teardown(self, worker) -> None:
+        try:
+            with self._lock:
+                if self._free.qsize() == len(self.server.slots):  # no kata to let finish (nor a warm-up to wait for)
+                    self.server.process.kill()
+                self.server.close()
+        finally:
+            self._keeper.shutdown(wait=True)
+            for claim in self._claims:
+                os.close(claim)
+
+
+def _claim_uids(count: int) -> tuple[list[int] | None, list[int]]:
+    """Run as root: ``count`` sandbox uids (SANDBOX_UID, the ids below it) that no other worker on this
+    machine holds, each claimed by a lock on a file in the temporary folder, released when the worker
+    ends however it ends; and the claims' file descriptors. Not root: (None, [])."""
+    if os.geteuid() != 0:
+        return None, []
+    uids, claims = [], []
+    for index in range(1024):
+        path = Path(tempfile.gettempdir()) / f"convkata-uid-{SANDBOX_UID - index}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        uids.append(SANDBOX_UID - index)
+        claims.append(fd)
+        if len(uids) == count:
+            return uids, claims
+    for fd in claims:
+        os.close(fd)
+    raise SandboxError(f"no {count} free sandbox uids on this machine (1024 workers' slots?)")
+
+
+def _plugin() -> SandboxPlugin:
+    plugin = get_worker().plugins.get(PLUGIN)
+    if plugin is None:
+        raise SandboxError("this worker has no convkata sandbox: register SandboxPlugin (SandboxCluster does)")
+    return plugin
+
+
+def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataRequest], limits: Limits,
+               budget: float | None) -> dict:
+    """On a worker: one submission's files, probed in its warm sandbox, kata by kata
+    (``probe_submission``); plain data back (``_plain``), with this worker's ``probes_version``."""
+    started = time.monotonic()
+    plugin = _plugin()
+    folder = staging_folder()  # named after this worker's pid: removed by the next server here if it dies
+    try:
+        _write_files(files, folder / "submission")
+        with plugin.slot() as slot:
+            probes = probe_submission(slot, folder / "submission", shown_as, requests, limits, budget)
+    finally:
+        remove_tree(folder)
+    return {"version": plugin.version, "seconds": time.monotonic() - started, "probes": [_plain(p) for p in probes]}
+
+
+def _write_files(files: dict[str, bytes], target: Path) -> None:
+    """The submission's files under ``target``: relative paths only, nothing outside it."""
+    target.mkdir()
+    for name, data in files.items():
+        relative = PurePosixPath(name)
+        if relative.is_absolute() or not relative.parts or any(part in ("", ".", "..") for part in relative.parts):
+            raise ValueError(f"not a submission's file name: {name!r}")
+        path = target.joinpath(*relative.parts)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def _plain(probes: KataProbes) -> dict:
+    """A kata's probes as plain data: the child's frames as bytes, the run's ending as strings and numbers."""
+    run = probes.run
+    return {"time_allowed": probes.time_allowed, "blocked": probes.blocked,
+            "run": None if run is None else {"frames": _frames(run.events), "ending": run.ending,
+                                             "exit_status": run.exit_status, "seconds": run.seconds,
+                                             "cpu_seconds": run.cpu_seconds}}
+
+
+def _frames(events: list[dict]) -> bytes:
+    """``events`` as the child sent them: one ``send_frame`` each."""
+    fd = os.memfd_create("convkata-frames", os.MFD_CLOEXEC)
+    try:
+        for event in events:
+            send_frame(fd, event)
+        size = os.lseek(fd, 0, os.SEEK_CUR)
+        return os.pread(fd, size, 0) if size else b""
+    finally:
+        os.close(fd)
+
+
+# --- on the client -------------------------------------------------------------------------------------
+
+_ENDINGS = {"finished", "timeout", "hang", "output_limit", "refused", "sandbox_error"}
+
+
+def _probes_of(plain: dict) -> KataProbes:
+    """A kata's probes from a worker's plain data, its frames read as a slot's reply is (``decode_frames``)."""
+    run = plain["run"]
+    if run is not None:
+        events, refused = decode_frames(bytes(run["frames"]))
+        ending, status = str(run["ending"]), run["exit_status"]
+        if ending not in _ENDINGS or not (status is None or type(status) is int):
+            raise ClusterError(f"a worker sent a kata's run that is not one (ending {ending!r}, status {status!r})")
+        run = KataRun(events, "refused" if refused else ending, status, float(run["seconds"]), float(run["cpu_seconds"]))
+    blocked = plain["blocked"]
+    return KataProbes(run, str(plain["time_allowed"]), None if blocked is None else str(blocked))
+
+
+def _files_of(folder: Path) -> dict[str, bytes]:
+    """A staged submission's regular files by relative path (staging writes nothing else)."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file() and not path.is_symlink()}
+
+
+class SandboxCluster:
+    """The client's side: a Dask client on ``scheduler`` (``tcp://HOST:PORT``, or ``local:N`` for N
+    worker processes started here), the sandbox plugin registered on every worker."""
+
+    def __init__(self, scheduler: str, katas: list[str] | None = None):
+        address, workers = parse_scheduler(scheduler)
+        self.scheduler = scheduler
+        self.version = probes_version()
+        self.local: LocalCluster | None = None
+        self.client: Client | None = None
+        try:
+            if workers is not None:
+                self.local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                          dashboard_address=None)
+            self.client = Client(self.local or address, set_as_default=False, timeout=CONNECT_SECONDS)
+            self.client.register_plugin(SandboxPlugin(katas), name=PLUGIN)
+        except BaseException:
+            self.close()
+            raise
+
+    def workers(self) -> int:
+        """How many job slots the cluster has now (its workers' threads); waits for a first worker."""
+        try:
+            self.client.wait_for_workers(1, timeout=WORKER_SECONDS)
+        except TimeoutError:
+            raise ClusterError(f"no worker joined the scheduler {self.scheduler} within {WORKER_SECONDS:g} s") from None
+        return sum(self.client.nthreads().values())
+
+    def confinement(self) -> dict[str, dict]:
+        """Each worker's confinement (``grader.sandbox.client.confinement_report``), by its address."""
+        return self.client.run(confinement_report)
+
+    def probe(self, jobs: Iterable[tuple[object, Path, str, list[KataRequest]]], limits: Limits,
+              budget: float | None = None) -> Iterator[tuple[object, list[KataProbes], float]]:
+        """Probe each job (key, staged folder, student, its katas' requests) on a worker, within ``limits``
+        and a submission's ``budget``; yield (key, its KataProbes, seconds on the worker) as they finish.
+        A few jobs per slot are in flight at once, so no more files than that are held in memory.
+        ClusterError when one cannot be probed (retries spent, or its workers kept dying)."""
+        jobs = iter(jobs)
+        window = 2 * self.workers() + 2
+        keys: dict[str, tuple[object, str]] = {}
+        running = as_completed(loop=self.client.loop)
+
+        def submit_next() -> None:
+            job = next(jobs, None)
+            if job is not None:
+                key, staged, student, requests = job
+                future = self.client.submit(probe_task, _files_of(staged), student, requests, limits, budget,
+                                            key=f"convkata-probe-{student}-{secrets.token_hex(6)}", retries=RETRIES)
+                keys[future.key] = (key, student)
+                running.add(future)
+
+        for _ in range(window):
+            submit_next()
+        try:
+            for future in running:
+                key, student = keys.pop(future.key)
+                try:
+                    result = future.result()
+                except Exception as exc:
+                    raise ClusterError(
+                        f"the cluster could not probe {student}'s submission ({type(exc).__name__}: {exc}); the records "
+                        "committed so far are kept: run the same command again to grade the rest") from exc
+                finally:
+                    future.release()
+                if result["version"] != self.version:
+                    raise ClusterError(f"a worker of {self.scheduler} probes with other checks than this grader's (another "
+                                       "convkata or torch): install the same version on every worker")
+                yield key, [_probes_of(plain) for plain in result["probes"]], float(result["seconds"])
+                submit_next()
+        finally:
+            for future in list(running.futures):
+                future.cancel()
+
+    def close(self) -> None:
+        try:
+            if self.client is not None:
+                self.client.close()
+        finally:
+            if self.local is not None:
+                self.local.close()
+
+    def __enter__(self) -> SandboxCluster:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

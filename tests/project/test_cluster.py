@@ -1,0 +1,226 @@
+"""Grading on a Dask cluster (``kata grade --scheduler``): on a LocalCluster of two worker processes
+over loopback, a class gets the very records local grading gives it on the same seed, through the
+API and the command line; a worker killed with SIGKILL mid-kata changes nothing; a submission that
+kills what it can or exhausts its memory takes no worker down; the workers never load the judges."""
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from grader.core import stubgen
+from grader.core.manifest import load_manifest
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
+from grader.dev.examples import CLASS_DIR
+from grader.grading.batch import GradeOptions, Progress, grade_batch
+from grader.sandbox.confine import Limits
+from tests.project.test_resume import sandbox_servers
+from tests.redteam import hostile
+
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
+distributed = pytest.importorskip("distributed", reason="grading on a cluster needs dask.distributed")
+
+from grader.grading.cluster import ClusterError, SandboxCluster, parse_scheduler  # noqa: E402 (needs distributed)
+
+KATAS = ["corr2d", "pool2d"]
+POINTS = [load_manifest().get(kata).points for kata in KATAS]
+SEED = 11
+LIMITS = Limits(cpu_seconds=20, memory_bytes=1 << 30)
+#: What the workers must never load: the reference, the verdict code, the batch grader (the secret seed's user).
+JUDGES = ("solutions", "grader.checks.runner", "grader.grading.batch")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes, one thread each, over loopback; skipped where distributed cannot start them."""
+    started = time.monotonic()
+    try:
+        cluster = SandboxCluster("local:2", katas=KATAS)
+    except Exception as exc:  # no loopback, no processes: whatever keeps a LocalCluster from starting here
+        pytest.skip(f"distributed cannot start a LocalCluster here ({type(exc).__name__}: {exc})")
+    print(f"LocalCluster of 2 workers up in {time.monotonic() - started:.1f} s")
+    with cluster:
+        yield cluster
+
+
+@pytest.fixture(scope="module")
+def small_class(tmp_path_factory) -> list[Path]:
+    """The reference, untouched stubs and a submission with typical mistakes."""
+    root = tmp_path_factory.mktemp("class")
+    stubgen.write(root / "stubs", backup_dir=root / "backups")
+    return [SOLUTIONS_DIR, root / "stubs", CLASS_DIR / "carol"]
+
+
+def options(out: Path, **more) -> GradeOptions:
+    return GradeOptions(out=out, katas=KATAS, seed=SEED, gradebook=False, limits=LIMITS, jobs=2, **more)
+
+
+def timeless(records) -> dict:
+    """Records by student, without their timing."""
+    return {r.student: replace(r, seconds=0.0) for r in records}
+
+
+def by_kata(records) -> dict:
+    """Each student's kata scores and statuses: what a hostile's messages (object addresses) leave comparable."""
+    return {r.student: [(k.id, k.score, k.status) for k in r.katas] for r in records}
+
+
+@pytest.fixture(scope="module")
+def graded_here(tmp_path_factory, sandbox, small_class):
+    return timeless(grade_batch(small_class, options(tmp_path_factory.mktemp("local")), server=sandbox))
+
+
+def worker_pids(cluster) -> dict[str, int]:
+    return cluster.client.run(os.getpid)
+
+
+def test_a_class_graded_on_the_cluster_gets_the_records_of_local_grading(cluster, small_class, graded_here, tmp_path):
+    started = time.monotonic()
+    records = grade_batch(small_class, options(tmp_path, scheduler="local:2"), cluster=cluster)
+    print(f"3 submissions x 2 katas on the cluster in {time.monotonic() - started:.1f} s")
+    assert [r.student for r in records] == ["solutions", "stubs", "carol"]
+    assert timeless(records) == graded_here
+    assert graded_here["solutions"].score == sum(POINTS) and graded_here["stubs"].score == 0
+    assert 0 < graded_here["carol"].score < sum(POINTS) and any(c.mistakes for k in graded_here["carol"].katas for c in k.checks)
+    rows = {row["student"]: row for row in csv.DictReader((tmp_path / "grades.csv").read_text().splitlines())}
+    assert {s: float(rows[s]["score"]) for s in rows} == {s: r.score for s, r in graded_here.items()}
+    assert sorted(p.name for p in (tmp_path / "gradescope").iterdir()) == sorted(graded_here)
+
+
+def test_the_workers_never_load_the_reference_or_the_judges(cluster):
+    loaded = cluster.client.run(lambda: sorted(name for name in __import__("sys").modules
+                                               if name.split(".")[0] == "solutions" or name in JUDGES))
+    assert loaded and all(names == [] for names in loaded.values()), loaded
+    probing = cluster.client.run(lambda: "grader.grading.cluster" in __import__("sys").modules)
+    assert list(probing.values()) == [True, True]
+
+
+def test_kata_grade_on_a_running_scheduler_resumes_and_writes_what_local_grading_does(cluster, small_class, graded_here,
+                                                                                       tmp_path, capsys):
+    address = cluster.client.scheduler.address
+    argv = ["grade", *map(str, small_class), "--katas", ",".join(KATAS), "--seed", str(SEED), "--timeout", "20",
+            "--memory", "1024", "--no-gradebook", "--out", str(tmp_path), "--scheduler", address]
+    assert main(argv) == 0
+    from grader.grading.records import SubmissionRecord
+
+    committed = [SubmissionRecord.from_json(p.read_text()) for p in sorted((tmp_path / "submissions").glob("*.json"))]
+    assert timeless(committed) == graded_here
+    assert main(argv) == 0  # everything is graded already: nothing is probed again
+    assert capsys.readouterr().out.count("already graded: skipped") == 3
+
+
+def test_a_scheduler_that_is_not_one_is_a_usage_error(capsys):
+    assert parse_scheduler("local:3") == (None, 3) and parse_scheduler("tcp://h:8786") == ("tcp://h:8786", None)
+    for wrong in ("local:0", "local:x", "somewhere:8786"):
+        with pytest.raises(ValueError):
+            parse_scheduler(wrong)
+    assert main(["grade", str(SOLUTIONS_DIR), "--scheduler", "local:none"]) == 2
+    assert "local:N takes a number of workers" in capsys.readouterr().err
+
+
+def test_a_worker_that_probes_with_other_checks_stops_the_run(cluster, small_class, tmp_path, monkeypatch):
+    monkeypatch.setattr(cluster, "version", "another convkata")
+    with pytest.raises(ClusterError, match="install the same version on every worker"):
+        grade_batch(small_class, options(tmp_path, scheduler="local:2"), cluster=cluster)
+    assert not list((tmp_path / "submissions").glob("*.json"))
+
+
+def test_a_submission_that_kills_what_it_can_or_fills_its_memory_takes_no_worker_down(cluster, sandbox, tmp_path):
+    chosen = {h.name: h for h in hostile.HOSTILES}
+    submissions = [hostile.build(chosen[name], tmp_path / "class", {"REPO": REPO_ROOT})
+                   for name in ("kill-everything", "memory-bomb")]
+    before = worker_pids(cluster)
+    here = grade_batch(submissions, options(tmp_path / "local"), server=sandbox)
+    there = grade_batch(submissions, options(tmp_path / "cluster", scheduler="local:2"), cluster=cluster)
+    assert worker_pids(cluster) == before
+    assert by_kata(there) == by_kata(here)
+    assert there[0].score == sum(POINTS)  # kill-everything's katas are the reference's: its attacks cost it nothing
+    assert [k.score for k in there[1].katas] == [POINTS[0], 0]  # memory-bomb: its pool2d asks for 64 GiB
+
+
+@pytest.fixture(scope="module")
+def slow_class(tmp_path_factory, sandbox, small_class):
+    """Copies of the small class whose conv_layer.py (corr2d, the first kata) sleeps 1.5 s at import,
+    and their records graded here."""
+    root = tmp_path_factory.mktemp("slow")
+    copies = []
+    for submission in small_class:
+        copy = root / "class" / submission.name
+        shutil.copytree(submission, copy, ignore=shutil.ignore_patterns("__pycache__"))
+        with (copy / "conv_layer.py").open("a") as module:
+            module.write("\nimport time\ntime.sleep(1.5)\n")
+        copies.append(copy)
+    return copies, timeless(grade_batch(copies, options(root / "local"), server=sandbox))
+
+
+def grade_killing(cluster, submissions: list[Path], out: Path, pid_to_kill) -> tuple[list, list[str], list[int]]:
+    """Grade on the cluster while a thread SIGKILLs ``pid_to_kill(worker address)`` of a worker busy with a
+    submission, once its first kata's child is importing conv_layer.py: (the records, the students
+    committed in order, the pid killed)."""
+    killed: list[int] = []
+
+    def kill_mid_kata() -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = [address for address, keys in cluster.client.processing().items()
+                    if any("convkata-probe" in str(key) for key in keys)]
+            if busy:
+                pid = pid_to_kill(busy[0])
+                time.sleep(0.7)
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                return
+            time.sleep(0.05)
+
+    finished: list[str] = []
+    killer = threading.Thread(target=kill_mid_kata, daemon=True)
+    killer.start()
+    started = time.monotonic()
+    records = grade_batch(submissions, options(out, scheduler="local:2"),
+                          Progress(finished=lambda record, skipped: finished.append(record.student)), cluster=cluster)
+    print(f"graded with pid {killed} killed in {time.monotonic() - started:.1f} s")
+    killer.join(5)
+    assert killed, "no worker was busy with a submission to kill"
+    return records, finished, killed
+
+
+def test_a_sandbox_server_killed_mid_kata_is_replaced_and_its_submission_probed_again(cluster, slow_class, tmp_path):
+    submissions, here = slow_class
+    servers = cluster.client.run(lambda dask_worker: dask_worker.plugins["convkata-sandbox"].server.process.pid)
+    records, finished, [killed] = grade_killing(
+        cluster, submissions, tmp_path, lambda address: cluster.client.run(
+            lambda dask_worker: dask_worker.plugins["convkata-sandbox"].server.process.pid, workers=[address])[address])
+    assert timeless(records) == here
+    assert sorted(finished) == sorted(here)
+    now = cluster.client.run(lambda dask_worker: dask_worker.plugins["convkata-sandbox"].server.process.pid)
+    assert killed in servers.values() and killed not in now.values() and len(set(now.values()) - set(servers.values())) == 1
+
+
+def test_a_worker_killed_mid_kata_loses_no_grade_and_duplicates_none(cluster, slow_class, tmp_path):
+    submissions, here = slow_class
+    records, finished, [killed] = grade_killing(
+        cluster, submissions, tmp_path, lambda address: cluster.client.run(os.getpid, workers=[address])[address])
+    assert timeless(records) == here
+    assert sorted(finished) == sorted(here)  # one record each: none lost, none committed twice
+    assert sorted(p.stem for p in (tmp_path / "submissions").glob("*.json")) == sorted(here)
+    # the killed worker's sandbox died with it, and its restarted successor removes what it left
+    deadline = time.monotonic() + 20
+    while (sandbox_servers(killed) or _left_by(killed)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sandbox_servers(killed) == [] and _left_by(killed) == []
+    cluster.client.wait_for_workers(2, timeout=60)  # the nanny restarted it
+
+
+def _left_by(pid: int) -> list[Path]:
+    """The temporary folders of the process ``pid`` (its staged submissions, its sandbox's)."""
+    return list(Path(tempfile.gettempdir()).glob(f"convkata-*-{pid}-*"))
