@@ -36,7 +36,6 @@ the rest.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import importlib
 import os
 import queue
@@ -47,13 +46,12 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path, PurePosixPath
 
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from grader.core.files import remove_tree
-from grader.core.paths import MANIFEST_PATH, REPO_ROOT
+from grader.core.paths import MANIFEST_PATH, REPO_ROOT, sources_digest
 from grader.grading.session import KataProbes, KataRequest, probe_submission
 from grader.sandbox.client import SANDBOX_UID, ForkServer, SandboxError, confinement_report, staging_folder
 from grader.sandbox.confine import Limits
@@ -94,10 +92,7 @@ def probes_version() -> str:
                if path.suffix in (".py", ".toml")),
              grader / "bench" / "probes.py", grader / "bench" / "timing.py", grader / "grading" / "session.py",
              grader / "grading" / "cluster.py", MANIFEST_PATH]
-    digest = hashlib.sha256(metadata.version("torch").encode())
-    for path in sorted(paths):
-        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return sources_digest(paths)
 
 
 # --- on the worker -------------------------------------------------------------------------------------

@@ -18,11 +18,10 @@ import ast
 import hashlib
 import json
 import os
-from importlib import metadata
 from pathlib import Path
 
 from grader.core.manifest import Kata
-from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR
+from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR, sources_digest
 from grader.core.scoring import Status
 from grader.learner.progress import Verdict
 
@@ -32,11 +31,8 @@ FORMAT = 1
 
 def checks_version() -> str:
     """A digest of what the checks are: the grader's and the reference's sources, the manifest, torch."""
-    digest = hashlib.sha256(metadata.version("torch").encode())
-    for path in sorted([*GRADER_DIR.rglob("*.py"), *GRADER_DIR.rglob("*.toml"), *SOLUTIONS_DIR.glob("*.py"),
-                        MANIFEST_PATH]):
-        digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
+    return sources_digest([*GRADER_DIR.rglob("*.py"), *GRADER_DIR.rglob("*.toml"), *SOLUTIONS_DIR.glob("*.py"),
+                           MANIFEST_PATH])
 
 
 def imported_modules(root: Path, module: str) -> set[str]:
