@@ -1,11 +1,11 @@
 """The hints a learner has seen, kata by kata (``kata hint``), kept in ``.kata/state.json``."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader.core.manifest import Kata
+from grader.learner.state_files import read_state, write_state
 
 
 @dataclass
@@ -15,11 +15,8 @@ class HintState:
     path: Path
 
     def _load(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data.get("hints", {}) if isinstance(data, dict) else {}
+        hints = read_state(self.path).get("hints")
+        return hints if isinstance(hints, dict) else {}
 
     def seen(self, kata: Kata) -> int:
         return min(int(self._load().get(kata.id, 0)), len(kata.hints))
@@ -29,6 +26,5 @@ class HintState:
         hints = self._load()
         level = min(self.seen(kata) + 1, len(kata.hints))
         hints[kata.id] = level
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps({"hints": hints}, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        write_state(self.path, {"hints": hints})
         return level

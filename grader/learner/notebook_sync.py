@@ -22,7 +22,6 @@ from __future__ import annotations
 import ast
 import builtins
 import hashlib
-import json
 import symtable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 from grader.core import stubgen
 from grader.core.backups import backup
 from grader.core.manifest import Kata, Manifest
+from grader.learner.state_files import read_state, write_state
 
 BOM = "\ufeff"
 
@@ -38,7 +38,8 @@ class NotebookError(ValueError):
     """A notebook's cell or an exercises file convkata cannot use as it is; the message says what to do."""
 
 
-def _digest(text: str) -> str:
+def text_digest(text: str) -> str:
+    """A short digest of a definition's text (trailing whitespace aside)."""
     return hashlib.sha256(text.rstrip().encode()).hexdigest()[:16]
 
 
@@ -254,11 +255,8 @@ class SyncState:
         return self.exercises.parent / ".kata" / "notebooks.json"
 
     def _load(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) and data.get("format") == 2 else {}
+        data = read_state(self.path)
+        return data if data.get("format") == 2 else {}
 
     def seen(self, file: Path, kata: Kata) -> dict[str, str]:
         """Name → digest of the text the notebook last wrote or built from, for ``kata`` in ``file``."""
@@ -273,12 +271,11 @@ class SyncState:
     def record(self, file: Path, kata: Kata, texts: dict[str, str], *, written: bool = False) -> None:
         """``texts`` (name → text) as what the notebook saw of ``kata`` in ``file``; ``written``: it wrote them."""
         data = self._load() or {"format": 2}
-        digests = {name: _digest(text) for name, text in texts.items()}
+        digests = {name: text_digest(text) for name, text in texts.items()}
         data.setdefault(str(file.resolve()), {})[kata.id] = digests
         if written:
             data.setdefault("written", {}).setdefault(str(file.resolve()), {}).update(digests)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_state(self.path, data)
 
     def record_file(self, file: Path, katas: list[Kata]) -> None:
         """What a notebook built from ``file`` shows of each of ``katas``: the file's text of its symbols."""
@@ -317,10 +314,10 @@ def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: Sync
                             f"{kata.id}`, then run the check again") from None
     seen = state.seen(file, kata)
     cell_changed = set(block.definitions) != set(seen) or any(
-        _digest(text) != seen.get(name) for name, text in block.definitions.items())
+        text_digest(text) != seen.get(name) for name, text in block.definitions.items())
     done = Copied(left_out=block.left_out)
     if not cell_changed:
-        done.kept = sorted(name for name in seen if _digest(in_file.get(name, "")) != seen[name])
+        done.kept = sorted(name for name in seen if text_digest(in_file.get(name, "")) != seen[name])
         return done
     if all(in_file.get(name) == block.definitions.get(name) for name in set(block.definitions) | set(seen)):
         state.record(file, kata, block.definitions)
@@ -342,7 +339,7 @@ def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: Sync
     written = state.written(file)
     replaced = [name for name in set(block.definitions) | dropped
                 if name in in_file and in_file[name] != block.definitions.get(name)]
-    unwritten = [name for name in replaced if _digest(in_file[name]) != written.get(name)]
+    unwritten = [name for name in replaced if text_digest(in_file[name]) != written.get(name)]
     stubs = file_texts(stubgen.generate().get(file.name, "")) if unwritten else {}
     if any(in_file[name] != stubs.get(name) for name in unwritten):
         done.backup = backup(file, file.parent.parent / ".kata" / "backups")  # text no notebook wrote

@@ -20,8 +20,6 @@ files are given the reference's code (``give_requirements``), so that each can b
 from __future__ import annotations
 
 import ast
-import difflib
-import hashlib
 import json
 import os
 from dataclasses import replace
@@ -31,8 +29,18 @@ from grader.core import stubgen
 from grader.core.backups import backup
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
-from grader.learner.editing import splice_symbols, symbol_source, symbol_spans
-from grader.learner.notebook_sync import NotebookError, SyncState, copy_cell, kata_cell, read_module, write_module
+from grader.learner.editing import splice_symbols, symbol_source
+from grader.learner.notebook_sync import (
+    NotebookError,
+    SyncState,
+    copy_cell,
+    file_texts,
+    kata_cell,
+    read_module,
+    text_digest,
+    write_module,
+)
+from grader.learner.state_files import read_state, write_state
 
 #: nbformat's version 4 layout, written without nbformat (the learner's tools stay light).
 _NOTEBOOK_META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
@@ -74,9 +82,8 @@ def _header(source: str) -> list[str]:
 
 def _kata_code(source: str, kata: Kata) -> str:
     """The kata's symbols as the file has them now."""
-    spans = symbol_spans(source)
-    lines = source.splitlines(keepends=True)
-    return "\n\n".join("".join(lines[spans[s][0] - 1:spans[s][1]]).rstrip("\n") for s in kata.symbols if s in spans)
+    texts = file_texts(source)
+    return "\n\n".join(texts[s] for s in kata.symbols if s in texts)
 
 
 def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Path) -> dict:
@@ -120,29 +127,19 @@ class GivenCode:
         self.exercises = exercises
         self.path = exercises.parent / ".kata" / "given.json"
 
-    def _load(self) -> dict:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
     def _digest(self, kata: Kata) -> str | None:
         try:
-            source = read_module(self.exercises / f"{kata.module}.py")
-            return hashlib.sha256("\0".join(symbol_source(source, s) for s in kata.symbols).encode()).hexdigest()
+            texts = file_texts(read_module(self.exercises / f"{kata.module}.py"))
+            return text_digest("\0".join(texts[s] for s in kata.symbols))
         except (OSError, SyntaxError, KeyError):
             return None
 
     def record(self, kata: Kata) -> None:
-        data = self._load()
-        data[kata.id] = self._digest(kata)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        write_state(self.path, {**read_state(self.path), kata.id: self._digest(kata)})
 
     def still_given(self, katas) -> set[str]:
         """The ids of ``katas`` whose files still hold the code given them."""
-        data = self._load()
+        data = read_state(self.path)
         return {k.id for k in katas if k.id in data and data[k.id] is not None and data[k.id] == self._digest(k)}
 
 
@@ -252,8 +249,8 @@ class Workspace:
         try:
             return manifest.get(kata_id)
         except KeyError:
-            close = difflib.get_close_matches(str(kata_id), [k.id for k in manifest], n=1)
-            print(f"✗ no kata {kata_id!r}" + (f" — did you mean {close[0]!r}?" if close else "") +
+            close = manifest.closest(kata_id)
+            print(f"✗ no kata {kata_id!r}" + (f" — did you mean {close!r}?" if close else "") +
                   " (`kata.status()` lists them)")
             return None
 

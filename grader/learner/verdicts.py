@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import json
-import os
 from pathlib import Path
 
 from grader.core.manifest import Kata
 from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR, sources_digest
 from grader.core.scoring import Status
 from grader.learner.progress import Verdict
+from grader.learner.state_files import read_state, write_state
 
 GRADER_DIR = REPO_ROOT / "grader"
 FORMAT = 1
@@ -78,11 +77,8 @@ class VerdictCache:
 
     def _load(self) -> dict:
         """The file's verdicts, by implementation folder and kata ({} when it cannot be read)."""
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        folders = data.get("verdicts") if isinstance(data, dict) and data.get("format") == FORMAT else None
+        data = read_state(self.path)
+        folders = data.get("verdicts") if data.get("format") == FORMAT else None
         return folders if isinstance(folders, dict) else {}
 
     def _entries(self, folders: dict) -> dict:
@@ -108,9 +104,5 @@ class VerdictCache:
         entries[verdict.kata.id] = {"key": key, "status": verdict.status.value, "passed": verdict.passed,
                                     "applicable": verdict.applicable, "score": verdict.score,
                                     "first_problem": verdict.first_problem}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_name(f".{self.path.name}.{os.getpid()}")
-        partial.write_text(json.dumps({"format": FORMAT, "verdicts": folders}, indent=1, sort_keys=True) + "\n",
-                           encoding="utf-8")
-        os.replace(partial, self.path)
+        write_state(self.path, {"format": FORMAT, "verdicts": folders})
         return verdict
