@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -75,8 +74,8 @@ def find_kata(manifest: Manifest, kata_id: str) -> Kata:
     try:
         return manifest.get(kata_id)
     except KeyError:
-        close = difflib.get_close_matches(kata_id, [k.id for k in manifest], n=1)
-        suggestion = f" — did you mean {close[0]!r}?" if close else ""
+        close = manifest.closest(kata_id)
+        suggestion = f" — did you mean {close!r}?" if close else ""
         raise UsageProblem(f"no kata {kata_id!r}{suggestion} (`kata status` lists them)") from None
 
 

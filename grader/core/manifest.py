@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import difflib
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -77,6 +78,11 @@ class Manifest:
     def required_symbols(self, kata_id: str) -> tuple[str, ...]:
         """The symbols of the katas ``kata_id`` builds on, directly or not: the learner's own, too."""
         return tuple(symbol for kata in self.requirements(kata_id) for symbol in kata.symbols)
+
+    def closest(self, kata_id: str) -> str | None:
+        """The id most like ``kata_id`` (a misspelt or miscased one), if any is close."""
+        close = difflib.get_close_matches(str(kata_id), [k.id for k in self.katas], n=1)
+        return close[0] if close else None
 
     def kata_of_symbol(self, module: str, symbol: str) -> Kata | None:
         return next((k for k in self.katas if k.module == module and symbol in k.symbols), None)

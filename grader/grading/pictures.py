@@ -378,19 +378,30 @@ def figure_html(figure: dict) -> str:
     return ""
 
 
+def _check_label(result: CheckResult) -> str:
+    """A check's mark, name and kind."""
+    return (f'<span style="color: {COLOUR[result.status]}; font-weight: bold;">{MARK[result.status]}</span> '
+            f'{_e(result.check.name)} <span style="color: #6e7781;">[{_e(result.check.kind)}]</span>')
+
+
+def _figures(result: CheckResult) -> str:
+    """The figures of a failed check, drawn ("" when it has none, or passed)."""
+    drawn = [figure_html(f) for f in result.figures] if result.status is Status.FAILED else []
+    return "\n".join(f for f in drawn if f)
+
+
 def _check_html(result: CheckResult) -> str:
-    check, status = result.check, result.status
+    status = result.status
     colour = COLOUR[status]
-    parts = [f'<div style="margin: 4px 0;"><span style="color: {colour}; font-weight: bold;">{MARK[status]}</span> '
-             f'{_e(check.name)} <span style="color: #6e7781;">[{_e(check.kind)}]</span>']
+    parts = [f'<div style="margin: 4px 0;">{_check_label(result)}']
     if status in (Status.PENDING, Status.SKIPPED) and result.message:
         parts.append(f' <span style="color: {colour};">{_e(status.value)}: {_e(result.message)}</span>')
     if status is Status.FAILED:
         parts.append(f'<pre style="{MONO} white-space: pre-wrap; background: #f6f8fa; border-left: 3px solid {colour}; '
                      f'padding: 6px 10px; margin: 4px 0 4px 18px;">{_e(result.message)}</pre>')
-        figures = [figure_html(f) for f in result.figures]
-        if any(figures):
-            parts.append('<div style="margin-left: 18px;">' + "\n".join(f for f in figures if f) + "</div>")
+        figures = _figures(result)
+        if figures:
+            parts.append(f'<div style="margin-left: 18px;">{figures}</div>')
     for warning in result.warnings:
         parts.append(f'<div style="{MONO} color: #6e7781; margin-left: 18px;">(warning, not counted: {_e(warning)})</div>')
     parts.append("</div>")
@@ -415,14 +426,8 @@ def kata_html(result: KataResult) -> str:
 def pictures_html(result: KataResult) -> str:
     """Only the pictures of a kata's failed checks, each under its check's name, for a place that
     has shown the text already (a notebook's check cell); "" when no failed check has one."""
-    parts = []
-    for check in result.results:
-        figures = [figure_html(f) for f in check.figures] if check.status is Status.FAILED else []
-        if any(figures):
-            parts.append(f'<div style="margin: 6px 0;"><span style="color: {COLOUR[Status.FAILED]}; font-weight: bold;">'
-                         f'{MARK[Status.FAILED]}</span> {_e(check.check.name)} '
-                         f'<span style="color: #6e7781;">[{_e(check.check.kind)}]</span>\n'
-                         + "\n".join(f for f in figures if f) + "</div>")
+    parts = [f'<div style="margin: 6px 0;">{_check_label(check)}\n{figures}</div>'
+             for check in result.results if (figures := _figures(check))]
     if not parts:
         return ""
     body = "\n".join(parts)
