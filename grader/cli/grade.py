@@ -44,8 +44,9 @@ def register(commands) -> None:
     grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="grade on a Dask cluster: tcp://HOST:8786 (a running scheduler; its workers need this "
-                            "convkata installed) or local:N (N worker processes here); each worker probes in a warm "
-                            "sandbox of its own, the judges run here (-j does not apply: a worker thread is a job slot)")
+                            "convkata installed), gateway:NAME (a Dask Gateway cluster; gateway: alone, your only one) "
+                            "or local:N (N worker processes here); each worker probes in a warm sandbox of its own, the "
+                            "judges run here (-j does not apply: a worker thread is a job slot)")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
 
 
@@ -184,6 +185,11 @@ def cmd_grade(args) -> int:
         if graded.scheduler is None:
             raise
         out.error(f"kata grade: cannot reach the scheduler {graded.scheduler}: {exc}")
+        return 1
+    except SandboxError as exc:  # the cluster's (ClusterError: no such Gateway cluster, …): it says what to do
+        if graded.scheduler is None:
+            raise
+        out.error(f"kata grade: {exc}")
         return 1
     with sandbox:
         _warn_without_landlock(out, sandbox)

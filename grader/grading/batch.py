@@ -155,7 +155,8 @@ def _judged(judge: KataRunJudge, submission: Submission, digest: str, seed: int,
             probes: list[KataProbes], started: float) -> SubmissionRecord:
     """The record of a submission whose katas were probed (``probes``, one per kata, in order), whose
     grading ``started`` at that ``time.monotonic()``."""
-    results = [judge.kata_result(kata, probed.run, seed, time_allowed=probed.time_allowed, blocked=probed.blocked)
+    results = [judge.kata_result(kata, probed.reply and probed.reply.run(), seed, time_allowed=probed.time_allowed,
+                                 blocked=probed.blocked)
                for kata, probed in zip(katas, probes, strict=True)]
     return SubmissionRecord.of(submission.student, submission.source, digest, seed, results, time.monotonic() - started)
 

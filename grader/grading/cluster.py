@@ -1,4 +1,6 @@
-"""Grading on a Dask cluster: ``kata grade --scheduler tcp://HOST:8786`` (a running scheduler) or
+"""Grading on a Dask cluster: ``kata grade --scheduler tcp://HOST:8786`` (a running scheduler; ``tls://``
+with the TLS files in Dask's configuration), ``--scheduler gateway:NAME`` (a Dask Gateway cluster, the
+gateway's address and credentials from Dask's configuration, as a JupyterHub sets them) or
 ``--scheduler local:N`` (N worker processes on this machine, one thread each, over loopback).
 
     with SandboxCluster("local:2", katas=["corr2d"]) as cluster:
@@ -17,10 +19,11 @@ What runs where:
   probes them with ``grader.grading.session.probe_submission``, the function the local slots run:
   every kata in a fresh confined child. It never gets the run's secret seed, the reference or the
   judges (this module imports neither ``grader.grading.batch`` nor ``grader.checks.runner``).
-- What comes back is plain data: per kata its child's frames, re-encoded as the child sends them
-  (``grader.sandbox.protocol.send_frame``) and read here with the same checked ``decode_frames``
-  as a slot's reply, and how the run ended. The judges, the secret seed and the records stay with
-  the client (grader.grading.batch), which commits each record through the same ResultStore.
+- What comes back is plain data: per kata its child's frames, relayed unread, exactly as the child
+  sent them (``grader.sandbox.protocol.KataReply``: the worker neither imports torch nor reads what
+  a submission sent), and how the run ended. The client reads the frames with the same checked
+  ``decode_frames`` as a local slot's reply; the judges, the secret seed and the records stay with
+  it (grader.grading.batch), and it commits each record through the same ResultStore.
 
 A submission is one task, not a kata: its katas share one upload of its files, its CPU budget
 (``--submission-timeout``) and what an earlier kata found (a module whose import hangs is not
@@ -36,7 +39,6 @@ the rest.
 from __future__ import annotations
 
 import fcntl
-import importlib
 import os
 import queue
 import secrets
@@ -55,7 +57,7 @@ from grader.core.paths import MANIFEST_PATH, REPO_ROOT, sources_digest
 from grader.grading.session import KataProbes, KataRequest, probe_submission
 from grader.sandbox.client import SANDBOX_UID, ForkServer, SandboxError, confinement_report, staging_folder
 from grader.sandbox.confine import Limits
-from grader.sandbox.protocol import KataRun, decode_frames, send_frame
+from grader.sandbox.protocol import KataReply
 
 #: The worker plugin's name: one per worker, whichever client registered it first.
 PLUGIN = "convkata-sandbox"
@@ -70,17 +72,58 @@ class ClusterError(SandboxError):
     failing, a worker runs other checks): a fault of the grading machines, never of the submission."""
 
 
-def parse_scheduler(text: str) -> tuple[str | None, int | None]:
-    """``--scheduler``'s value: (a scheduler's address, None) or (None, N) for ``local:N``;
+def parse_scheduler(text: str) -> tuple[str, str | int]:
+    """``--scheduler``'s value as (kind, what): ("address", "tcp://HOST:PORT"), ("local", N) for
+    ``local:N``, ("gateway", NAME) for ``gateway:NAME`` (NAME may be empty: the user's only cluster);
     ValueError for anything else."""
     if text.startswith("local:"):
         count = text.removeprefix("local:")
         if not count.isdigit() or int(count) < 1:
             raise ValueError(f"--scheduler {text}: local:N takes a number of workers, N ≥ 1 (local:2)")
-        return None, int(count)
+        return "local", int(count)
+    if text.startswith("gateway:") and "://" not in text:
+        return "gateway", text.removeprefix("gateway:")
     if "://" not in text:
-        raise ValueError(f"--scheduler {text}: give a Dask scheduler's address (tcp://HOST:8786) or local:N")
-    return text, None
+        raise ValueError(f"--scheduler {text}: give a Dask scheduler's address (tcp://HOST:8786), gateway:CLUSTER "
+                         "or local:N")
+    return "address", text
+
+
+def _gateway_cluster(name: str):
+    """The Dask Gateway cluster ``name`` (the user's only one if ``name`` is empty), connected to, not
+    started: the gateway's address and credentials come from Dask's configuration (``gateway.address``,
+    ``gateway.auth``; a JupyterHub with Dask Gateway sets them). ClusterError when there is none."""
+    try:
+        from dask_gateway import Gateway
+    except ImportError:
+        raise ClusterError("--scheduler gateway:… needs the dask-gateway package in this environment "
+                           "(pip install dask-gateway)") from None
+    gateway = None
+    try:
+        gateway = Gateway()
+        if not name:
+            names = [report.name for report in gateway.list_clusters()]
+            if len(names) != 1:
+                raise ClusterError(f"--scheduler gateway: names no cluster, and you have {len(names)} running"
+                                   + (f" ({', '.join(names)}): give one, gateway:NAME" if names else
+                                      ": start one (gateway.new_cluster(), or the hub's Dask panel) and scale it"))
+            name = names[0]
+        return gateway.connect(name)
+    except ClusterError:
+        raise
+    except Exception as exc:  # no gateway configured, refused credentials, no such cluster: what the gateway says
+        raise ClusterError(f"cannot connect to the Dask Gateway cluster {name or '(yours)'}: {exc}") from exc
+    finally:
+        if gateway is not None:
+            gateway.close()
+            closed_for_good(gateway)
+
+
+def closed_for_good(gateway) -> None:
+    """Keep a closed ``dask_gateway.Gateway`` (a GatewayCluster's own, too) from being closed again when it
+    is garbage: in dask-gateway 2026.3 that raises (distributed's stopped loop runner refuses to be read)
+    and prints a traceback; its ``__del__`` leaves alone a Gateway without a loop runner."""
+    vars(gateway).pop("_loop_runner", None)
 
 
 def probes_version() -> str:
@@ -119,8 +162,6 @@ class SandboxPlugin(WorkerPlugin):
         self._lock = threading.Lock()
         self._uids, self._claims = _claim_uids(self.threads)
         self._start()
-        # the frames' decoder, off the first task's clock (a daemon: a worker closed meanwhile does not wait for it)
-        threading.Thread(target=importlib.import_module, args=("torch",), daemon=True).start()
 
     def _start(self) -> None:
         server = self._keeper.submit(ForkServer, self.threads, Limits(), self.katas).result()
@@ -227,41 +268,30 @@ def _write_files(files: dict[str, bytes], target: Path) -> None:
 
 def _plain(probes: KataProbes) -> dict:
     """A kata's probes as plain data: the child's frames as bytes, the run's ending as strings and numbers."""
-    run = probes.run
+    reply = probes.reply
     return {"time_allowed": probes.time_allowed, "blocked": probes.blocked,
-            "run": None if run is None else {"frames": _frames(run.events), "ending": run.ending,
-                                             "exit_status": run.exit_status, "seconds": run.seconds,
-                                             "cpu_seconds": run.cpu_seconds}}
-
-
-def _frames(events: list[dict]) -> bytes:
-    """``events`` as the child sent them: one ``send_frame`` each."""
-    fd = os.memfd_create("convkata-frames", os.MFD_CLOEXEC)
-    try:
-        for event in events:
-            send_frame(fd, event)
-        size = os.lseek(fd, 0, os.SEEK_CUR)
-        return os.pread(fd, size, 0) if size else b""
-    finally:
-        os.close(fd)
+            "reply": None if reply is None else {"frames": reply.frames, "ending": reply.ending,
+                                                 "exit_status": reply.exit_status, "seconds": reply.seconds,
+                                                 "cpu_seconds": reply.cpu_seconds}}
 
 
 # --- on the client -------------------------------------------------------------------------------------
 
-_ENDINGS = {"finished", "timeout", "hang", "output_limit", "refused", "sandbox_error"}
+#: How a slot's reply may say a kata's run ended (grader.sandbox.server).
+_ENDINGS = {"finished", "timeout", "hang", "output_limit", "sandbox_error"}
 
 
 def _probes_of(plain: dict) -> KataProbes:
-    """A kata's probes from a worker's plain data, its frames read as a slot's reply is (``decode_frames``)."""
-    run = plain["run"]
-    if run is not None:
-        events, refused = decode_frames(bytes(run["frames"]))
-        ending, status = str(run["ending"]), run["exit_status"]
-        if ending not in _ENDINGS or not (status is None or type(status) is int):
+    """A kata's probes from a worker's plain data, checked to be what ``_plain`` sends; its frames are read,
+    as a local slot's are, where they are judged (``KataReply.run``)."""
+    reply = plain["reply"]
+    if reply is not None:
+        frames, ending, status = reply["frames"], reply["ending"], reply["exit_status"]
+        if type(frames) is not bytes or ending not in _ENDINGS or not (status is None or type(status) is int):
             raise ClusterError(f"a worker sent a kata's run that is not one (ending {ending!r}, status {status!r})")
-        run = KataRun(events, "refused" if refused else ending, status, float(run["seconds"]), float(run["cpu_seconds"]))
+        reply = KataReply(frames, ending, status, float(reply["seconds"]), float(reply["cpu_seconds"]))
     blocked = plain["blocked"]
-    return KataProbes(run, str(plain["time_allowed"]), None if blocked is None else str(blocked))
+    return KataProbes(reply, str(plain["time_allowed"]), None if blocked is None else str(blocked))
 
 
 def _files_of(folder: Path) -> dict[str, bytes]:
@@ -271,20 +301,27 @@ def _files_of(folder: Path) -> dict[str, bytes]:
 
 
 class SandboxCluster:
-    """The client's side: a Dask client on ``scheduler`` (``tcp://HOST:PORT``, or ``local:N`` for N
-    worker processes started here), the sandbox plugin registered on every worker."""
+    """The client's side: a Dask client on ``scheduler`` (``tcp://HOST:PORT``, ``gateway:NAME`` for a Dask
+    Gateway cluster, or ``local:N`` for N worker processes started here), the sandbox plugin registered on
+    every worker. Closing it closes only what it started: a scheduler or a Gateway cluster keeps running."""
 
     def __init__(self, scheduler: str, katas: list[str] | None = None):
-        address, workers = parse_scheduler(scheduler)
+        kind, what = parse_scheduler(scheduler)
         self.scheduler = scheduler
         self.version = probes_version()
         self.local: LocalCluster | None = None
+        self.gateway = None  # a dask_gateway.GatewayCluster, connected to (closing it leaves it running)
         self.client: Client | None = None
         try:
-            if workers is not None:
-                self.local = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
+            if kind == "local":
+                self.local = LocalCluster(n_workers=what, threads_per_worker=1, processes=True, host="127.0.0.1",
                                           dashboard_address=None)
-            self.client = Client(self.local or address, set_as_default=False, timeout=CONNECT_SECONDS)
+                self.client = Client(self.local, set_as_default=False, timeout=CONNECT_SECONDS)
+            elif kind == "gateway":
+                self.gateway = _gateway_cluster(what)
+                self.client = self.gateway.get_client(set_as_default=False)
+            else:
+                self.client = Client(what, set_as_default=False, timeout=CONNECT_SECONDS)
             self.client.register_plugin(SandboxPlugin(katas), name=PLUGIN)
         except BaseException:
             self.close()
@@ -295,7 +332,9 @@ class SandboxCluster:
         try:
             self.client.wait_for_workers(1, timeout=WORKER_SECONDS)
         except TimeoutError:
-            raise ClusterError(f"no worker joined the scheduler {self.scheduler} within {WORKER_SECONDS:g} s") from None
+            raise ClusterError(f"no worker joined {self.scheduler} within {WORKER_SECONDS:g} s"
+                               + (": scale the cluster (cluster.scale(N), or the hub's Dask panel)" if self.gateway else "")
+                               ) from None
         return sum(self.client.nthreads().values())
 
     def confinement(self) -> dict[str, dict]:
@@ -351,6 +390,9 @@ class SandboxCluster:
         finally:
             if self.local is not None:
                 self.local.close()
+            if self.gateway is not None:
+                self.gateway.close()  # closes its Gateway too
+                closed_for_good(self.gateway.gateway)
 
     def __enter__(self) -> SandboxCluster:
         return self

@@ -13,7 +13,7 @@ The probe half of grading a submission is here too, since it runs wherever a slo
 process, or on a cluster's worker: ``probe_submission(slot, staged, student, requests, limits)``
 runs its katas one by one, each in a fresh child, on ``KataRequest``s that hold no secret (the
 checks' input seeds are drawn by the judge, in the grader's process), and returns what each
-kata's child sent (``KataProbes``) for the judges.
+kata's child sent (``KataProbes``), unread, for the judges: the frames are read where they are judged.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from grader.core.files import remove_tree
 from grader.grading.submissions import Submission, SubmissionError, find_submissions, stage
 from grader.sandbox.client import ForkServer, Slot, staging_folder
 from grader.sandbox.confine import Limits
-from grader.sandbox.protocol import KataRun
+from grader.sandbox.protocol import KataReply
 
 if TYPE_CHECKING:
     from grader.grading.cluster import SandboxCluster
@@ -46,10 +46,10 @@ class KataRequest:
 
 @dataclass
 class KataProbes:
-    """What probing one kata gave: its child's run, or why it did not run (``blocked``);
+    """What probing one kata gave: its child's reply, or why it did not run (``blocked``);
     ``time_allowed`` names the CPU time it was allowed, for the judges' messages."""
 
-    run: KataRun | None
+    reply: KataReply | None
     time_allowed: str = ""
     blocked: str | None = None
 
@@ -69,16 +69,16 @@ def probe_submission(slot: Slot, staged: Path, shown_as: str, requests: list[Kat
             probes.append(KataProbes(None, blocked=blocked_modules[request.module]))
             continue
         kata_limits, time_allowed = _kata_time(limits, budget, left)
-        run = slot.run_kata(staged, request.module, list(request.checks), shown_as, kata_limits,
-                            symbols=request.symbols, required=request.required)
-        used += run.cpu_seconds
-        if run.ending in ("timeout", "hang") and not run.imported:
-            what = (f"used more than {time_allowed} of CPU time" if run.ending == "timeout"
-                    else f"did not finish within {run.seconds:.0f} s")
+        reply = slot.relay_kata(staged, request.module, list(request.checks), shown_as, kata_limits,
+                                symbols=request.symbols, required=request.required)
+        used += reply.cpu_seconds
+        if reply.ending in ("timeout", "hang") and not reply.run().imported:  # frames read only then
+            what = (f"used more than {time_allowed} of CPU time" if reply.ending == "timeout"
+                    else f"did not finish within {reply.seconds:.0f} s")
             blocked_modules[request.module] = f"importing {request.module}.py {what} (an endless loop at import?)"
             probes.append(KataProbes(None, blocked=blocked_modules[request.module]))
             continue
-        probes.append(KataProbes(run, time_allowed))
+        probes.append(KataProbes(reply, time_allowed))
     return probes
 
 

@@ -1,6 +1,7 @@
 """The grader's side of the sandbox: ``ForkServer`` starts ``python -m grader.sandbox.server``
 with a scrubbed environment and talks to its job slots; ``Slot.run_kata`` sends one kata's
-request and reads the child's frames back (``grader.sandbox.protocol``).
+request and reads the child's frames back (``grader.sandbox.protocol``); ``Slot.relay_kata`` hands
+them on unread, for a reader elsewhere (a cluster's worker relays them to the grader).
 
     with ForkServer(2, limits) as server:
         run = server.slots[0].run_kata(staged, "conv_layer", [(check_id, seed), ...], "alice")
@@ -18,7 +19,7 @@ from pathlib import Path
 from grader.core.files import remove_tree
 from grader.core.paths import REPO_ROOT
 from grader.sandbox import confine
-from grader.sandbox.protocol import KataRun, decode_frames
+from grader.sandbox.protocol import KataReply, KataRun
 
 #: Unprivileged uids for the workers when the grader runs as root: nobody (65534) for the first
 #: worker, the ids just below it for the others, so that workers cannot touch each other's processes.
@@ -76,6 +77,12 @@ class Slot:
         — the child then also holds a copy of the reference and can run timing probes.
         ``symbols``: the kata's names, which must be the submission's own code (not imported);
         ``required``: the names of the katas it builds on (a library's are reported as borrowed)."""
+        return self.relay_kata(submission, module, checks, shown_as, limits, bench, symbols, required).run()
+
+    def relay_kata(self, submission: Path, module: str, checks: list[tuple[str, int]], shown_as: str,
+                   limits: confine.Limits | None = None, bench: dict | None = None,
+                   symbols: tuple[str, ...] = (), required: tuple[str, ...] = ()) -> KataReply:
+        """``run_kata``'s run with the child's frames not yet read (``KataReply.run`` reads them)."""
         self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
                    "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root),
@@ -85,11 +92,9 @@ class Slot:
             self._requests.flush()
             header = self._header()
             data = self._replies.read(header["bytes"])
+            return KataReply(data, header["ending"], header["exit_status"], header["seconds"], header["cpu_seconds"])
         except (BrokenPipeError, json.JSONDecodeError, KeyError) as exc:
             raise SandboxError(f"sandbox slot {self.index} failed: {exc!r}") from exc
-        events, refused = decode_frames(data)
-        return KataRun(events, "refused" if refused else header["ending"], header["exit_status"], header["seconds"],
-                       header["cpu_seconds"])
 
     def close(self) -> None:
         for pipe in (self._requests, self._replies):

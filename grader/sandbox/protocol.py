@@ -43,6 +43,24 @@ class KataRun:
         return {str(e.get("id")): e.get("probed") for e in self.events if e.get("event") == "check"}
 
 
+@dataclass
+class KataReply:
+    """A kata's child's reply as a slot relays it: the child's frames, not yet read, and how the run
+    ended. Reading them (``run``) needs torch and is done where the run is judged: a cluster's worker
+    relays a reply as it came, without importing torch or reading what the submission sent."""
+
+    frames: bytes
+    ending: str
+    exit_status: int | None
+    seconds: float
+    cpu_seconds: float
+
+    def run(self) -> KataRun:
+        """The run: its frames read (``decode_frames``), ``refused`` if one is not what a child sends."""
+        events, refused = decode_frames(self.frames)
+        return KataRun(events, "refused" if refused else self.ending, self.exit_status, self.seconds, self.cpu_seconds)
+
+
 def decode_frames(data: bytes) -> tuple[list[dict], bool]:
     """The child's frames, loaded with ``weights_only=True``, and whether a frame was refused (a
     refused frame ends the list).

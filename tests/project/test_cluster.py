@@ -1,17 +1,22 @@
 """Grading on a Dask cluster (``kata grade --scheduler``): on a LocalCluster of two worker processes
-over loopback, a class gets the very records local grading gives it on the same seed, through the
-API and the command line; a worker killed with SIGKILL mid-kata changes nothing; a submission that
-kills what it can or exhausts its memory takes no worker down; the workers never load the judges."""
+over loopback, and on a cluster of a real Dask Gateway server (``gateway:NAME``, TLS through its proxy), a
+class gets the very records local grading gives it on the same seed, through the API and the command
+line; a worker killed with SIGKILL mid-kata changes nothing; a submission that kills what it can or
+exhausts its memory takes no worker down; the workers never load the judges or torch."""
 from __future__ import annotations
 
 import csv
 import os
+import secrets
 import shutil
 import signal
+import socket
+import subprocess
 import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,14 +35,15 @@ from tests.redteam import hostile
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
 distributed = pytest.importorskip("distributed", reason="grading on a cluster needs dask.distributed")
 
-from grader.grading.cluster import ClusterError, SandboxCluster, parse_scheduler  # noqa: E402 (needs distributed)
+from grader.grading.cluster import ClusterError, SandboxCluster, closed_for_good, parse_scheduler  # noqa: E402
 
 KATAS = ["corr2d", "pool2d"]
 POINTS = [load_manifest().get(kata).points for kata in KATAS]
 SEED = 11
 LIMITS = Limits(cpu_seconds=20, memory_bytes=1 << 30)
-#: What the workers must never load: the reference, the verdict code, the batch grader (the secret seed's user).
-JUDGES = ("solutions", "grader.checks.runner", "grader.grading.batch")
+#: What the workers must never load: the reference, the verdict code, the batch grader (the secret seed's user),
+#: and torch — a worker relays its children's frames unread, so it never reads what a submission sent.
+JUDGES = ("solutions", "grader.checks.runner", "grader.grading.batch", "torch")
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +103,7 @@ def test_a_class_graded_on_the_cluster_gets_the_records_of_local_grading(cluster
     assert sorted(p.name for p in (tmp_path / "gradescope").iterdir()) == sorted(graded_here)
 
 
-def test_the_workers_never_load_the_reference_or_the_judges(cluster):
+def test_the_workers_never_load_the_reference_the_judges_or_torch(cluster):
     loaded = cluster.client.run(lambda: sorted(name for name in __import__("sys").modules
                                                if name.split(".")[0] == "solutions" or name in JUDGES))
     assert loaded and all(names == [] for names in loaded.values()), loaded
@@ -120,7 +126,8 @@ def test_kata_grade_on_a_running_scheduler_resumes_and_writes_what_local_grading
 
 
 def test_a_scheduler_that_is_not_one_is_a_usage_error(capsys):
-    assert parse_scheduler("local:3") == (None, 3) and parse_scheduler("tcp://h:8786") == ("tcp://h:8786", None)
+    assert parse_scheduler("local:3") == ("local", 3) and parse_scheduler("tcp://h:8786") == ("address", "tcp://h:8786")
+    assert parse_scheduler("gateway:abc") == ("gateway", "abc") and parse_scheduler("gateway:") == ("gateway", "")
     for wrong in ("local:0", "local:x", "somewhere:8786"):
         with pytest.raises(ValueError):
             parse_scheduler(wrong)
@@ -224,3 +231,113 @@ def test_a_worker_killed_mid_kata_loses_no_grade_and_duplicates_none(cluster, sl
 def _left_by(pid: int) -> list[Path]:
     """The temporary folders of the process ``pid`` (its staged submissions, its sandbox's)."""
     return list(Path(tempfile.gettempdir()).glob(f"convkata-*-{pid}-*"))
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gateway_client():
+    """A ``dask_gateway.Gateway`` on Dask's configuration, as an instructor's notebook makes one."""
+    import dask_gateway
+
+    gateway = dask_gateway.Gateway()
+    try:
+        yield gateway
+    finally:
+        gateway.close()
+        closed_for_good(gateway)
+
+
+@contextmanager
+def new_cluster(gateway):
+    """A new cluster of the gateway's, shut down at the end."""
+    cluster = gateway.new_cluster()
+    try:
+        yield cluster
+    finally:
+        cluster.shutdown()
+        closed_for_good(cluster.gateway)
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    """A Dask Gateway server on loopback (``dask-gateway-server``; its clusters are processes of this user,
+    UnsafeLocalBackend) with one cluster of two one-thread workers, started as an instructor starts one
+    on a hub; Dask's configuration points at the gateway as a hub's does. Yields the cluster's name."""
+    pytest.importorskip("dask_gateway_server", reason="the Gateway test needs dask-gateway-server (make test installs it)")
+    pytest.importorskip("dask_gateway", reason="--scheduler gateway: needs dask-gateway")
+    import dask
+
+    folder = tmp_path_factory.mktemp("gateway")
+    api, proxy, password = _free_port(), _free_port(), secrets.token_hex(8)
+    dask_command = str(Path(sys.executable).parent / "dask")
+    (folder / "config.py").write_text(f"""
+c.DaskGateway.address = "127.0.0.1:{api}"
+c.DaskGateway.db_url = "sqlite:///{folder / 'gateway.sqlite'}"
+c.Proxy.address = "127.0.0.1:{_free_port()}"
+c.Proxy.tcp_address = "127.0.0.1:{proxy}"
+c.DaskGateway.backend_class = "dask_gateway_server.backends.local.UnsafeLocalBackend"
+c.LocalBackend.clusters_directory = "{folder / 'clusters'}"
+c.DaskGateway.authenticator_class = "dask_gateway_server.auth.SimpleAuthenticator"
+c.SimpleAuthenticator.password = "{password}"
+c.ClusterConfig.scheduler_cmd = ["{dask_command}", "scheduler"]
+c.ClusterConfig.worker_cmd = ["{dask_command}", "worker"]
+c.ClusterConfig.worker_threads = 1
+c.ClusterConfig.worker_memory = "4 G"
+""")
+    with open(folder / "server.log", "wb") as log:
+        server = subprocess.Popen([str(Path(sys.executable).parent / "dask-gateway-server"), "-f", str(folder / "config.py")],
+                                  cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+    settings = {"gateway.address": f"http://127.0.0.1:{api}", "gateway.proxy-address": f"tcp://127.0.0.1:{proxy}",
+                "gateway.auth.type": "basic", "gateway.auth.kwargs": {"password": password}}
+    try:
+        with dask.config.set(settings):
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    with gateway_client() as probe:
+                        probe.list_clusters()
+                    break
+                except Exception:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        pytest.fail(f"dask-gateway-server did not start:\n{(folder / 'server.log').read_text()[-3000:]}")
+                    time.sleep(0.2)
+            with gateway_client() as instructor, new_cluster(instructor) as cluster:
+                cluster.scale(2)
+                yield cluster.name
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_a_class_graded_on_a_dask_gateway_cluster_gets_the_records_of_local_grading(gateway, small_class, graded_here,
+                                                                                    tmp_path):
+    with SandboxCluster(f"gateway:{gateway}", katas=KATAS) as on_gateway:
+        assert on_gateway.client.scheduler.address.startswith("gateway://")  # TLS through the gateway's proxy
+        records = grade_batch(small_class, options(tmp_path, scheduler=f"gateway:{gateway}"), cluster=on_gateway)
+        assert on_gateway.workers() == 2
+    assert timeless(records) == graded_here
+
+
+def test_kata_grade_on_a_gateway_cluster_finds_the_only_one_and_names_the_others(gateway, small_class, graded_here,
+                                                                                   tmp_path, capsys):
+    argv = ["grade", *map(str, small_class), "--katas", ",".join(KATAS), "--seed", str(SEED), "--timeout", "20",
+            "--memory", "1024", "--no-gradebook", "--out", str(tmp_path)]
+    assert main([*argv, "--scheduler", "gateway:"]) == 0  # the instructor's only cluster
+    from grader.grading.records import SubmissionRecord
+
+    committed = [SubmissionRecord.from_json(p.read_text()) for p in sorted((tmp_path / "submissions").glob("*.json"))]
+    assert timeless(committed) == graded_here
+    with gateway_client() as instructor:
+        assert [c.name for c in instructor.list_clusters()] == [gateway]  # kata grade leaves it running
+        capsys.readouterr()
+        assert main([*argv, "--force", "--scheduler", "gateway:no-such-cluster"]) == 1
+        assert "cannot connect to the Dask Gateway cluster no-such-cluster" in capsys.readouterr().err
+        with new_cluster(instructor) as second:
+            assert main([*argv, "--force", "--scheduler", "gateway:"]) == 1
+            error = capsys.readouterr().err
+            assert "you have 2 running" in error and gateway in error and second.name in error
