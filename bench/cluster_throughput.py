@@ -99,8 +99,7 @@ class Stopwatch:
     """Seconds spent in named parts of this process, however often each is entered."""
 
     def __init__(self):
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
+        self.calls: dict[str, list[float]] = defaultdict(list)
 
     def wrap(self, owner, attribute: str, name: str) -> None:
         """Time every call of ``owner.attribute`` as ``name``."""
@@ -118,19 +117,29 @@ class Stopwatch:
         try:
             yield
         finally:
-            self.seconds[name] += time.perf_counter() - started
-            self.calls[name] += 1
+            self.calls[name].append(time.perf_counter() - started)
 
 
 def simulated_class(args: argparse.Namespace, work: Path) -> dict:
     """Grade ``--n`` simulated submissions through ``--scheduler``; the serial parts, measured."""
+    from grader.checks import runner
     from grader.grading import batch, cluster, gradebook, session, store
 
     made = time.monotonic()
     submissions = copies(work / "class", args.n, KINDS)
     watch = Stopwatch()
     watch.wrap(session.GradingSession, "__init__", "staging")
+    judged: list[str] = []  # the students in the order judged
+    judge = batch._judged
+    batch._judged = lambda *args, **kwargs: judged.append(args[1].student) or judge(*args, **kwargs)
     watch.wrap(batch, "_judged", "judging")
+    reference_data = runner.ReferenceJudge.reference_data
+
+    def timed_reference_data(self, check, *args):
+        with watch.part("judging: the reference's data" + (" (convergence runs, once a run)" if check.trains else "")):
+            return reference_data(self, check, *args)
+
+    runner.ReferenceJudge.reference_data = timed_reference_data
     watch.wrap(store.ResultStore, "commit", "commit")
     watch.wrap(store, "class_csv", "class CSV")
     watch.wrap(store, "gradescope_results", "Gradescope file")
@@ -161,7 +170,10 @@ def simulated_class(args: argparse.Namespace, work: Path) -> dict:
             "steady_per_minute": round((graded - 1) / (finished[-1] - finished[0]) * 60, 1),
             "worker_s_per_submission": {kind: round(statistics.mean(
                 s for s, r in zip(worker_seconds, records) if r.student.endswith(kind)), 3) for kind in KINDS},
-            "serial_ms_per_submission": {name: round(seconds / graded * 1000, 2) for name, seconds in watch.seconds.items()},
+            "serial_ms_per_submission": {name: round(sum(calls) / graded * 1000, 2) for name, calls in watch.calls.items()},
+            "median_ms_per_call": {name: round(statistics.median(calls) * 1000, 2) for name, calls in watch.calls.items()},
+            "judging_ms_by_kind": {kind: round(statistics.median(
+                c for c, r in zip(watch.calls["judging"], judged) if r.endswith(kind)) * 1000, 1) for kind in KINDS},
             "katas_passed": outcomes}
 
 

@@ -8,7 +8,8 @@ cells (its corr2d also writing to stderr every call, as a torch warning would: N
 release, and the reference with the seed notes' corr2d (MISTAKE) — and ``nbgrader autograde``
 grades them in its kernel, each on the seed its hidden line derives from the course's grading
 secret. Then the assignments of ALONE (one kata that builds on others, the reference's answer
-handed in; graded by ``nbgrader autograde``, then by ``kata grade --nbgrader`` into ``ROOT/graded-…``)
+handed in; graded by ``nbgrader autograde``, then by ``kata grade --nbgrader`` into ``ROOT/graded-…``,
+the first on a Dask LocalCluster, ``--scheduler local:1``)
 and PICTURES (a flipped-kernel corr2d, whose feedback ``nbgrader generate_feedback`` writes).
 nbgrader's output is in ``ROOT/log``; tests/project/test_nbgrader.py runs this in the background
 (tests/background.py). Jupyter reads only ROOT/jupyter: a ``python3`` kernel that is this Python.
@@ -147,9 +148,10 @@ def prepare(root: Path) -> Path:
     hand_in_and_autograde(api, course, PICTURES, ("flipped",), log)
     check_step(api.generate_feedback(PICTURES), log)
     shutil.copy(course / "gradebook.db", root / "autograded-by-nbgrader.db")
-    for assignment in ALONE:  # then graded again by kata grade, into the course's gradebook
-        if kata(["grade", "--nbgrader", str(course), assignment, "--out", str(alone_grades(root, assignment))]) != 0:
-            raise RuntimeError(f"kata grade --nbgrader {assignment} failed")
+    for index, assignment in enumerate(ALONE):  # then graded again by kata grade, into the course's gradebook:
+        cluster = ["--scheduler", "local:1"] if index == 0 else []  # the first on a Dask cluster of one worker
+        if kata(["grade", "--nbgrader", str(course), assignment, "--out", str(alone_grades(root, assignment)), *cluster]) != 0:
+            raise RuntimeError(f"kata grade --nbgrader {assignment} {' '.join(cluster)} failed")
     return course
 
 

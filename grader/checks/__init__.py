@@ -29,3 +29,8 @@ def checks_of_kata(kata_id: str) -> list[Check]:
 
 def all_checks() -> list[Check]:
     return [c for checks in _BY_MODULE.values() for c in checks]
+
+
+def check_by_id(check_id: str) -> Check | None:
+    """The check of that id (``corr2d::numeric_sweep``), or None."""
+    return next((c for checks in _BY_MODULE.values() for c in checks if c.id == check_id), None)

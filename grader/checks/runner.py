@@ -7,7 +7,6 @@ stub's NotImplementedError); skipped (the check does not apply here, e.g. no CUD
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -15,10 +14,10 @@ import torch
 from grader.checks import checks_of_kata
 from grader.checks.base import CREDITED_BESIDE_KINDS, VALUE_KINDS, Check, Mismatch, plain
 from grader.checks.probing import probe
+from grader.checks.reference import reference_data, reference_implementation
 from grader.core.diagnosis import explain, for_kata, match_text
-from grader.core.implementation import CodeUnderTest, Implementation, load_implementation
+from grader.core.implementation import CodeUnderTest, Implementation
 from grader.core.manifest import Kata, Manifest, load_manifest
-from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
 from grader.core.text import clip, clip_all
 
@@ -107,13 +106,6 @@ def _borrowed_note(kata_id: str, borrowed: tuple[str, ...]) -> str:
     return f"Your {kata_id} calls {', '.join(borrowed)}, not your own {' and '.join(own) or 'code'}."
 
 
-class ReferenceFailure(RuntimeError):
-    """The reference itself failed a probe: a bug in convkata, not in the learner's code."""
-
-
-_REFERENCE_DATA: dict[tuple, object] = {}
-
-
 class ReferenceJudge:
     """Judges probe data — recorded in this process or in a sandboxed child — against the
     reference's, on the inputs of one run's seed."""
@@ -125,7 +117,7 @@ class ReferenceJudge:
         # The checks' tensors are small: a second intra-op thread only contends for the cores
         # (measured here: the reference's convergence checks 4-7x slower with 2 threads on 2 busy cores).
         torch.set_num_threads(1)
-        self.reference = reference or load_implementation(SOLUTIONS_DIR)
+        self.reference = reference or reference_implementation()
         self.rerun = rerun
 
     def reproduce_hint(self, seed: int | None = None) -> str:
@@ -139,20 +131,14 @@ class ReferenceJudge:
 
     def reference_data(self, check: Check, module_name: str, seed: int):
         """The reference's probe data, computed once per process for a check and seed."""
-        key = (self.reference.root, check.id, seed)
-        if key not in _REFERENCE_DATA:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    _REFERENCE_DATA[key] = plain(check.probe(self.reference.module(module_name), seed))
-            except Exception as exc:
-                raise ReferenceFailure(f"the reference failed {check.id}: {exc!r}") from exc
-        return _REFERENCE_DATA[key]
+        return reference_data(check, module_name, seed, self.reference)
 
-    def verdict(self, check: Check, module_name: str, probed: dict, seed: int | None = None) -> CheckResult:
+    def verdict(self, check: Check, module_name: str, probed: dict, seed: int | None = None,
+                want=None) -> CheckResult:
         """Judge what ``probe`` recorded (here, or in a sandboxed worker) on ``seed``'s inputs (default:
-        the run's) against the reference's data. Whatever ``probed`` holds, this returns a verdict:
-        the submission wrote it."""
+        the run's) against the reference's data: ``want`` if given (computed by a cluster's worker on
+        the same inputs), else computed here. Whatever ``probed`` holds, this returns a verdict: the
+        submission wrote it."""
         outcome = probed.get("outcome")
         message = _learners(probed.get("message"))
         borrowed = probed.get("borrowed")
@@ -168,7 +154,7 @@ class ReferenceJudge:
         if outcome != "data":
             return self.failure(check, message or "the check did not finish", (), seed)
         inputs = self.inputs_seed(check, seed)
-        want = self.reference_data(check, module_name, inputs)
+        want = self.reference_data(check, module_name, inputs) if want is None else want
         notes = clip_all(probed.get("warnings") or (), MAX_WARNINGS, MAX_WARNING_BYTES)
         try:
             check.judge(plain(probed["data"]), want, inputs)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,8 +104,6 @@ def _warn_without_landlock(out: Output, sandbox) -> None:
     """Say so when this kernel (or a cluster worker's) cannot keep submissions from reading this user's files."""
     if isinstance(sandbox, ForkServer):
         reports = {"": confinement_report()}
-    elif isinstance(sandbox, nullcontext):  # a cluster that grade_batch connects to itself (--nbgrader)
-        reports = {}
     else:
         reports = sandbox.confinement()
     for where, report in reports.items():
@@ -119,11 +116,9 @@ def _warn_without_landlock(out: Output, sandbox) -> None:
 
 def _sandbox(plan: Plan):
     """The warm sandbox, started before the grader imports torch so that both warm up at once: a fork
-    server, or with --scheduler the cluster whose workers hold one each (--nbgrader: grade_batch connects)."""
+    server, or with --scheduler the cluster whose workers hold one each."""
     if plan.scheduler is None:
         return ForkServer(max(1, plan.jobs), plan.limits, plan.katas)
-    if plan.course is not None:
-        return nullcontext()
     from grader.grading.cluster import SandboxCluster
 
     return SandboxCluster(plan.scheduler, katas=plan.katas)
@@ -138,14 +133,14 @@ def _grade(args, plan: Plan, out: Output, sandbox) -> tuple[list, object | None]
                                  submission_seconds=args.submission_timeout, katas=plan.katas,
                                  force=args.force, seed=args.seed, scheduler=plan.scheduler)
     server = sandbox if isinstance(sandbox, ForkServer) else None
+    cluster = None if server is not None else sandbox
     with grading_progress(out) as progress:
         if plan.course is None:
-            cluster = None if server is not None else sandbox
             return grade_batch(submission_paths(args.submissions), grade_options, progress, server, cluster), None
         from grader.integrations.nbgrader.grading import NbgraderCourse, grade_course
 
         course = NbgraderCourse(Path(plan.course[0]), plan.course[1])
-        return grade_course(course, grade_options, progress, server), course
+        return grade_course(course, grade_options, progress, server, cluster), course
 
 
 def _show_one(records: list, verbose: bool) -> None:

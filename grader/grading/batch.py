@@ -98,10 +98,11 @@ class KataRunJudge:
         return int.from_bytes(hmac.digest(key, f"{student}\0{digest}".encode(), "sha256")[:4], "big") & 0x7FFFFFFF
 
     def kata_result(self, kata: Kata, run: KataRun | None, seed: int, *, time_allowed: str = "",
-                    blocked: str | None = None) -> KataResult:
+                    blocked: str | None = None, references: dict | None = None) -> KataResult:
         """The verdicts on ``run``'s probes, on the inputs of ``seed`` (the submission's);
         ``time_allowed`` names its CPU time limit ("the kata's 30 s"). Without a run, every check
-        fails with ``blocked``."""
+        fails with ``blocked``. ``references``: check id → the reference's data on the same inputs,
+        computed by the cluster's worker that probed the run (what is missing is computed here)."""
         probed = run.probed() if run else {}
         results, unfinished = [], blocked
         for check in checks_of_kata(kata.id):
@@ -109,7 +110,8 @@ class KataRunJudge:
                 results.append(CheckResult(check, Status.SKIPPED, "needs a CUDA device"))
             elif isinstance(probed.get(check.id), dict):
                 with self.lock:  # reference data is computed once, by one thread
-                    results.append(self.judge.verdict(check, kata.module, probed[check.id], seed))
+                    results.append(self.judge.verdict(check, kata.module, probed[check.id], seed,
+                                                      (references or {}).get(check.id)))
             else:
                 unfinished = unfinished or self.ending(run, time_allowed)
                 results.append(self.judge.failure(check, unfinished, (), seed))
@@ -156,7 +158,7 @@ def _judged(judge: KataRunJudge, submission: Submission, digest: str, seed: int,
     """The record of a submission whose katas were probed (``probes``, one per kata, in order), whose
     grading ``started`` at that ``time.monotonic()``."""
     results = [judge.kata_result(kata, probed.reply and probed.reply.run(), seed, time_allowed=probed.time_allowed,
-                                 blocked=probed.blocked)
+                                 blocked=probed.blocked, references=probed.references)
                for kata, probed in zip(katas, probes, strict=True)]
     return SubmissionRecord.of(submission.student, submission.source, digest, seed, results, time.monotonic() - started)
 

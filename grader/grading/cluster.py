@@ -17,13 +17,17 @@ What runs where:
   file system), its student id and the ``KataRequest``s — the checks' ids and input seeds, exactly
   what a slot's request holds. The worker writes the files into a private temporary folder and
   probes them with ``grader.grading.session.probe_submission``, the function the local slots run:
-  every kata in a fresh confined child. It never gets the run's secret seed, the reference or the
-  judges (this module imports neither ``grader.grading.batch`` nor ``grader.checks.runner``).
-- What comes back is plain data: per kata its child's frames, relayed unread, exactly as the child
-  sent them (``grader.sandbox.protocol.KataReply``: the worker neither imports torch nor reads what
-  a submission sent), and how the run ended. The client reads the frames with the same checked
-  ``decode_frames`` as a local slot's reply; the judges, the secret seed and the records stay with
-  it (grader.grading.batch), and it commits each record through the same ResultStore.
+  every kata in a fresh confined child. It never gets the run's secret seed or the judges (this
+  module imports neither ``grader.grading.batch`` nor ``grader.checks.runner``).
+- What comes back: per kata its child's frames, exactly as the child sent them
+  (``grader.sandbox.protocol.KataReply``), how the run ended, and the reference's data for each
+  check that brought data, on the same inputs (``grader.checks.reference``), computed in the
+  worker's own process — never in the sandbox, whose children fork from a server that has not loaded
+  the reference. Re-running the reference is most of judging (measured: 93% of a full submission's,
+  without the convergence runs), so the client, which judges every submission, only compares. The
+  client reads the frames with the same checked ``decode_frames`` as a local slot's reply; the
+  judges, the secret seed, the convergence checks' reference runs (once a run) and the records stay
+  with it (grader.grading.batch), and it commits each record through the same ResultStore.
 
 A submission is one task, not a kata: its katas share one upload of its files, its CPU budget
 (``--submission-timeout``) and what an earlier kata found (a module whose import hangs is not
@@ -39,6 +43,7 @@ the rest.
 from __future__ import annotations
 
 import fcntl
+import importlib
 import os
 import queue
 import secrets
@@ -53,7 +58,7 @@ from pathlib import Path, PurePosixPath
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from grader.core.files import remove_tree
-from grader.core.paths import MANIFEST_PATH, REPO_ROOT, sources_digest
+from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR, sources_digest
 from grader.grading.session import KataProbes, KataRequest, probe_submission
 from grader.sandbox.client import SANDBOX_UID, ForkServer, SandboxError, confinement_report, staging_folder
 from grader.sandbox.confine import Limits
@@ -127,12 +132,13 @@ def closed_for_good(gateway) -> None:
 
 
 def probes_version() -> str:
-    """A digest of what decides a probe's data — the sandbox, the checks, the kata model, the probing
-    of a submission, the manifest, torch's version — so a worker that would probe otherwise than this
-    grader expects is found out (an older convkata on one machine of the cluster)."""
+    """A digest of what decides a probe's data and the reference's — the sandbox, the checks, the kata
+    model, the probing of a submission, the reference solutions, the manifest, torch's version — so a
+    worker that would probe otherwise than this grader expects is found out (an older convkata on one
+    machine of the cluster)."""
     grader = REPO_ROOT / "grader"
     paths = [*(path for folder in ("checks", "core", "sandbox") for path in (grader / folder).rglob("*")
-               if path.suffix in (".py", ".toml")),
+               if path.suffix in (".py", ".toml")), *SOLUTIONS_DIR.glob("*.py"),
              grader / "bench" / "probes.py", grader / "bench" / "timing.py", grader / "grading" / "session.py",
              grader / "grading" / "cluster.py", MANIFEST_PATH]
     return sources_digest(paths)
@@ -162,6 +168,9 @@ class SandboxPlugin(WorkerPlugin):
         self._lock = threading.Lock()
         self._uids, self._claims = _claim_uids(self.threads)
         self._start()
+        # what computing the reference's data imports (torch, the checks), off the first task's clock
+        # (a daemon: a worker closed meanwhile does not wait for it)
+        threading.Thread(target=importlib.import_module, args=("grader.checks.reference",), daemon=True).start()
 
     def _start(self) -> None:
         server = self._keeper.submit(ForkServer, self.threads, Limits(), self.katas).result()
@@ -241,7 +250,8 @@ def _plugin() -> SandboxPlugin:
 def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataRequest], limits: Limits,
                budget: float | None) -> dict:
     """On a worker: one submission's files, probed in its warm sandbox, kata by kata
-    (``probe_submission``); plain data back (``_plain``), with this worker's ``probes_version``."""
+    (``probe_submission``); plain data back (``_plain``) with the reference's data on the same inputs
+    (``_references``), this worker's ``probes_version`` and the seconds all that took."""
     started = time.monotonic()
     plugin = _plugin()
     folder = staging_folder()  # named after this worker's pid: removed by the next server here if it dies
@@ -251,7 +261,33 @@ def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataReques
             probes = probe_submission(slot, folder / "submission", shown_as, requests, limits, budget)
     finally:
         remove_tree(folder)
-    return {"version": plugin.version, "seconds": time.monotonic() - started, "probes": [_plain(p) for p in probes]}
+    plain = [_plain(p, _references(request, p)) for request, p in zip(requests, probes, strict=True)]
+    return {"version": plugin.version, "seconds": time.monotonic() - started, "probes": plain}
+
+
+def _references(request: KataRequest, probes: KataProbes) -> dict[str, object]:
+    """Check id → the reference's data on the inputs the kata's child was given, for each of its checks
+    that brought data: what the client's judges compare it with. A convergence check's reference run is
+    the whole run's, computed once by the client; a check the reference fails is left to the client,
+    which reports it."""
+    if probes.reply is None:
+        return {}
+    import torch
+
+    from grader.checks import check_by_id
+    from grader.checks.reference import ReferenceFailure, reference_data
+
+    torch.set_num_threads(1)  # one job slot per worker thread (the judges' setting)
+    probed, wanted = probes.reply.run().probed(), {}
+    for check_id, seed in request.checks:
+        check, data = check_by_id(check_id), probed.get(check_id)
+        if check is None or check.trains or not (isinstance(data, dict) and data.get("outcome") == "data"):
+            continue
+        try:
+            wanted[check_id] = reference_data(check, request.module, seed)
+        except ReferenceFailure:
+            continue
+    return wanted
 
 
 def _write_files(files: dict[str, bytes], target: Path) -> None:
@@ -266,10 +302,11 @@ def _write_files(files: dict[str, bytes], target: Path) -> None:
         path.write_bytes(data)
 
 
-def _plain(probes: KataProbes) -> dict:
-    """A kata's probes as plain data: the child's frames as bytes, the run's ending as strings and numbers."""
+def _plain(probes: KataProbes, references: dict[str, object]) -> dict:
+    """A kata's probes as plain data: the child's frames as bytes, the run's ending as strings and numbers,
+    the reference's data by check id."""
     reply = probes.reply
-    return {"time_allowed": probes.time_allowed, "blocked": probes.blocked,
+    return {"time_allowed": probes.time_allowed, "blocked": probes.blocked, "references": references,
             "reply": None if reply is None else {"frames": reply.frames, "ending": reply.ending,
                                                  "exit_status": reply.exit_status, "seconds": reply.seconds,
                                                  "cpu_seconds": reply.cpu_seconds}}
@@ -290,8 +327,10 @@ def _probes_of(plain: dict) -> KataProbes:
         if type(frames) is not bytes or ending not in _ENDINGS or not (status is None or type(status) is int):
             raise ClusterError(f"a worker sent a kata's run that is not one (ending {ending!r}, status {status!r})")
         reply = KataReply(frames, ending, status, float(reply["seconds"]), float(reply["cpu_seconds"]))
-    blocked = plain["blocked"]
-    return KataProbes(reply, str(plain["time_allowed"]), None if blocked is None else str(blocked))
+    blocked, references = plain["blocked"], plain["references"]
+    if type(references) is not dict or not all(type(key) is str for key in references):
+        raise ClusterError("a worker sent reference data that is not keyed by check ids")
+    return KataProbes(reply, str(plain["time_allowed"]), None if blocked is None else str(blocked), references)
 
 
 def _files_of(folder: Path) -> dict[str, bytes]:

@@ -100,6 +100,8 @@ class Gradebook:
         self.assignment = assignment
         self.error: BaseException | None = None
         self._queue: queue.Queue = queue.Queue()
+        #: (module, kata, points) of the grade cells this run has written (see ``_write``).
+        self._defined: set[tuple[str, str, float]] = set()
         self._thread = threading.Thread(target=self._run, name="gradebook", daemon=True)
         self._thread.start()
 
@@ -119,9 +121,12 @@ class Gradebook:
             lock = WritersLock(self.url)
             with lock.held():
                 gradebook = self._open()
-            while (records := self._queue.get()) is not None:
-                with lock.held():
-                    self._write_reconnecting(gradebook, records)
+            finished = False
+            while not finished:
+                records, finished = self._waiting()
+                if records:
+                    with lock.held():
+                        self._write_reconnecting(gradebook, records)
         except BaseException as exc:
             self.error = exc
         finally:
@@ -129,6 +134,18 @@ class Gradebook:
                 gradebook.close()
             if lock is not None:
                 lock.close()
+
+    def _waiting(self) -> tuple[list[SubmissionRecord], bool]:
+        """The records written meanwhile, all of them (one transaction for those that queued up while the
+        last were written), and whether ``close`` came after them."""
+        records, item = [], self._queue.get()
+        while item is not None:
+            records += item
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return records, False
+        return records, True
 
     def _open(self):
         from nbgrader.api import Gradebook as NbgraderGradebook
@@ -156,14 +173,17 @@ class Gradebook:
         """Upsert the students, their submissions and each kata's auto score (idempotent)."""
         from nbgrader.api import MissingEntry
 
-        gradebook.update_or_create_assignment(self.assignment)
-        # once per kata, not per record: each upsert is round trips to a database server
-        katas = {(kata.module, kata.id): kata.points for record in records for kata in record.katas}
-        for module in dict.fromkeys(module for module, _ in katas):
-            gradebook.update_or_create_notebook(module, self.assignment)
-        for (module, kata_id), points in katas.items():
-            gradebook.update_or_create_grade_cell(kata_id, module, self.assignment, max_score=float(points),
-                                                  cell_type="code")
+        # the assignment, its notebooks and grade cells once per run (and per kata that appears), not per
+        # record: each upsert is a transaction, and round trips to a database server
+        katas = dict.fromkeys((kata.module, kata.id, float(kata.points)) for record in records for kata in record.katas)
+        if not katas.keys() <= self._defined:
+            gradebook.update_or_create_assignment(self.assignment)
+            for module in dict.fromkeys(module for module, _, _ in katas):
+                gradebook.update_or_create_notebook(module, self.assignment)
+            for module, kata_id, points in katas:
+                gradebook.update_or_create_grade_cell(kata_id, module, self.assignment, max_score=points,
+                                                      cell_type="code")
+            self._defined |= katas.keys()
         for record in records:
             gradebook.update_or_create_student(record.student)
             submission = gradebook.update_or_create_submission(self.assignment, record.student)

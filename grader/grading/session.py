@@ -17,7 +17,7 @@ kata's child sent (``KataProbes``), unread, for the judges: the frames are read 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,11 +47,13 @@ class KataRequest:
 @dataclass
 class KataProbes:
     """What probing one kata gave: its child's reply, or why it did not run (``blocked``);
-    ``time_allowed`` names the CPU time it was allowed, for the judges' messages."""
+    ``time_allowed`` names the CPU time it was allowed, for the judges' messages; ``references``, from
+    a cluster's worker: check id → the reference's data on the same inputs (grader.checks.reference)."""
 
     reply: KataReply | None
     time_allowed: str = ""
     blocked: str | None = None
+    references: dict[str, object] = field(default_factory=dict)
 
 
 def probe_submission(slot: Slot, staged: Path, shown_as: str, requests: list[KataRequest], limits: Limits,

@@ -140,3 +140,22 @@ def test_a_second_run_skips_what_is_graded_and_force_regrades(graded, sandbox, m
     grade_batch([CLASS_DIR / "mallory"], GradeOptions(out=out, katas=KATAS, force=True), progress, sandbox)
     assert seen == [("mallory", False)]
     assert len(list(csv.DictReader((out / "grades.csv").open()))) == 4
+
+
+def test_the_class_csv_is_written_at_the_first_commit_then_at_most_every_few_seconds_and_at_the_end(graded, tmp_path,
+                                                                                                    monkeypatch):
+    from dataclasses import replace
+
+    from grader.grading import store
+
+    _, records = graded
+    built, class_csv = [], store.class_csv
+    monkeypatch.setattr(store, "class_csv", lambda rows, manifest: built.append(len(rows)) or class_csv(rows, manifest))
+    monkeypatch.setattr(store, "CSV_SECONDS", 3600.0)
+    results = store.ResultStore(tmp_path, load_manifest(), gradebook=False)
+    for number in range(40):
+        results.commit(replace(records["alice"], student=f"student{number:02d}"))
+    assert built == [1]  # a class of thousands does not rebuild it from every record at every commit
+    results.close()
+    assert built == [1, 40]
+    assert [row["student"] for row in csv.DictReader((tmp_path / "grades.csv").open())] == [f"student{n:02d}" for n in range(40)]

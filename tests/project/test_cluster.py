@@ -1,8 +1,9 @@
 """Grading on a Dask cluster (``kata grade --scheduler``): on a LocalCluster of two worker processes
-over loopback, and on a cluster of a real Dask Gateway server (``gateway:NAME``, TLS through its proxy), a
-class gets the very records local grading gives it on the same seed, through the API and the command
-line; a worker killed with SIGKILL mid-kata changes nothing; a submission that kills what it can or
-exhausts its memory takes no worker down; the workers never load the judges or torch."""
+over loopback, and on a cluster of a real Dask Gateway server (``gateway:NAME``, TLS through its
+proxy), the sample class (examples/class) gets the very records local grading gives it on the same
+seed, through the API and the command line; a worker killed with SIGKILL mid-kata changes nothing; a
+submission that kills what it can or exhausts its memory takes no worker down; the workers send the
+reference's data, and never load the judges."""
 from __future__ import annotations
 
 import csv
@@ -16,14 +17,16 @@ import sys
 import tempfile
 import threading
 import time
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from grader.checks import reference
 from grader.cli import main
-from grader.core import stubgen
+from grader.core.implementation import Implementation
 from grader.core.manifest import load_manifest
 from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
 from grader.dev.examples import CLASS_DIR
@@ -41,9 +44,8 @@ KATAS = ["corr2d", "pool2d"]
 POINTS = [load_manifest().get(kata).points for kata in KATAS]
 SEED = 11
 LIMITS = Limits(cpu_seconds=20, memory_bytes=1 << 30)
-#: What the workers must never load: the reference, the verdict code, the batch grader (the secret seed's user),
-#: and torch — a worker relays its children's frames unread, so it never reads what a submission sent.
-JUDGES = ("solutions", "grader.checks.runner", "grader.grading.batch", "torch")
+#: What the workers must never load: the verdict code and the batch grader (the secret seed's user).
+JUDGES = ("grader.checks.runner", "grader.grading.batch")
 
 
 @pytest.fixture(scope="module")
@@ -60,11 +62,10 @@ def cluster():
 
 
 @pytest.fixture(scope="module")
-def small_class(tmp_path_factory) -> list[Path]:
-    """The reference, untouched stubs and a submission with typical mistakes."""
-    root = tmp_path_factory.mktemp("class")
-    stubgen.write(root / "stubs", backup_dir=root / "backups")
-    return [SOLUTIONS_DIR, root / "stubs", CLASS_DIR / "carol"]
+def small_class() -> list[Path]:
+    """The sample class (examples/class): complete, partial (chapter 7 only: complete in KATAS), typical
+    mistakes, hostile (stubs and forgeries)."""
+    return [CLASS_DIR / student for student in ("alice", "bob", "carol", "mallory")]
 
 
 def options(out: Path, **more) -> GradeOptions:
@@ -72,8 +73,9 @@ def options(out: Path, **more) -> GradeOptions:
 
 
 def timeless(records) -> dict:
-    """Records by student, without their timing."""
-    return {r.student: replace(r, seconds=0.0) for r in records}
+    """Records by student, without their timing; a hostile's (mallory's) by kata scores and statuses only:
+    its forgeries' messages name object addresses."""
+    return {r.student: by_kata([r])[r.student] if r.student == "mallory" else replace(r, seconds=0.0) for r in records}
 
 
 def by_kata(records) -> dict:
@@ -90,25 +92,30 @@ def worker_pids(cluster) -> dict[str, int]:
     return cluster.client.run(os.getpid)
 
 
-def test_a_class_graded_on_the_cluster_gets_the_records_of_local_grading(cluster, small_class, graded_here, tmp_path):
+def test_a_class_graded_on_the_cluster_gets_the_records_of_local_grading(cluster, small_class, graded_here, tmp_path,
+                                                                          monkeypatch):
+    computed_here = OrderedDict()  # the reference's data this process computes: none, the workers send it
+    monkeypatch.setattr(reference, "_REFERENCE_DATA", computed_here)
     started = time.monotonic()
     records = grade_batch(small_class, options(tmp_path, scheduler="local:2"), cluster=cluster)
-    print(f"3 submissions x 2 katas on the cluster in {time.monotonic() - started:.1f} s")
-    assert [r.student for r in records] == ["solutions", "stubs", "carol"]
+    assert not computed_here
+    print(f"4 submissions x 2 katas on the cluster in {time.monotonic() - started:.1f} s")
+    assert [r.student for r in records] == ["alice", "bob", "carol", "mallory"]
     assert timeless(records) == graded_here
-    assert graded_here["solutions"].score == sum(POINTS) and graded_here["stubs"].score == 0
+    assert graded_here["alice"].score == graded_here["bob"].score == sum(POINTS)
+    assert [score for _, score, _ in graded_here["mallory"]] == [0, 0]
     assert 0 < graded_here["carol"].score < sum(POINTS) and any(c.mistakes for k in graded_here["carol"].katas for c in k.checks)
     rows = {row["student"]: row for row in csv.DictReader((tmp_path / "grades.csv").read_text().splitlines())}
-    assert {s: float(rows[s]["score"]) for s in rows} == {s: r.score for s, r in graded_here.items()}
+    assert {s: float(rows[s]["score"]) for s in rows} == {r.student: r.score for r in records}
     assert sorted(p.name for p in (tmp_path / "gradescope").iterdir()) == sorted(graded_here)
 
 
-def test_the_workers_never_load_the_reference_the_judges_or_torch(cluster):
-    loaded = cluster.client.run(lambda: sorted(name for name in __import__("sys").modules
-                                               if name.split(".")[0] == "solutions" or name in JUDGES))
+def test_the_workers_compute_the_reference_data_but_never_load_the_judges(cluster):
+    loaded = cluster.client.run(lambda: sorted(name for name in __import__("sys").modules if name in JUDGES))
     assert loaded and all(names == [] for names in loaded.values()), loaded
-    probing = cluster.client.run(lambda: "grader.grading.cluster" in __import__("sys").modules)
-    assert list(probing.values()) == [True, True]
+    wanted = {"grader.grading.cluster", f"{Implementation(SOLUTIONS_DIR).package}.conv_layer"}  # the reference's corr2d
+    modules = cluster.client.run(lambda: wanted <= set(__import__("sys").modules))
+    assert any(modules.values())  # in the worker(s) that probed code that brought data
 
 
 def test_kata_grade_on_a_running_scheduler_resumes_and_writes_what_local_grading_does(cluster, small_class, graded_here,
@@ -122,7 +129,7 @@ def test_kata_grade_on_a_running_scheduler_resumes_and_writes_what_local_grading
     committed = [SubmissionRecord.from_json(p.read_text()) for p in sorted((tmp_path / "submissions").glob("*.json"))]
     assert timeless(committed) == graded_here
     assert main(argv) == 0  # everything is graded already: nothing is probed again
-    assert capsys.readouterr().out.count("already graded: skipped") == 3
+    assert capsys.readouterr().out.count("already graded: skipped") == 4
 
 
 def test_a_scheduler_that_is_not_one_is_a_usage_error(capsys):
@@ -157,11 +164,11 @@ def test_a_submission_that_kills_what_it_can_or_fills_its_memory_takes_no_worker
 
 @pytest.fixture(scope="module")
 def slow_class(tmp_path_factory, sandbox, small_class):
-    """Copies of the small class whose conv_layer.py (corr2d, the first kata) sleeps 1.5 s at import,
-    and their records graded here."""
+    """Copies of the small class but its hostile, whose conv_layer.py (corr2d, the first kata) sleeps
+    1.5 s at import, and their records graded here."""
     root = tmp_path_factory.mktemp("slow")
     copies = []
-    for submission in small_class:
+    for submission in small_class[:3]:
         copy = root / "class" / submission.name
         shutil.copytree(submission, copy, ignore=shutil.ignore_patterns("__pycache__"))
         with (copy / "conv_layer.py").open("a") as module:

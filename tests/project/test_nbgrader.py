@@ -314,7 +314,8 @@ def test_every_kata_alone_makes_an_assignment_the_reference_completes(kata_id, t
 def test_a_kata_alone_earns_full_marks_through_nbgrader_autograde_and_kata_grade(assignment, nbgrader_course):
     """The issue's cases: conv2d_module without corr2d, resnet18 without resnet_block and Residual
     scored 0 for every student. The reference's answer alone now earns every point, convergence
-    included, in nbgrader's kernel and in kata grade's sandbox (tests.nbgrader_course ran both)."""
+    included, in nbgrader's kernel and in kata grade's sandbox (tests.nbgrader_course ran both; kata grade
+    --nbgrader of alone_conv2d_module on a Dask cluster, --scheduler local:1)."""
     kata_id = ALONE[assignment]
     full = {"reference": {kata_id: float(load_manifest().get(kata_id).points)}}
     autograded = f"sqlite:///{nbgrader_course.parent / 'autograded-by-nbgrader.db'}"

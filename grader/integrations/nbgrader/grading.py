@@ -21,6 +21,7 @@ import glob
 import logging
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nbformat
 from nbformat.v4 import new_output
@@ -38,6 +39,9 @@ from grader.grading.records import KataRecord, RecordError, SubmissionRecord
 from grader.sandbox.client import ForkServer
 
 from .checks import RERUN_IN_NOTEBOOK
+
+if TYPE_CHECKING:
+    from grader.grading.cluster import SandboxCluster
 from .notebooks import CourseError, graded_katas, grading_seed, module_source, read_notebook
 from .secret import (
     GradingSecretError,
@@ -190,8 +194,9 @@ class NbgraderCourse:
 
 
 def grade_course(course: NbgraderCourse, options: GradeOptions, progress: Progress | None = None,
-                 server: ForkServer | None = None) -> list[SubmissionRecord]:
-    """Grade every submission of the course's assignment (see the module's docstring); the records."""
+                 server: ForkServer | None = None, cluster: SandboxCluster | None = None) -> list[SubmissionRecord]:
+    """Grade every submission of the course's assignment (see the module's docstring); the records.
+    ``server`` or ``cluster`` (``options.scheduler``): a sandbox the caller started early."""
     out = Path(options.out)
     folders, seeds = [], {}
     for student, submitted in course.submissions().items():
@@ -201,7 +206,7 @@ def grade_course(course: NbgraderCourse, options: GradeOptions, progress: Progre
     _drop_stale_records(out / "submissions", seeds)
     options = replace(options, katas=course.katas, seed=course.run_seed, submission_seeds=seeds,
                       rerun=RERUN_IN_NOTEBOOK, gradebook=False)
-    records = grade_batch(folders, options, progress, server)
+    records = grade_batch(folders, options, progress, server, cluster)
     course.autograde_from_records(out / "submissions")
     return records
 
