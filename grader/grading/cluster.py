@@ -20,11 +20,12 @@ What runs where:
   every kata in a fresh confined child. It never gets the run's secret seed or the judges (this
   module imports neither ``grader.grading.batch`` nor ``grader.checks.runner``).
 - What comes back: per kata its child's frames, exactly as the child sent them
-  (``grader.sandbox.protocol.KataReply``), how the run ended, and the reference's data for each
-  check that brought data, on the same inputs (``grader.checks.reference``), computed in the
-  worker's own process — never in the sandbox, whose children fork from a server that has not loaded
-  the reference. Re-running the reference is most of judging (measured: 93% of a full submission's,
-  without the convergence runs), so the client, which judges every submission, only compares. The
+  (``grader.sandbox.protocol.KataReply``), how the run ended, and (unless the workers share this
+  machine, ``local:N``) the reference's data for each check that brought data, on the same inputs
+  (``grader.checks.reference``), computed in the worker's own process — never in the sandbox, whose
+  children fork from a server that has not loaded the reference. Re-running the reference is most of
+  judging (measured: 88% of a full submission's, the once-a-run convergence runs apart), so the
+  client, which judges every submission, only compares. The
   client reads the frames with the same checked ``decode_frames`` as a local slot's reply; the
   judges, the secret seed, the convergence checks' reference runs (once a run) and the records stay
   with it (grader.grading.batch), and it commits each record through the same ResultStore.
@@ -157,9 +158,10 @@ class SandboxPlugin(WorkerPlugin):
     idempotent = True  # a worker that has one keeps it (and its warm server) when another run registers it
     name = PLUGIN
 
-    def __init__(self, katas: list[str] | None = None):
-        """``katas``: what the server warms up for (the digits of the convergence checks only if needed)."""
-        self.katas = katas
+    def __init__(self, katas: list[str] | None = None, references: bool = True):
+        """``katas``: what the server warms up for (the digits of the convergence checks only if needed);
+        ``references``: whether the worker will compute the reference's data (it then warms that up too)."""
+        self.katas, self.references = katas, references
 
     def setup(self, worker) -> None:
         self.threads = max(1, worker.state.nthreads)
@@ -168,9 +170,9 @@ class SandboxPlugin(WorkerPlugin):
         self._lock = threading.Lock()
         self._uids, self._claims = _claim_uids(self.threads)
         self._start()
-        # what computing the reference's data imports (torch, the checks), off the first task's clock
-        # (a daemon: a worker closed meanwhile does not wait for it)
-        threading.Thread(target=importlib.import_module, args=("grader.checks.reference",), daemon=True).start()
+        if self.references:  # what computing the reference's data imports (torch, the checks), off the first
+            # task's clock (a daemon: a worker closed meanwhile does not wait for it)
+            threading.Thread(target=importlib.import_module, args=("grader.checks.reference",), daemon=True).start()
 
     def _start(self) -> None:
         server = self._keeper.submit(ForkServer, self.threads, Limits(), self.katas).result()
@@ -248,10 +250,10 @@ def _plugin() -> SandboxPlugin:
 
 
 def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataRequest], limits: Limits,
-               budget: float | None) -> dict:
+               budget: float | None, references: bool) -> dict:
     """On a worker: one submission's files, probed in its warm sandbox, kata by kata
-    (``probe_submission``); plain data back (``_plain``) with the reference's data on the same inputs
-    (``_references``), this worker's ``probes_version`` and the seconds all that took."""
+    (``probe_submission``); plain data back (``_plain``) with, if ``references``, the reference's data on
+    the same inputs (``_references``), this worker's ``probes_version`` and the seconds all that took."""
     started = time.monotonic()
     plugin = _plugin()
     folder = staging_folder()  # named after this worker's pid: removed by the next server here if it dies
@@ -261,7 +263,7 @@ def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataReques
             probes = probe_submission(slot, folder / "submission", shown_as, requests, limits, budget)
     finally:
         remove_tree(folder)
-    plain = [_plain(p, _references(request, p)) for request, p in zip(requests, probes, strict=True)]
+    plain = [_plain(p, _references(request, p) if references else {}) for request, p in zip(requests, probes, strict=True)]
     return {"version": plugin.version, "seconds": time.monotonic() - started, "probes": plain}
 
 
@@ -342,11 +344,17 @@ def _files_of(folder: Path) -> dict[str, bytes]:
 class SandboxCluster:
     """The client's side: a Dask client on ``scheduler`` (``tcp://HOST:PORT``, ``gateway:NAME`` for a Dask
     Gateway cluster, or ``local:N`` for N worker processes started here), the sandbox plugin registered on
-    every worker. Closing it closes only what it started: a scheduler or a Gateway cluster keeps running."""
+    every worker. Closing it closes only what it started: a scheduler or a Gateway cluster keeps running.
 
-    def __init__(self, scheduler: str, katas: list[str] | None = None):
+    ``references``: whether the workers compute the reference's data (default: unless ``local:N``). Workers
+    of their own machines take that work off this process, which judges every submission; workers that
+    share this machine's cores gain nothing by it, and would each warm up torch and the checks once more
+    (measured on 2 cores, full submissions: local:1 12% slower than -j 1 with, 22% faster without)."""
+
+    def __init__(self, scheduler: str, katas: list[str] | None = None, references: bool | None = None):
         kind, what = parse_scheduler(scheduler)
         self.scheduler = scheduler
+        self.references = kind != "local" if references is None else references
         self.version = probes_version()
         self.local: LocalCluster | None = None
         self.gateway = None  # a dask_gateway.GatewayCluster, connected to (closing it leaves it running)
@@ -361,7 +369,7 @@ class SandboxCluster:
                 self.client = self.gateway.get_client(set_as_default=False)
             else:
                 self.client = Client(what, set_as_default=False, timeout=CONNECT_SECONDS)
-            self.client.register_plugin(SandboxPlugin(katas), name=PLUGIN)
+            self.client.register_plugin(SandboxPlugin(katas, self.references), name=PLUGIN)
         except BaseException:
             self.close()
             raise
@@ -395,7 +403,7 @@ class SandboxCluster:
             job = next(jobs, None)
             if job is not None:
                 key, staged, student, requests = job
-                future = self.client.submit(probe_task, _files_of(staged), student, requests, limits, budget,
+                future = self.client.submit(probe_task, _files_of(staged), student, requests, limits, budget, self.references,
                                             key=f"convkata-probe-{student}-{secrets.token_hex(6)}", retries=RETRIES)
                 keys[future.key] = (key, student)
                 running.add(future)

@@ -53,7 +53,7 @@ def cluster():
     """Two worker processes, one thread each, over loopback; skipped where distributed cannot start them."""
     started = time.monotonic()
     try:
-        cluster = SandboxCluster("local:2", katas=KATAS)
+        cluster = SandboxCluster("local:2", katas=KATAS, references=True)  # as workers of other machines do
     except Exception as exc:  # no loopback, no processes: whatever keeps a LocalCluster from starting here
         pytest.skip(f"distributed cannot start a LocalCluster here ({type(exc).__name__}: {exc})")
     print(f"LocalCluster of 2 workers up in {time.monotonic() - started:.1f} s")
