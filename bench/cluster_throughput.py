@@ -13,7 +13,8 @@ record and the last, read from the command's lines as they come).
 
 ``class`` grades a simulated class of ``--n`` submissions — the sample class's four (complete,
 partial, five mistakes, hostile) in turn, under ids of their own — through the cluster path, in
-this process, and measures what stays serial on the grading machine: staging the submissions,
+this process, its workers computing the reference's data as workers of other machines do, and
+measures what stays serial on the grading machine: staging the submissions,
 judging each one's probe data (the reference's data on its inputs included), and committing it
 (its record, its Gradescope file, the class CSV, the gradebook). It checks every student got the
 points of the submission they copy.
@@ -160,7 +161,9 @@ def simulated_class(args: argparse.Namespace, work: Path) -> dict:
                                  katas=args.katas.split(","), seed=0, scheduler=args.scheduler)
     progress = batch.Progress(finished=lambda record, skipped: finished.append(time.monotonic()))
     started = time.monotonic()
-    records = batch.grade_batch(submissions, options, progress)
+    # as workers of other machines do, the workers compute the reference's data (local:N leaves it here)
+    with cluster.SandboxCluster(args.scheduler, katas=options.katas, references=True) as workers:
+        records = batch.grade_batch(submissions, options, progress, cluster=workers)
     wall = time.monotonic() - started
     outcomes = _outcomes(records)
     graded = len(records)
@@ -168,8 +171,9 @@ def simulated_class(args: argparse.Namespace, work: Path) -> dict:
             "gradebook": None if args.no_gradebook else (args.db or "sqlite"), "copying_s": round(started - made, 1),
             "wall_s": round(wall, 1), "first_record_s": round(finished[0] - started, 1),
             "steady_per_minute": round((graded - 1) / (finished[-1] - finished[0]) * 60, 1),
-            "worker_s_per_submission": {kind: round(statistics.mean(
-                s for s, r in zip(worker_seconds, records) if r.student.endswith(kind)), 3) for kind in KINDS},
+            "worker_s_per_submission": {kind: round(statistics.mean(  # probed and judged in the same order
+                s for s, student in zip(worker_seconds, judged) if student.endswith(kind)), 3) for kind in KINDS},
+            "worker_s_per_submission_all": round(statistics.mean(worker_seconds), 3),
             "serial_ms_per_submission": {name: round(sum(calls) / graded * 1000, 2) for name, calls in watch.calls.items()},
             "median_ms_per_call": {name: round(statistics.median(calls) * 1000, 2) for name, calls in watch.calls.items()},
             "judging_ms_by_kind": {kind: round(statistics.median(
