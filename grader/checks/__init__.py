@@ -31,6 +31,9 @@ def all_checks() -> list[Check]:
     return [c for checks in _BY_MODULE.values() for c in checks]
 
 
+_BY_ID = {c.id: c for c in all_checks()}
+
+
 def check_by_id(check_id: str) -> Check | None:
     """The check of that id (``corr2d::numeric_sweep``), or None."""
-    return next((c for checks in _BY_MODULE.values() for c in checks if c.id == check_id), None)
+    return _BY_ID.get(check_id)

@@ -9,6 +9,7 @@ needs no secret: only the inputs' seed, which the sandbox is told anyway.
 """
 from __future__ import annotations
 
+import functools
 import warnings
 from collections import OrderedDict
 
@@ -26,14 +27,12 @@ class ReferenceFailure(RuntimeError):
 KEPT = 256
 _REFERENCE_DATA: OrderedDict[tuple, object] = OrderedDict()
 _CONVERGENCE_DATA: dict[tuple, object] = {}
-_REFERENCE: list[Implementation] = []
 
 
+@functools.cache
 def reference_implementation() -> Implementation:
     """The reference solutions (``solutions/``), loaded once per process."""
-    if not _REFERENCE:
-        _REFERENCE.append(load_implementation(SOLUTIONS_DIR))
-    return _REFERENCE[0]
+    return load_implementation(SOLUTIONS_DIR)
 
 
 def reference_data(check: Check, module_name: str, seed: int, reference: Implementation | None = None):
