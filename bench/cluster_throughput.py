@@ -1,8 +1,8 @@
 """Grading on a Dask cluster beside grading on this machine, and a simulated class through the cluster.
 
     .venv/bin/python bench/cluster_throughput.py table [--one 120] [--full 6] [--repeat 1] [--json PATH]
-    .venv/bin/python bench/cluster_throughput.py class [--n 2000] [--scheduler local:2] [--katas IDS]
-                                                       [--db URL] [--json PATH]
+    .venv/bin/python bench/cluster_throughput.py class [--n 2000] [--workers 2 | --scheduler ADDRESS]
+                                                       [--katas IDS] [--db URL] [--json PATH]
 
 ``table`` runs ``kata grade`` as a learner's instructor would — a fresh process, start-up included —
 on copies of the sample class's complete submission (``examples/class/alice``): ``--one`` of them
@@ -13,7 +13,8 @@ record and the last, read from the command's lines as they come).
 
 ``class`` grades a simulated class of ``--n`` submissions — the sample class's four (complete,
 partial, five mistakes, hostile) in turn, under ids of their own — through the cluster path, in
-this process, its workers computing the reference's data as workers of other machines do, and
+this process, on ``--workers`` worker processes of one thread each started here (or the cluster of
+``--scheduler``), computing the reference's data as workers of other machines do, and
 measures what stays serial on the grading machine: staging the submissions,
 judging each one's probe data (the reference's data on its inputs included), and committing it
 (its record, its Gradescope file, the class CSV, the gradebook). It checks every student got the
@@ -31,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -87,12 +88,14 @@ def table(args: argparse.Namespace, work: Path) -> dict:
     rows: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     for repeat in range(args.repeat):
         for workload, (submissions, katas) in workloads.items():
-            for name, runner in RUNNERS.items():
+            for name in args.runners.split(","):
+                runner = RUNNERS[name]
                 out = work / f"out-{repeat}-{len(rows[workload])}-{name.replace(' ', '')}"
                 row = timed_grade(submissions, out, runner, katas)
                 rows[workload][name].append(row)
                 print(f"{workload:18} {name:8} n={len(submissions):4} wall {row['wall_s']:7.1f} s  "
-                      f"{row['per_minute']:6.1f}/min  steady {row['steady_per_minute']}/min", flush=True)
+                      f"first {row['first_s']:5.1f} s  {row['per_minute']:6.1f}/min  "
+                      f"steady {row['steady_per_minute']}/min", flush=True)
     return {"kind": "table", "one": args.one, "full": args.full, "rows": {w: dict(r) for w, r in rows.items()}}
 
 
@@ -161,13 +164,16 @@ def simulated_class(args: argparse.Namespace, work: Path) -> dict:
                                  katas=args.katas.split(","), seed=0, scheduler=args.scheduler)
     progress = batch.Progress(finished=lambda record, skipped: finished.append(time.monotonic()))
     started = time.monotonic()
-    # as workers of other machines do, the workers compute the reference's data (local:N leaves it here)
-    with cluster.SandboxCluster(args.scheduler, katas=options.katas, references=True) as workers:
+    with ExitStack() as stack:
+        if args.scheduler is None:  # as workers of other machines: processes of their own, one slot each
+            options.scheduler = stack.enter_context(cluster.loopback_cluster(args.workers, 1)).scheduler_address
+        workers = stack.enter_context(cluster.SandboxCluster(options.scheduler, katas=options.katas, references=True))
         records = batch.grade_batch(submissions, options, progress, cluster=workers)
     wall = time.monotonic() - started
     outcomes = _outcomes(records)
     graded = len(records)
-    return {"kind": "class", "n": graded, "katas": args.katas, "scheduler": args.scheduler,
+    return {"kind": "class", "n": graded, "katas": args.katas,
+            "scheduler": args.scheduler or f"{args.workers} worker processes of one thread here",
             "gradebook": None if args.no_gradebook else (args.db or "sqlite"), "copying_s": round(started - made, 1),
             "wall_s": round(wall, 1), "first_record_s": round(finished[0] - started, 1),
             "steady_per_minute": round((graded - 1) / (finished[-1] - finished[0]) * 60, 1),
@@ -200,9 +206,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     table_args.add_argument("--one", type=int, default=120, help="submissions graded on corr2d alone (0: none)")
     table_args.add_argument("--full", type=int, default=6, help="submissions graded on every kata (0: none)")
     table_args.add_argument("--repeat", type=int, default=1, help="run every configuration this many times")
+    table_args.add_argument("--runners", default=",".join(RUNNERS), help=f"which, in turn (of {', '.join(RUNNERS)})")
     class_args = commands.add_parser("class", help="a simulated class through the cluster path")
     class_args.add_argument("--n", type=int, default=2000)
-    class_args.add_argument("--scheduler", default="local:2")
+    where = class_args.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=2, help="worker processes of one thread to start here")
+    where.add_argument("--scheduler", default=None, help="a running cluster's (instead of --workers)")
     class_args.add_argument("--katas", default=SIX_KATAS)
     class_args.add_argument("--db", default=None, help="the gradebook's URL (default: SQLite in the output folder)")
     class_args.add_argument("--no-gradebook", action="store_true")

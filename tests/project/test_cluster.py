@@ -1,5 +1,5 @@
-"""Grading on a Dask cluster (``kata grade --scheduler``): on a LocalCluster of two worker processes
-over loopback, and on a cluster of a real Dask Gateway server (``gateway:NAME``, TLS through its
+"""Grading on a Dask cluster (``kata grade --scheduler``): on a running scheduler, a LocalCluster of two
+worker processes over loopback, and on a cluster of a real Dask Gateway server (``gateway:NAME``, TLS through its
 proxy), the sample class (examples/class) gets the very records local grading gives it on the same
 seed, through the API and the command line; a worker killed with SIGKILL mid-kata changes nothing; a
 submission that kills what it can or exhausts its memory takes no worker down; the workers send the
@@ -38,7 +38,7 @@ from tests.redteam import hostile
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="the sandbox needs Linux")
 distributed = pytest.importorskip("distributed", reason="grading on a cluster needs dask.distributed")
 
-from grader.grading.cluster import ClusterError, SandboxCluster, closed_for_good, parse_scheduler  # noqa: E402
+from grader.grading.cluster import ClusterError, SandboxCluster, closed_for_good, loopback_cluster, parse_scheduler  # noqa: E402
 
 KATAS = ["corr2d", "pool2d"]
 POINTS = [load_manifest().get(kata).points for kata in KATAS]
@@ -50,14 +50,17 @@ JUDGES = ("grader.checks.runner", "grader.grading.batch")
 
 @pytest.fixture(scope="module")
 def cluster():
-    """Two worker processes, one thread each, over loopback; skipped where distributed cannot start them."""
+    """A LocalCluster of two worker processes, one thread each, over loopback, connected to by its address
+    as a running scheduler's workers are (``local:N`` is one worker of N threads: a killed worker would
+    leave no other); skipped where distributed cannot start them."""
     started = time.monotonic()
     try:
-        cluster = SandboxCluster("local:2", katas=KATAS, references=True)  # as workers of other machines do
+        workers = loopback_cluster(2, 1)
     except Exception as exc:  # no loopback, no processes: whatever keeps a LocalCluster from starting here
         pytest.skip(f"distributed cannot start a LocalCluster here ({type(exc).__name__}: {exc})")
-    print(f"LocalCluster of 2 workers up in {time.monotonic() - started:.1f} s")
-    with cluster:
+    with workers, SandboxCluster(workers.scheduler_address, katas=KATAS) as cluster:
+        assert cluster.references  # as workers of other machines do
+        print(f"LocalCluster of 2 workers up in {time.monotonic() - started:.1f} s")
         yield cluster
 
 
@@ -97,7 +100,7 @@ def test_a_class_graded_on_the_cluster_gets_the_records_of_local_grading(cluster
     computed_here = OrderedDict()  # the reference's data this process computes: none, the workers send it
     monkeypatch.setattr(reference, "_REFERENCE_DATA", computed_here)
     started = time.monotonic()
-    records = grade_batch(small_class, options(tmp_path, scheduler="local:2"), cluster=cluster)
+    records = grade_batch(small_class, options(tmp_path, scheduler=cluster.scheduler), cluster=cluster)
     assert not computed_here
     print(f"4 submissions x 2 katas on the cluster in {time.monotonic() - started:.1f} s")
     assert [r.student for r in records] == ["alice", "bob", "carol", "mallory"]
@@ -118,12 +121,21 @@ def test_the_workers_compute_the_reference_data_but_never_load_the_judges(cluste
     assert any(modules.values())  # in the worker(s) that probed code that brought data
 
 
-def test_kata_grade_on_a_running_scheduler_resumes_and_writes_what_local_grading_does(cluster, small_class, graded_here,
-                                                                                       tmp_path, capsys):
-    address = cluster.client.scheduler.address
+def test_kata_grade_on_local_workers_resumes_and_writes_what_local_grading_does(small_class, graded_here, tmp_path,
+                                                                                  capsys, monkeypatch):
+    slots = []  # each run's workers' threads: local:2 is one worker of two, on one warm sandbox as -j 2's
+    workers = SandboxCluster.workers
+
+    def counted(self) -> int:
+        count = workers(self)
+        slots.append(self.client.nthreads())
+        return count
+
+    monkeypatch.setattr(SandboxCluster, "workers", counted)
     argv = ["grade", *map(str, small_class), "--katas", ",".join(KATAS), "--seed", str(SEED), "--timeout", "20",
-            "--memory", "1024", "--no-gradebook", "--out", str(tmp_path), "--scheduler", address]
+            "--memory", "1024", "--no-gradebook", "--out", str(tmp_path), "--scheduler", "local:2"]
     assert main(argv) == 0
+    assert [list(threads.values()) for threads in slots] == [[2]]
     from grader.grading.records import SubmissionRecord
 
     committed = [SubmissionRecord.from_json(p.read_text()) for p in sorted((tmp_path / "submissions").glob("*.json"))]
@@ -139,13 +151,13 @@ def test_a_scheduler_that_is_not_one_is_a_usage_error(capsys):
         with pytest.raises(ValueError):
             parse_scheduler(wrong)
     assert main(["grade", str(SOLUTIONS_DIR), "--scheduler", "local:none"]) == 2
-    assert "local:N takes a number of workers" in capsys.readouterr().err
+    assert "local:N takes a number of job slots" in capsys.readouterr().err
 
 
 def test_a_worker_that_probes_with_other_checks_stops_the_run(cluster, small_class, tmp_path, monkeypatch):
     monkeypatch.setattr(cluster, "version", "another convkata")
     with pytest.raises(ClusterError, match="install the same version on every worker"):
-        grade_batch(small_class, options(tmp_path, scheduler="local:2"), cluster=cluster)
+        grade_batch(small_class, options(tmp_path, scheduler=cluster.scheduler), cluster=cluster)
     assert not list((tmp_path / "submissions").glob("*.json"))
 
 
@@ -155,7 +167,7 @@ def test_a_submission_that_kills_what_it_can_or_fills_its_memory_takes_no_worker
                    for name in ("kill-everything", "memory-bomb")]
     before = worker_pids(cluster)
     here = grade_batch(submissions, options(tmp_path / "local"), server=sandbox)
-    there = grade_batch(submissions, options(tmp_path / "cluster", scheduler="local:2"), cluster=cluster)
+    there = grade_batch(submissions, options(tmp_path / "cluster", scheduler=cluster.scheduler), cluster=cluster)
     assert worker_pids(cluster) == before
     assert by_kata(there) == by_kata(here)
     assert there[0].score == sum(POINTS)  # kill-everything's katas are the reference's: its attacks cost it nothing
@@ -200,7 +212,7 @@ def grade_killing(cluster, submissions: list[Path], out: Path, pid_to_kill) -> t
     killer = threading.Thread(target=kill_mid_kata, daemon=True)
     killer.start()
     started = time.monotonic()
-    records = grade_batch(submissions, options(out, scheduler="local:2"),
+    records = grade_batch(submissions, options(out, scheduler=cluster.scheduler),
                           Progress(finished=lambda record, skipped: finished.append(record.student)), cluster=cluster)
     print(f"graded with pid {killed} killed in {time.monotonic() - started:.1f} s")
     killer.join(5)
