@@ -6,9 +6,11 @@ tests in the foreground (mostly on one core) leave idle. Tests get the jobs from
 fixture (tests/conftest.py) and run last; ``job.result()`` waits for the work's return value."""
 from __future__ import annotations
 
+import ast
 import contextlib
 import itertools
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,6 +20,7 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -103,3 +106,49 @@ class Background:
                     os.killpg(process.pid, signal.SIGKILL)
         self._thread.join(timeout=10)
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def own_pytest(module: Path) -> Callable[[Background, pytest.Config], tuple[str, dict[str, tuple[str, str]]]]:
+    """Background work: the tests of ``module`` (a file no test_*.py name collects) in a pytest of their
+    own, for tests that mostly wait (on processes, servers, timeouts) or warm up processes of their
+    own. Its result: (that pytest's output, {test id: (passed | failed | skipped, message and text)})."""
+    def work(job: Background, config: pytest.Config) -> tuple[str, dict[str, tuple[str, str]]]:
+        report = job.root / "junit.xml"
+        ran = job.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_logging=all",
+                       f"--junitxml={report}", str(module)], stderr=subprocess.STDOUT)
+        cases = {}
+        if report.exists():
+            for case in ElementTree.parse(report).iter("testcase"):
+                ending = next((child for child in case if child.tag in ("failure", "error", "skipped")), None)
+                if ending is None:
+                    cases[case.get("name")] = ("passed", "")
+                elif ending.tag == "skipped":  # a module's skip: "collection skipped", its reason in the text
+                    reason = re.search(r"Skipped: (.*?)'?\)?$", ending.text or "")
+                    cases[case.get("name")] = ("skipped", reason.group(1) if reason else ending.get("message", ""))
+                else:
+                    cases[case.get("name")] = ("failed", f"{ending.get('message', '')}\n{ending.text or ''}")
+        return ran.stdout, cases
+    return work
+
+
+def case_names(module: Path) -> list[str]:
+    """The test functions ``module`` defines, in order, read without importing it."""
+    return [node.name for node in ast.parse(module.read_text(encoding="utf-8")).body
+            if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")]
+
+
+def outcome_of(job: Background, name: str) -> None:
+    """In the foreground, what the background's test ``name`` (each of its parameter sets) came to: pass,
+    fail with its failure, or skip with its reason."""
+    output, cases = job.result()
+    mine = {case: ending for case, ending in cases.items() if case == name or case.startswith(f"{name}[")}
+    if not mine:
+        skipped = [text for outcome, text in cases.values() if outcome == "skipped"]
+        if skipped and not any(outcome != "skipped" for outcome, _ in cases.values()):
+            pytest.skip(skipped[0])  # the whole module was skipped
+        pytest.fail(f"{name} did not run in the background's pytest:\n{output[-3000:]}")
+    failed = {case: text for case, (outcome, text) in mine.items() if outcome == "failed"}
+    if failed:
+        pytest.fail("\n\n".join(f"{case}: {text}" for case, text in failed.items()), pytrace=False)
+    if all(outcome == "skipped" for outcome, _ in mine.values()):
+        pytest.skip(next(iter(mine.values()))[1])
