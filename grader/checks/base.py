@@ -22,17 +22,20 @@ KINDS = (
     "example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "training", "gpu")
 
 #: Kinds whose inputs come from the check's secret seed and whose data the judge compares with the
-#: reference's on those inputs: no constant can pass them. Each earns points on its own.
-SEEDED_KINDS = ("shape", "numeric", "gradient", "dtype_device", "gpu")
+#: reference's on those inputs, data that no constant can match (tested over seeds: a shape sweep
+#: draws many shapes). Each earns points on its own.
+SEEDED_KINDS = ("shape", "numeric", "gradient", "gpu")
 #: Seeded kinds whose data are values computed from the inputs (not only their shape or dtype):
 #: passing one is solving the kata, on inputs nobody knew in advance.
 VALUE_KINDS = ("numeric", "gradient", "gpu")
 #: Kinds a submission could pass without computing the kata's answer: fixed inputs (the book's
-#: printed examples, the architecture, the arguments that must be refused) or data judged against
-#: thresholds, not the reference's (how the code computes, whether it trains). The submission's
-#: code runs in the process that records them, so it could forge them; they earn points only in a
-#: kata where a check of VALUE_KINDS passes too.
-CREDITED_BESIDE_KINDS = ("example", "structure", "errors", "rules", "training")
+#: printed examples, the architecture, the arguments that must be refused), data judged against
+#: thresholds, not the reference's (how the code computes, whether it trains), or data too small to
+#: need computing (a result's dtype, device and shape on a few seeded inputs: ``torch.empty`` of the
+#: right shape passes, and one constant answer matched 1–10% of seeds). The submission's code runs
+#: in the process that records them, so it could forge them; they earn points only in a kata where a
+#: check of VALUE_KINDS passes too.
+CREDITED_BESIDE_KINDS = ("example", "dtype_device", "structure", "errors", "rules", "training")
 
 Probe = Callable[[ModuleType, int], Any]
 Judge = Callable[[Any, Any, int], None]

@@ -9,5 +9,5 @@ class Status(str, Enum):
     SKIPPED = "skipped"
 
 
-UNCREDITED_NOTE = ("the checks of examples, architecture, refused arguments, rules and training earn points once a "
-                   "check of your code's values on generated inputs passes too")
+UNCREDITED_NOTE = ("the checks of examples, dtypes and devices, architecture, refused arguments, rules and training "
+                   "earn points once a check of your code's values on generated inputs passes too")
