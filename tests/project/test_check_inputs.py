@@ -1,6 +1,8 @@
 """A check of a seeded kind draws its inputs from its seed: the reference's data differ from seed to
 seed, so no constant — an answer hard-coded for one seed, or replayed from another — can pass it.
-(Fixed inputs are the fixed kinds' business: the book's examples, the architecture, the errors.)"""
+(Fixed inputs are the fixed kinds' business: the book's examples, the architecture, the errors.)
+A dtype_device check draws its inputs from its seed too, but its data (dtypes, devices, shapes) are
+few enough for a constant to match on some seeds: it earns only beside a value check."""
 from functools import cache
 
 import pytest
@@ -12,7 +14,8 @@ from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 
-SEEDED_KINDS = base.SEEDED_KINDS
+#: The kinds whose inputs come from the seed.
+SEEDED_KINDS = (*base.SEEDED_KINDS, "dtype_device")
 
 #: Run seeds whose check seeds (Check.seed_for) are tried in turn, until one gives data other than the first's.
 RUN_SEEDS = (0, 1, 2, 3, 4, 5)
@@ -77,6 +80,23 @@ def test_a_seeded_judge_refuses_another_seeds_data(check):
     check.judge(want, want, check.seed_for(seed))
     with pytest.raises(Mismatch):
         check.judge(reference_data(check.id, RUN_SEEDS[0]), want, check.seed_for(seed))
+
+
+#: The seeds one seed's data are replayed on: a check that one constant passes on 1 seed in 100 fails.
+REPLAY_SEEDS = range(1, 101)
+
+
+@pytest.mark.parametrize("check", [_param(c) for c in SEEDED if c.kind in base.SEEDED_KINDS and c.kind not in base.VALUE_KINDS])
+def test_a_check_that_earns_on_its_own_refuses_one_seeds_data_on_every_other(check):
+    """A check that earns points without a value check (the shape sweeps) refuses the reference's data
+    for one seed replayed on each of 100 others, not only on the first seed whose data differ.
+    (With the dtype_device checks in, this failed 14 of them: one constant passed each on 1–10% of seeds.)"""
+    module = _reference().module(MANIFEST.get(check.kata).module)
+    replayed = reference_data(check.id, RUN_SEEDS[0])
+    for seed in REPLAY_SEEDS:
+        inputs = check.seed_for(seed)
+        with pytest.raises(Mismatch):
+            check.judge(replayed, plain(check.probe(module, inputs)), inputs)
 
 
 #: The two checks the red team passed with constants (1.5 and 2 points).
