@@ -44,12 +44,9 @@ the rest.
 """
 from __future__ import annotations
 
-import fcntl
 import importlib
-import os
 import queue
 import secrets
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -62,7 +59,7 @@ from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_wo
 from grader.core.files import remove_tree
 from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR, sources_digest
 from grader.grading.session import KataProbes, KataRequest, probe_submission
-from grader.sandbox.client import SANDBOX_UID, ForkServer, SandboxError, confinement_report, staging_folder
+from grader.sandbox.client import ForkServer, SandboxError, confinement_report, staging_folder
 from grader.sandbox.confine import Limits
 from grader.sandbox.protocol import KataReply
 
@@ -163,8 +160,8 @@ class SandboxPlugin(WorkerPlugin):
 
     The server is started from a thread of the plugin's own, which lives until ``teardown``: the
     server dies with the thread that started it (PR_SET_PDEATHSIG), never with a task thread.
-    Run as root, each slot's children drop to a uid no other worker on this machine uses (claimed
-    with a lock file held for the worker's life), as the slots of one local grader do."""
+    Run as root, each slot's children drop to a uid no other grader on this machine uses, as every
+    fork server's do (grader.sandbox.client.claim_sandbox_uids)."""
 
     idempotent = True  # a worker that has one keeps it (and its warm server) when another run registers it
     name = PLUGIN
@@ -179,7 +176,6 @@ class SandboxPlugin(WorkerPlugin):
         self.version = probes_version()
         self._keeper = ThreadPoolExecutor(1, thread_name_prefix="convkata-sandbox")
         self._lock = threading.Lock()
-        self._uids, self._claims = _claim_uids(self.threads)
         self._start()
         if self.references:  # what computing the reference's data imports (torch, the checks), off the first
             # task's clock (a daemon: a worker closed meanwhile does not wait for it)
@@ -189,8 +185,6 @@ class SandboxPlugin(WorkerPlugin):
         server = self._keeper.submit(ForkServer, self.threads, Limits(), self.katas).result()
         free: queue.Queue = queue.Queue()
         for slot in server.slots:
-            if self._uids is not None:
-                slot.uid = self._uids[slot.index]
             free.put(slot)
         self.server, self._free = server, free
 
@@ -225,32 +219,6 @@ class SandboxPlugin(WorkerPlugin):
                 self.server.close()
         finally:
             self._keeper.shutdown(wait=True)
-            for claim in self._claims:
-                os.close(claim)
-
-
-def _claim_uids(count: int) -> tuple[list[int] | None, list[int]]:
-    """Run as root: ``count`` sandbox uids (SANDBOX_UID, the ids below it) that no other worker on this
-    machine holds, each claimed by a lock on a file in the temporary folder, released when the worker
-    ends however it ends; and the claims' file descriptors. Not root: (None, [])."""
-    if os.geteuid() != 0:
-        return None, []
-    uids, claims = [], []
-    for index in range(1024):
-        path = Path(tempfile.gettempdir()) / f"convkata-uid-{SANDBOX_UID - index}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        uids.append(SANDBOX_UID - index)
-        claims.append(fd)
-        if len(uids) == count:
-            return uids, claims
-    for fd in claims:
-        os.close(fd)
-    raise SandboxError(f"no {count} free sandbox uids on this machine (1024 workers' slots?)")
 
 
 def _plugin() -> SandboxPlugin:

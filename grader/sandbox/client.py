@@ -8,6 +8,7 @@ them on unread, for a reader elsewhere (a cluster's worker relays them to the gr
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -45,13 +46,41 @@ class SandboxError(RuntimeError):
     """The fork server itself failed (a convkata bug or a broken installation, never the submission)."""
 
 
+def claim_sandbox_uids(count: int) -> tuple[list[int] | None, list[int]]:
+    """Run as root: ``count`` sandbox uids (SANDBOX_UID, the ids below it) that no other fork server on
+    this machine holds — another grader's, a cluster worker's — each claimed by a lock on a file in the
+    temporary folder, released when the server closes or its process ends however it ends; and the
+    claims' file descriptors. Not root: (None, []).
+
+    Two graders whose children shared a uid would share its process limit (RLIMIT_NPROC counts a
+    uid's processes machine-wide, and each kata's limit is set on top of what the uid runs now)."""
+    if os.geteuid() != 0:
+        return None, []
+    uids, claims = [], []
+    for index in range(1024):
+        path = Path(tempfile.gettempdir()) / f"convkata-uid-{SANDBOX_UID - index}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        uids.append(SANDBOX_UID - index)
+        claims.append(fd)
+        if len(uids) == count:
+            return uids, claims
+    for fd in claims:
+        os.close(fd)
+    raise SandboxError(f"no {count} free sandbox uids on this machine (1024 graders' slots?)")
+
+
 class Slot:
     """One job slot of a fork server: kata runs, one at a time, each in a fresh confined child.
-    Run as root, a slot's children run as their own uid (SANDBOX_UID - slot)."""
+    Run as root, a slot's children run as a uid of their own (``uid``: claimed by its server)."""
 
-    def __init__(self, index: int, requests, replies, root: Path, limits: confine.Limits):
+    def __init__(self, index: int, requests, replies, root: Path, limits: confine.Limits, uid: int | None = None):
         self.index = index
-        self.uid = SANDBOX_UID - index if os.geteuid() == 0 else None
+        self.uid = uid
         self.limits = limits
         self._requests, self._replies, self._root = requests, replies, root
         self.info: dict | None = None
@@ -133,6 +162,7 @@ class ForkServer:
     def __init__(self, slots: int = 1, limits: confine.Limits | None = None, katas: list[str] | None = None):
         """``katas``: the katas to be graded, if known (the warm-up then loads only what they need)."""
         limits = limits or confine.Limits()
+        self._uids, self._claims = claim_sandbox_uids(slots)
         remove_stale_folders()
         confine.KataCgroup.remove_stale()
         self.root = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-"))
@@ -149,8 +179,8 @@ class ForkServer:
             stdin=subprocess.DEVNULL, env=scrubbed_environment(), cwd=self.root, pass_fds=theirs)
         for fd in theirs:
             os.close(fd)
-        self.slots = [Slot(i, os.fdopen(w, "wb"), os.fdopen(r, "rb"), self.root, limits)
-                      for i, (w, r) in enumerate(channels)]
+        self.slots = [Slot(i, os.fdopen(w, "wb"), os.fdopen(r, "rb"), self.root, limits,
+                           None if self._uids is None else self._uids[i]) for i, (w, r) in enumerate(channels)]
 
     def close(self) -> None:
         for slot in self.slots:
@@ -161,6 +191,9 @@ class ForkServer:
             self.process.kill()
             self.process.wait()
         remove_tree(self.root)
+        for claim in self._claims:
+            os.close(claim)
+        self._claims = []
 
     def __enter__(self):
         return self

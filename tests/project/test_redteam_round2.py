@@ -24,9 +24,8 @@ from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.grading.batch import GradeOptions, grade_batch
-from grader.sandbox.client import SANDBOX_UID
 from grader.sandbox.confine import Limits
-from tests.project.test_redteam import batch_folders, check_points, files_named, sandbox_processes
+from tests.project.test_redteam import batch_folders, check_points, files_named, sandbox_processes, sandbox_uids
 from tests.redteam import round2
 from tests.redteam.hostile import build, stub_folder
 
@@ -40,9 +39,6 @@ BATCH_SECONDS = 300
 #: katas, a submission's record stays under about 320 KB.
 MAX_CHECK_BYTES = (256 << 10) // 100
 MANIFEST = load_manifest()
-SANDBOX_UIDS = {SANDBOX_UID - slot for slot in range(JOBS)}
-
-
 def forged_data() -> str:
     """The forger's probe data, base64 of a torch.save: the reference's data for every check of
     the round's katas that is not a convergence run (on one seed), and a perfect training run."""
@@ -59,35 +55,35 @@ def forged_data() -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def ipc_objects() -> list[str]:
-    """SysV IPC objects owned by a sandbox uid, from /proc/sysvipc."""
+def ipc_objects(uids: set[int]) -> list[str]:
+    """SysV IPC objects owned by one of the sandbox ``uids``, from /proc/sysvipc."""
     found = []
     for kind in ("shm", "msg", "sem"):
         lines = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
         header = lines[0].split()
         found += [f"{kind}: {line}" for line in lines[1:]
-                  if int(line.split()[header.index("uid")]) in SANDBOX_UIDS]
+                  if int(line.split()[header.index("uid")]) in uids]
     return found
 
 
-def keys_of_sandbox_uids() -> dict[int, str]:
-    """/proc/key-users' line of each sandbox uid (its keys and their bytes)."""
+def keys_of_sandbox_uids(uids: set[int]) -> dict[int, str]:
+    """/proc/key-users' line of each of the sandbox ``uids`` (its keys and their bytes)."""
     path = Path("/proc/key-users")
     if not path.exists():
         return {}
     lines = {int(line.split(":")[0]): line.split(":", 1)[1].split(None, 1)[1]
              for line in path.read_text().splitlines() if line.strip()}
-    return {uid: lines[uid] for uid in SANDBOX_UIDS if uid in lines}
+    return {uid: lines[uid] for uid in uids if uid in lines}
 
 
-def sandbox_files(roots: list[Path]) -> list[str]:
-    """Files and folders owned by a sandbox uid under ``roots`` (not following links)."""
+def sandbox_files(roots: list[Path], uids: set[int]) -> list[str]:
+    """Files and folders owned by one of the sandbox ``uids`` under ``roots`` (not following links)."""
     found = []
     for root in roots:
         for folder, dirs, files in os.walk(root, onerror=lambda error: None):
             for name in dirs + files:
                 try:
-                    if os.lstat(os.path.join(folder, name)).st_uid in SANDBOX_UIDS:
+                    if os.lstat(os.path.join(folder, name)).st_uid in uids:
                         found.append(os.path.join(folder, name))
                 except OSError:
                     pass
@@ -109,13 +105,14 @@ def batch(tmp_path_factory, sandbox):
     (subs / "cut.zip").write_bytes((subs / "cut.zip").read_bytes()[:4000])
     paths += [subs / "noise.zip", subs / "cut.zip", subs / "stubs"]
     shutil.copytree(stub_folder(), subs / "stubs", ignore=shutil.ignore_patterns("__pycache__"))
-    before = SimpleNamespace(processes=sandbox_processes(sandbox.process.pid), keys=keys_of_sandbox_uids())
+    uids = sandbox_uids(sandbox)
+    before = SimpleNamespace(processes=sandbox_processes(sandbox), keys=keys_of_sandbox_uids(uids))
     started = time.monotonic()
     records = grade_batch(paths, GradeOptions(out=out, katas=list(round2.KATAS), limits=LIMITS, jobs=JOBS,
                                               gradebook=False), server=sandbox)
     return SimpleNamespace(records={r.student: r for r in records}, ordered=records, out=out, root=root,
                            sentinel=sentinel, seconds=time.monotonic() - started, before=before,
-                           server=sandbox.process.pid, sandbox_root=sandbox.root)
+                           server=sandbox, uids=uids, sandbox_root=sandbox.root)
 
 
 def test_every_submission_is_graded_in_order(batch):
@@ -175,9 +172,9 @@ def test_records_stay_small_whatever_a_submission_sends(batch):
 
 def test_nothing_owned_by_a_sandbox_uid_outlives_the_batch(batch):
     assert sandbox_processes(batch.server) <= batch.before.processes
-    assert ipc_objects() == []
-    assert keys_of_sandbox_uids() == batch.before.keys
-    assert sandbox_files([Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")]) == []
+    assert ipc_objects(batch.uids) == []
+    assert keys_of_sandbox_uids(batch.uids) == batch.before.keys
+    assert sandbox_files([Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")], batch.uids) == []
     assert files_named(batch.sentinel, [(Path("/tmp"), 6), (Path("/dev/shm"), 2), (Path("/var/tmp"), 2)]) == []
     assert list(batch.sandbox_root.iterdir()) == []
 

@@ -9,7 +9,7 @@ import pytest
 
 from grader.checks import checks_of_kata
 from grader.core import stubgen
-from grader.sandbox.client import remove_stale_folders
+from grader.sandbox.client import ForkServer, remove_stale_folders
 from grader.sandbox.confine import KataCgroup, Limits, keep_priority_in_new_session
 
 HOG = '''
@@ -125,3 +125,12 @@ def test_a_new_sandbox_removes_what_a_grader_killed_with_sigkill_left(tmp_path, 
         for cgroup in cgroups:
             if cgroup is not None:
                 cgroup.remove()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="sandbox uids are for a grader run as root")
+def test_two_fork_servers_on_one_machine_never_share_a_sandbox_uid(sandbox):
+    """Each fork server claims its slots' uids (a cluster worker's, another kata grade's): children of two
+    graders never run as one uid, whose process limit (RLIMIT_NPROC, machine-wide) they would share."""
+    with ForkServer(2) as other:
+        mine, theirs = [slot.uid for slot in sandbox.slots], [slot.uid for slot in other.slots]
+        assert len(set(theirs)) == 2 and not set(mine) & set(theirs) and None not in theirs
