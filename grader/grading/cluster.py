@@ -329,7 +329,8 @@ class SandboxCluster:
     slots share one warm fork server, as ``-j N``'s do. N worker processes on the same
     N cores would each start Dask and warm up a sandbox (torch, the checks) on the cores the first
     submissions need (measured on 2 cores, 120 one-kata submissions: local:2 as two worker processes
-    took 1.32× -j 2's time; as one worker process of two threads 1.05×; in this process, 1.02–1.06×).
+    took 1.32× -j 2's time; as one worker process of two threads, 0.92–1.19× in four pairs; in this
+    process, 1.02× for the median of three).
 
     ``references``: whether the workers compute the reference's data (default: unless ``local:N``). Workers
     of their own machines take that work off this process, which judges every submission; a worker that
