@@ -114,8 +114,8 @@ def own_pytest(module: Path) -> Callable[[Background, pytest.Config], tuple[str,
     own. Its result: (that pytest's output, {test id: (passed | failed | skipped, message and text)})."""
     def work(job: Background, config: pytest.Config) -> tuple[str, dict[str, tuple[str, str]]]:
         report = job.root / "junit.xml"
-        ran = job.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "junit_logging=all",
-                       f"--junitxml={report}", str(module)], stderr=subprocess.STDOUT)
+        ran = job.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--junitxml={report}",
+                       str(module)], stderr=subprocess.STDOUT)
         cases = {}
         if report.exists():
             for case in ElementTree.parse(report).iter("testcase"):
@@ -143,9 +143,8 @@ def outcome_of(job: Background, name: str) -> None:
     output, cases = job.result()
     mine = {case: ending for case, ending in cases.items() if case == name or case.startswith(f"{name}[")}
     if not mine:
-        skipped = [text for outcome, text in cases.values() if outcome == "skipped"]
-        if skipped and not any(outcome != "skipped" for outcome, _ in cases.values()):
-            pytest.skip(skipped[0])  # the whole module was skipped
+        if cases and all(outcome == "skipped" for outcome, _ in cases.values()):
+            pytest.skip(next(iter(cases.values()))[1])  # the whole module was skipped
         pytest.fail(f"{name} did not run in the background's pytest:\n{output[-3000:]}")
     failed = {case: text for case, (outcome, text) in mine.items() if outcome == "failed"}
     if failed:

@@ -44,7 +44,7 @@ def register(commands) -> None:
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="grade on a Dask cluster: tcp://HOST:8786 (a running scheduler; its workers need this "
                             "convkata installed), gateway:NAME (a Dask Gateway cluster; gateway: alone, your only one) "
-                            "or local:N (a worker process here with N job slots); each worker probes in a warm sandbox of its "
+                            "or local:N (a worker of N job slots in this process); each worker probes in a warm sandbox of its "
                             "own, the judges run here (-j does not apply: a worker thread is a job slot)")
     grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
 

@@ -62,7 +62,7 @@ class GradeOptions:
     #: How a failure tells the student to rerun on the run's seed (a template of ``{seed}``).
     rerun: str = "--seed={seed}"
     #: A Dask scheduler to probe on instead of this machine's fork server: ``tcp://HOST:PORT`` (a
-    #: running scheduler), or ``local:N`` (a local worker process of N job slots, started for the run).
+    #: running scheduler), or ``local:N`` (a worker of N job slots in this process, started for the run).
     scheduler: str | None = None
 
 

@@ -333,9 +333,10 @@ class SandboxCluster:
     process, 1.02× for the median of three).
 
     ``references``: whether the workers compute the reference's data (default: unless ``local:N``). Workers
-    of their own machines take that work off this process, which judges every submission; a worker that
-    shares this machine's cores gains nothing by it, and would warm up torch and the checks once more
-    (measured on 2 cores, full submissions: local:1 12% slower than -j 1 with, 22% faster without)."""
+    of their own machines take that work off this process, which judges every submission; ``local:N``'s
+    worker shares this process's cores and its torch, so it gains nothing by it (measured on 2 cores, 6
+    full submissions, local:2 in this process: 1.05× -j 2's time with, 0.97× without; as worker
+    processes, local:1 took 1.12× -j 1's time with, 0.78× without: each warmed up torch once more)."""
 
     def __init__(self, scheduler: str, katas: list[str] | None = None, references: bool | None = None):
         kind, what = parse_scheduler(scheduler)

@@ -99,7 +99,7 @@ class GradingSession:
                  server: ForkServer | None = None, scheduler: str | None = None,
                  cluster: SandboxCluster | None = None):
         """``scheduler``: grade on a Dask cluster (``tcp://HOST:PORT``, or ``local:N``, a worker of N
-        slots started here) instead of a fork server of this process; ``cluster``: one the caller started early."""
+        slots in this process) instead of a fork server of this process; ``cluster``: one the caller started early."""
         self.submissions: list[Submission] = find_submissions(paths)
         self.jobs, self.limits, self.katas = max(jobs, 1), limits, katas
         self._server, self._own_server = server, False

@@ -162,7 +162,7 @@ class ForkServer:
     def __init__(self, slots: int = 1, limits: confine.Limits | None = None, katas: list[str] | None = None):
         """``katas``: the katas to be graded, if known (the warm-up then loads only what they need)."""
         limits = limits or confine.Limits()
-        self._uids, self._claims = claim_sandbox_uids(slots)
+        uids, self._claims = claim_sandbox_uids(slots)
         remove_stale_folders()
         confine.KataCgroup.remove_stale()
         self.root = Path(tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-"))
@@ -180,7 +180,7 @@ class ForkServer:
         for fd in theirs:
             os.close(fd)
         self.slots = [Slot(i, os.fdopen(w, "wb"), os.fdopen(r, "rb"), self.root, limits,
-                           None if self._uids is None else self._uids[i]) for i, (w, r) in enumerate(channels)]
+                           None if uids is None else uids[i]) for i, (w, r) in enumerate(channels)]
 
     def close(self) -> None:
         for slot in self.slots:

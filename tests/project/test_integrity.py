@@ -66,7 +66,6 @@ def test_a_kata_earns_points_only_where_it_computes_seeded_answers(kata):
         assert result.uncredited == (not solved and len(passed) > len(seeded))
 
 
-
 # --- a kata shares nothing -----------------------------------------------------------------------
 
 def _in_child(action) -> dict:

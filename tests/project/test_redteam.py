@@ -37,7 +37,7 @@ from tests.redteam.hostile import ALL, HOSTILES, KATAS, REFERENCE, Hostile, buil
 #: a kata closer to its CPU limit. 6 s: the two endless loops cost 12 s of the batch.
 LIMITS = Limits(cpu_seconds=6, memory_bytes=1 << 30)
 JOBS = 2
-#: The whole batch (33 submissions × 4 katas, two of them endless loops that hit the CPU limit (3 s then),
+#: The whole batch (33 submissions × 4 katas, two of them endless loops that hit the CPU limit — 3 s then,
 #: plus nbgrader's import and the gradebook) took 14–40 s on this project's 2-core machine, whose
 #: speed drifts by half in a day and which runs the suite's background work meanwhile; far more is
 #: a grader waiting on something a submission left behind (a hang guard, not a benchmark).
@@ -125,18 +125,18 @@ def sandbox_uids(server: ForkServer) -> set[int]:
 def sandbox_processes(server: ForkServer) -> set[int]:
     """Processes now run by this fork server's sandbox uids under it: its workers' children and
     anything they left (the workers are subreapers: orphans come back to them)."""
-    uids, found, server = sandbox_uids(server), set(), server.process.pid
+    uids, server_pid, found = sandbox_uids(server), server.process.pid, set()
     for entry in os.scandir("/proc"):
         if entry.name.isdigit():
             try:
                 if entry.stat().st_uid not in uids:
                     continue
                 pid = ancestor = int(entry.name)
-                while ancestor > 1 and ancestor != server:
+                while ancestor > 1 and ancestor != server_pid:
                     ancestor = parent_of(ancestor)
             except OSError:
                 continue
-            if ancestor == server:
+            if ancestor == server_pid:
                 found.add(pid)
     return found
 

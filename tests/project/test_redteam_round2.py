@@ -39,6 +39,8 @@ BATCH_SECONDS = 300
 #: katas, a submission's record stays under about 320 KB.
 MAX_CHECK_BYTES = (256 << 10) // 100
 MANIFEST = load_manifest()
+
+
 def forged_data() -> str:
     """The forger's probe data, base64 of a torch.save: the reference's data for every check of
     the round's katas that is not a convergence run (on one seed), and a perfect training run."""
