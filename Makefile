@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: grade test browser postgres mutation-score exercises examples check-exercises report clean help
+.PHONY: grade test browser postgres mutation-score exercises examples check-exercises report messages clean help
 
 help:
 	@echo "make grade      grade your exercises/ in the sandbox, kata by kata (creates .venv on first use)"
@@ -14,9 +14,10 @@ help:
 	@echo "make examples   regenerate the sample class in examples/class/ from examples/class.toml"
 	@echo "make mutation-score  how many catalogued learner mistakes the checks catch and name"
 	@echo "make report     benchmark the sample class's corr2d katas: bench-report/report.html (and .md, bench.json)"
+	@echo "make messages   extract the texts to translate and update the catalogues in grader/locale (then translate the new entries)"
 
 # The virtual environment, with the project installed (editable) and its test tools.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "convkata needs Python 3.11 (d2l 1.0.3 pins packages that do not install on 3.12+): set PYTHON=/path/to/python3.11")'
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
@@ -55,11 +56,27 @@ postgres:
 	$(PG_APT_INSTALL) || { apt-get update -q && $(PG_APT_INSTALL); } \
 		|| echo "note: apt-get could not install postgresql: the PostgreSQL gradebook tests will skip"
 
-grade: $(STAMP)
+# The message catalogues: each language's .po (translated, committed) compiles to the .mo gettext reads —
+# at install (setup.py) and again here whenever a .po changed. `make messages` extracts the texts to
+# translate (babel.cfg: the grader's _() calls, the manifest's titles and hints, the known mistakes) and
+# merges them into each .po; tests/project/test_i18n.py fails while any is untranslated.
+LOCALE := grader/locale
+CATALOGUES := $(wildcard $(LOCALE)/*/LC_MESSAGES/convkata.po)
+COMPILED := $(CATALOGUES:.po=.mo)
+$(LOCALE)/%/LC_MESSAGES/convkata.mo: $(LOCALE)/%/LC_MESSAGES/convkata.po $(STAMP)
+	$(BIN)/pybabel compile -d $(LOCALE) -D convkata -l $*
+
+messages: $(STAMP)
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -o build/convkata.pot --project=convkata --add-location=file --sort-by-file \
+		--no-wrap -c Translators: .
+	$(BIN)/pybabel update -i build/convkata.pot -d $(LOCALE) -D convkata --no-wrap --ignore-obsolete --no-fuzzy-matching
+
+grade: $(STAMP) $(COMPILED)
 	$(BIN)/kata grade exercises --no-gradebook
 
 # ruff and the architecture's contracts (import-linter) first: seconds, and they fail fast.
-test: $(STAMP) browser postgres
+test: $(STAMP) $(COMPILED) browser postgres
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest --impl=solutions tests

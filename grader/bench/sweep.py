@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 
 from grader.core.diagnosis import known_mistakes
+from grader.core.i18n import N_, _
 from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
@@ -51,6 +52,11 @@ from .timing import growth_exponent, median_seconds, relative_spread
 DEFAULT_SIDES = (32, 64, 128, 256, 512, 1024, 2048)
 #: The share of the kata's wall-clock limit a sweep plans to use (the rest: start-up, the reference's import).
 BUDGET_SHARE = 0.75
+#: Why a kata of a graded submission was not timed, by its status (stored in bench.json, shown in the report).
+NOT_TIMED = {Status.FAILED.value: N_("not timed: the kata is failed"),
+             Status.PENDING.value: N_("not timed: the kata is pending"),
+             Status.SKIPPED.value: N_("not timed: the kata is skipped"),
+             None: N_("not timed: the kata is not graded")}
 
 
 def parse_sides(text: str) -> tuple[int, ...]:
@@ -58,12 +64,13 @@ def parse_sides(text: str) -> tuple[int, ...]:
     try:
         sides = sorted({int(part) for part in text.split(",") if part.strip()})
     except ValueError:
-        raise ValueError(f"--sizes {text!r}: give image sides as comma-separated integers, e.g. 32,64,128") from None
+        raise ValueError(_("--sizes {sizes}: give image sides as comma-separated integers, e.g. 32,64,128").format(
+            sizes=repr(text))) from None
     if not sides:
-        raise ValueError("--sizes is empty: give image sides as comma-separated integers, e.g. 32,64,128")
+        raise ValueError(_("--sizes is empty: give image sides as comma-separated integers, e.g. 32,64,128"))
     if sides[0] < KERNEL:
-        raise ValueError(f"--sizes: a side of {sides[0]} is smaller than the {KERNEL}×{KERNEL} kernel; "
-                         f"give sides of at least {KERNEL}")
+        raise ValueError(_("--sizes: a side of {side} is smaller than the {kernel}×{kernel} kernel; "
+                           "give sides of at least {kernel}").format(side=sides[0], kernel=KERNEL))
     return tuple(sides)
 
 
@@ -87,12 +94,14 @@ class BenchOptions:
 
     def __post_init__(self):
         if self.rounds < 1:
-            raise ValueError(f"--rounds {self.rounds}: time each contender at least once per side (--rounds 1 or more)")
+            raise ValueError(_("--rounds {rounds}: time each contender at least once per side (--rounds 1 or more)"
+                               ).format(rounds=self.rounds))
         if self.call_seconds <= 0:
-            raise ValueError(f"--call-seconds {self.call_seconds:g}: give a positive number of seconds")
+            raise ValueError(_("--call-seconds {seconds:g}: give a positive number of seconds").format(
+                seconds=self.call_seconds))
         if self.grades is not None and not (Path(self.grades) / "submissions").is_dir():
-            raise ValueError(f"--grades {self.grades}: no submissions/ folder there; give the --out folder of a "
-                             "`kata grade` run, or leave --grades out to grade here")
+            raise ValueError(_("--grades {folder}: no submissions/ folder there; give the --out folder of a "
+                               "`kata grade` run, or leave --grades out to grade here").format(folder=self.grades))
 
     def sweep(self) -> SweepSettings:
         return SweepSettings(self.sides, self.rounds, BUDGET_SHARE * self.limits.cpu_seconds, self.call_seconds)
@@ -103,8 +112,8 @@ def benchmarked_katas(katas: list[Kata]) -> list[tuple[Kata, Benchmarked]]:
     by_id = {b.kata: b for b in FAMILY}
     chosen = [(kata, by_id[kata.id]) for kata in katas if kata.id in by_id]
     if not chosen:
-        raise ValueError(f"none of the katas chosen is timed by kata bench; choose among "
-                         f"{', '.join(by_id)} (with --katas), or leave --katas out")
+        raise ValueError(_("none of the katas chosen is timed by kata bench; choose among {katas} (with --katas), "
+                           "or leave --katas out").format(katas=", ".join(by_id)))
     return chosen
 
 
@@ -114,19 +123,20 @@ def analyse(data: object, settings: SweepSettings) -> dict:
     exponents per contender.
     ValueError for data of the wrong shape (the child ran the submission: its data may be forged)."""
     if type(data) is not dict or set(data) != {"sides", "samples", "skipped", "stopped", "threads"}:
-        raise ValueError("not the fields of a timing probe")
+        raise ValueError(_("not the fields of a timing probe"))
     sides, skipped, samples = data["sides"], data["skipped"], data["samples"]
     if (type(sides) is not list or type(skipped) is not list or not sides
             or tuple(sides) + tuple(skipped) != settings.sides):
-        raise ValueError("the sides timed and skipped are not the sides asked for")
+        raise ValueError(_("the sides timed and skipped are not the sides asked for"))
     if type(samples) is not dict or set(samples) != set(CONTENDERS) or not all(
             type(runs) is list and len(runs) == len(sides) and all(
                 type(run) is list and len(run) == settings.rounds and all(type(ns) is int and ns > 0 for ns in run)
                 for run in runs)
             for runs in samples.values()):
-        raise ValueError(f"not {settings.rounds} positive nanosecond samples per contender and side")
+        raise ValueError(_("not {rounds} positive nanosecond samples per contender and side").format(
+            rounds=settings.rounds))
     if not (data["stopped"] is None or type(data["stopped"]) is str) or type(data["threads"]) is not int:
-        raise ValueError("the note on skipped sides or the thread count is not what a timing probe sends")
+        raise ValueError(_("the note on skipped sides or the thread count is not what a timing probe sends"))
     medians = {name: [median_seconds(run) for run in samples[name]] for name in CONTENDERS}
     return {"benchmarked": True, "sides": sides, "skipped": skipped, "stopped": (data["stopped"] or "")[:300] or None,
             "threads": data["threads"], "samples_ns": {name: samples[name] for name in CONTENDERS},
@@ -144,14 +154,17 @@ def _not_benchmarked(reason: str) -> dict:
 def _timing_result(run: KataRun, benchmarked: Benchmarked, settings: SweepSettings, limits: Limits) -> dict:
     probed = run.probed().get(benchmarked.probe_id)
     if not isinstance(probed, dict):
-        allowed = f"the sweep's {limits.cpu_seconds:g} s"
-        return _not_benchmarked(f"the sweep did not finish: {KataRunJudge.ending(run, allowed)}")
+        # Translators: the time a sweep was allowed, as in "it ran past the sweep's 60 s"
+        allowed = _("the sweep's {seconds:g} s").format(seconds=limits.cpu_seconds)
+        # Translators: {ending} says how the sandboxed child ended (a timeout, a crash)
+        return _not_benchmarked(_("the sweep did not finish: {ending}").format(
+            ending=KataRunJudge.ending(run, allowed)))
     if probed.get("outcome") != "data":
-        return _not_benchmarked(f"the sweep failed: {str(probed.get('message'))[:500]}")
+        return _not_benchmarked(_("the sweep failed: {message}").format(message=str(probed.get("message"))[:500]))
     try:
         return analyse(probed["data"], settings)
     except ValueError as exc:
-        return _not_benchmarked(f"the sandbox sent timing data the report refuses ({exc})")
+        return _not_benchmarked(_("the sandbox sent timing data the report refuses ({error})").format(error=exc))
 
 
 def _bench_submission(slot: Slot, student: str, staged: Path, record: SubmissionRecord,
@@ -163,7 +176,9 @@ def _bench_submission(slot: Slot, student: str, staged: Path, record: Submission
     timings = {}
     for kata, benchmarked in chosen:
         if status.get(kata.id) != Status.PASSED.value:
-            timings[kata.id] = _not_benchmarked(f"not timed: the kata is {status.get(kata.id, 'not graded')}")
+            reason = NOT_TIMED.get(status.get(kata.id))
+            timings[kata.id] = _not_benchmarked(
+                _(reason) if reason else f"not timed: the kata is {status.get(kata.id, 'not graded')}")
             continue
         run = slot.run_kata(staged, kata.module, [(benchmarked.probe_id, seed)], student, options.limits, request)
         timings[kata.id] = _timing_result(run, benchmarked, options.sweep(), options.limits)
@@ -177,12 +192,14 @@ def _earlier_records(submissions: list[Submission], digests: dict[str, str], gra
     records = {}
     for submission in submissions:
         if submission.student not in digests:
-            raise ValueError(f"--grades {grades}: {submission.student} could not be staged, so it cannot be "
-                             "matched with its record; leave --grades out to grade it here")
+            raise ValueError(_("--grades {folder}: {student} could not be staged, so it cannot be matched with "
+                               "its record; leave --grades out to grade it here").format(
+                                   folder=grades, student=submission.student))
         record = store.done(submission.student, digests[submission.student], [k.id for k in katas])
         if record is None:
-            raise ValueError(f"--grades {grades}: no record of {submission.student}'s present files over these "
-                             f"katas; grade them there first (kata grade … --out {grades}), or leave --grades out")
+            raise ValueError(_("--grades {folder}: no record of {student}'s present files over these katas; grade "
+                               "them there first (kata grade … --out {folder}), or leave --grades out").format(
+                                   folder=grades, student=submission.student))
         records[submission.student] = record
     return records
 
@@ -207,7 +224,7 @@ def class_summary(records: list[SubmissionRecord], manifest: Manifest) -> dict:
                     continue
                 for mistake in check.mistakes or [None]:
                     group = groups.setdefault(mistake, {"id": mistake, "checks": 0, "students": [], "katas": [],
-                                                        "name": names.get(mistake, mistake or "no known mistake")})
+                                                        "name": names.get(mistake, mistake or _("no known mistake"))})
                     group["checks"] += 1
                     for key, value in (("students", record.student), ("katas", kata.id)):
                         if value not in group[key]:
@@ -240,7 +257,7 @@ def bench_batch(paths: list[str | Path], options: BenchOptions, server: ForkServ
         for submission in session.submissions:
             student, staged = submission.student, session.staged(submission)
             if staged is None:
-                timings[student] = {kata.id: _not_benchmarked(session.unreadable[student]) for kata, _ in chosen}
+                timings[student] = {kata.id: _not_benchmarked(session.unreadable[student]) for kata, _benchmarked in chosen}
             else:
                 timings[student] = _bench_submission(session.fork_server(slots=1).slots[0], student, staged,
                                                      records[student], chosen, options)

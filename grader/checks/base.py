@@ -20,7 +20,6 @@ import torch
 #: Kinds of checks, in the order a kata's report lists them.
 KINDS = (
     "example", "shape", "numeric", "gradient", "dtype_device", "structure", "rules", "errors", "training", "gpu")
-
 #: Kinds whose inputs come from the check's secret seed and whose data the judge compares with the
 #: reference's on those inputs, data that no constant can match (tested over seeds: a shape sweep
 #: draws many shapes). Each earns points on its own.

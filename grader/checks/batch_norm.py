@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from grader.checks.networks import lenet
+from grader.core.i18n import N_, _
 
 from .base import Mismatch, info_of, kata_checks, meta_info, outcome, tensor_info, watched
 from .batch_norm_variants import EPS, MOMENTUM, LayerCase, layer_diagnosis, recognise_function, run_as_layer, stat_shape
@@ -92,11 +93,16 @@ def _results(values) -> list:
     return [outcome(v) for v in values]
 
 
+def _against_torch(what: str) -> str:
+    # Translators: {what} is what is compared, such as "batch_norm's Y" or "BatchNorm(5, 4) on batches (6, 5, 4, 3)"
+    return _("{what} (checked against torch's batch norm)").format(what=what)
+
+
 def _mode_check(mode: str, training: bool):
     """batch_norm's three results in one mode, and the arguments it must leave unchanged: X, gamma
     and beta — and at inference the moving statistics too."""
     what = "batch_norm(X, gamma, beta, moving_mean, moving_var, eps, momentum)"
-    context = "with gradients enabled (training)" if training else "under torch.no_grad() (inference)"
+    context = N_("with gradients enabled (training)") if training else N_("under torch.no_grad() (inference)")
     kept = TENSORS[:3] if training else TENSORS
 
     def run(module, case):
@@ -104,22 +110,28 @@ def _mode_check(mode: str, training: bool):
         return {"results": _results(values), "changed": changed}
 
     def probe(module, seed):
-        return [in_case(f"{what} on {_label(c)} {context}", lambda c=c: run(module, c)) for c in bn_cases(seed)]
+        # Translators: {call} is the call "batch_norm(X, gamma, ...)", {case} its arguments such as
+        # "X (8, 5), eps=1e-05, momentum=0.1", {context} "with gradients enabled (training)" or
+        # "under torch.no_grad() (inference)"
+        return [in_case(_("{call} on {case} {context}").format(call=what, case=_label(c), context=_(context)),
+                        lambda c=c: run(module, c)) for c in bn_cases(seed)]
 
     def judge(got, want, seed):
         cases = bn_cases(seed)
-        labels = [f"{_label(c)} {context}" for c in cases]
+        labels = [f"{_label(c)} {_(context)}" for c in cases]
         for label, g in zip(labels, got):
-            judge_unchanged(g["changed"], what=f"batch_norm on {label}", mistake="forward_modifies_input")
+            judge_unchanged(g["changed"], what=_("batch_norm on {case}").format(case=label), mistake="forward_modifies_input")
             if len(g["results"]) != 3:
-                raise Mismatch(f"batch_norm should return (Y, moving_mean, moving_var), got {g['results'][0]}")
+                raise Mismatch(_("batch_norm should return (Y, moving_mean, moving_var), got {result}").format(
+                    result=g["results"][0]))
         results = [g["results"] for g in got]
         try:
             for index, name in enumerate(("Y", "moving_mean", "moving_var")):
+                # Translators: {name} is one of batch_norm's results: Y, moving_mean or moving_var
                 judge_cases([r[index] for r in results], [w["results"][index] for w in want], labels,
-                            what=f"batch_norm's {name}", rtol=1e-4, atol=1e-5)
+                            what=_("batch_norm's {name}").format(name=name), rtol=1e-4, atol=1e-5)
             judge_cases([r[0] for r in results], [_oracle(c, training) for c in cases], labels,
-                        what="batch_norm's Y (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
+                        what=_against_torch(_("batch_norm's {name}").format(name="Y")), rtol=1e-4, atol=1e-5)
         except Mismatch as exc:
             raise exc.naming(*recognise_function(results, cases, training)) from None
     return kata_checks("batch_norm")(mode, "numeric", probe, judge)
@@ -131,7 +143,7 @@ def _probe_bn_gradient(module, seed):
         X, gamma, beta, mm, mv = (t.to(torch.float64) for t in case[:5])
         for t in (X, gamma, beta):
             t.requires_grad_(True)
-        Y, new_mean, new_var = in_case(f"batch_norm on {_label(case)}",
+        Y, new_mean, new_var = in_case(_("batch_norm on {case}").format(case=_label(case)),
                                        lambda: module.batch_norm(X, gamma, beta, mm, mv, *case[5:]))
         (Y * normal(make_rng(seed, f"upstream {index}"), *Y.shape, dtype=torch.float64)).sum().backward()
         results.append({"grads": [outcome(t.grad) for t in (X, gamma, beta)],
@@ -143,13 +155,14 @@ def _probe_bn_gradient(module, seed):
 def _judge_bn_gradient(got, want, seed):
     for case, g, w in zip(bn_cases(seed)[:3], got, want):
         if g["stats_track_gradients"]:
-            raise Mismatch(f"batch_norm on {_label(case)}: the moving statistics it returns carry gradients "
-                           "(requires_grad=True)", "moving_stats_not_detached")
+            raise Mismatch(_("batch_norm on {case}: the moving statistics it returns carry gradients "
+                             "(requires_grad=True)").format(case=_label(case)), "moving_stats_not_detached")
         for name, g_grad, w_grad in zip(("X", "gamma", "beta"), g["grads"], w["grads"]):
             if isinstance(g_grad, dict):
-                raise Mismatch(f"batch_norm on {_label(case)}: no gradient reaches {name}")
-            judge_close(g_grad, w_grad, what=f"batch_norm on {_label(case)}: the gradient w.r.t. {name}",
-                        rtol=GRAD_RTOL, atol=GRAD_ATOL)
+                # Translators: {name} is one of batch_norm's arguments: X, gamma or beta
+                raise Mismatch(_("batch_norm on {case}: no gradient reaches {name}").format(case=_label(case), name=name))
+            judge_close(g_grad, w_grad, what=_("batch_norm on {case}: the gradient w.r.t. {name}").format(
+                case=_label(case), name=name), rtol=GRAD_RTOL, atol=GRAD_ATOL)
 
 
 def _probe_bn_dtype_device(module, seed):
@@ -160,7 +173,8 @@ def _probe_bn_dtype_device(module, seed):
             for case in dtype_cases(seed):
                 moved = with_dtype_device(case, **variant)
                 results.setdefault(name, []).append(in_case(
-                    f"batch_norm on {_label(case)} with {name} inputs",
+                    # Translators: {kind} is "float64" or "meta": the inputs' dtype or device
+                    _("batch_norm on {case} with {kind} inputs").format(case=_label(case), kind=name),
                     lambda m=moved, t=training, info=info: info(lambda: _call(module, m, t)[0])))
     return results
 
@@ -168,7 +182,8 @@ def _probe_bn_dtype_device(module, seed):
 def _judge_bn_dtype_device(got, want, seed):
     for name in want:
         for g, w in zip(got[name], want[name]):
-            judge_info(g, w, what=f"batch_norm's Y with {name} inputs")
+            # Translators: {kind} is "float64" or "meta": the inputs' dtype or device
+            judge_info(g, w, what=_("batch_norm's Y with {kind} inputs").format(kind=name))
 
 
 check = kata_checks("batch_norm")
@@ -203,13 +218,15 @@ def _probe_layer_parameters(module, seed):
 
 
 def _judge_layer_parameters(got, want, seed):
-    for (features, dims, _), g, w in zip(LAYER_CASES, got, want):
+    for (features, dims, _shape), g, w in zip(LAYER_CASES, got, want):
         what = f"BatchNorm({features}, {dims})"
         if not g["is_module"]:
-            raise Mismatch(f"{what} should be an nn.Module")
+            raise Mismatch(_("{layer} should be an nn.Module").format(layer=what))
         if g["parameters"] != w["parameters"]:
-            raise Mismatch(f"{what}: expected parameter shapes {w['parameters']} (gamma and beta only — the "
-                           f"moving statistics are not learned), got {g['parameters']}",
+            # Translators: {expected} and {got} are lists of shapes such as "[[1, 5, 1, 1], [1, 5, 1, 1]]"
+            raise Mismatch(_("{layer}: expected parameter shapes {expected} (gamma and beta only — the moving "
+                             "statistics are not learned), got {got}").format(
+                                 layer=what, expected=w["parameters"], got=g["parameters"]),
                            *(["tensor_not_parameter"] if len(g["parameters"]) < len(w["parameters"]) else []))
 
 
@@ -242,8 +259,9 @@ def _probe_layer_run(module, seed):
             with torch.set_grad_enabled(training):
                 Y, changed = watched(lambda: layer(x), {"X": x})
             return outcome(Y), changed
-        steps = [in_case(f"BatchNorm({features}, {dims}) " + ("in training" if index < 3 else "under torch.no_grad()"),
-                         lambda x=x, t=index < 3: step(x, t)) for index, x in enumerate(batches)]
+        layer_text = f"BatchNorm({features}, {dims})"
+        steps = [in_case((_("{layer} in training") if index < 3 else _("{layer} under torch.no_grad()")).format(
+                             layer=layer_text), lambda x=x, t=index < 3: step(x, t)) for index, x in enumerate(batches)]
         results.append({"outputs": [Y for Y, _ in steps], "changed": [c for _, changed in steps for c in changed],
                         "function": _function_as_layer(module, batches, features, dims)})
     return results
@@ -251,21 +269,23 @@ def _probe_layer_run(module, seed):
 
 def _compare_layer_run(got, want, seed):
     for (features, dims, shape), g, w in zip(layer_cases(seed), got, want):
-        what = f"BatchNorm({features}, {dims}) on batches {shape_text(shape)}"
-        labels = ["training step 1", "training step 2", "training step 3",
-                  "inference (no_grad), which must use the moving statistics"]
+        what = _("{layer} on batches {shape}").format(layer=f"BatchNorm({features}, {dims})", shape=shape_text(shape))
+        labels = [*(_("training step {step}").format(step=step) for step in (1, 2, 3)),
+                  _("inference (no_grad), which must use the moving statistics")]
         judge_cases(g, w, labels, what=what, rtol=1e-4, atol=1e-5)
         reference = torch.nn.BatchNorm2d(features) if dims == 4 else torch.nn.BatchNorm1d(features)
         train = _layer_batches(seed, shape)[:3]
         judge_cases(g[:3], [reference(x).detach() for x in train], labels[:3],
-                    what=f"{what} (checked against torch's batch norm)", rtol=1e-4, atol=1e-5)
+                    what=_against_torch(what), rtol=1e-4, atol=1e-5)
 
 
 def _judge_layer_run(got, want, seed):
     """The outputs match; on a difference, the known mistakes named in the symbol that makes them."""
     cases = layer_cases(seed)
-    for (features, dims, _), g in zip(cases, got):
-        judge_unchanged(g["changed"], what=f"BatchNorm({features}, {dims})'s forward", mistake="forward_modifies_input")
+    for (features, dims, _shape), g in zip(cases, got):
+        # Translators: {layer} is a layer such as "BatchNorm(5, 4)"; forward is its method
+        judge_unchanged(g["changed"], what=_("{layer}'s forward").format(layer=f"BatchNorm({features}, {dims})"),
+                        mistake="forward_modifies_input")
     layer_runs = [g["outputs"] for g in got]
     try:
         _compare_layer_run(layer_runs, [w["outputs"] for w in want], seed)
@@ -288,10 +308,11 @@ def _probe_layer_dtype(module, seed):
 
 
 def _judge_layer_dtype(got, want, seed):
-    runs = [(shape, mode) for shape in seeded_shapes(seed, "layer dtype shapes") for mode in ("training", "inference")]
+    modes = (_("{layer}.double() in training on a float64 input {shape}"),
+             _("{layer}.double() in inference on a float64 input {shape}"))
+    runs = [(shape, mode) for shape in seeded_shapes(seed, "layer dtype shapes") for mode in modes]
     for (shape, mode), g, w in zip(runs, got, want):
-        judge_info(g, w, what=f"BatchNorm({shape[1]}, {len(shape)}).double() in {mode} on a float64 input "
-                              f"{shape_text(shape)}")
+        judge_info(g, w, what=mode.format(layer=f"BatchNorm({shape[1]}, {len(shape)})", shape=shape_text(shape)))
 
 
 def _cpu_tensors(layer: torch.nn.Module) -> list[str]:
@@ -315,13 +336,18 @@ def _probe_layer_device(module, seed):
 
 
 def _judge_layer_device(got, want, seed):
+    modes = (_("{layer}.to('meta') on a meta input {shape} in training"),
+             _("{layer}.to('meta') on a meta input {shape} at inference"))
     for shape, g, w in zip(seeded_shapes(seed, "layer device shapes"), got, want):
-        what = f"BatchNorm({shape[1]}, {len(shape)}).to('meta') on a meta input {shape_text(shape)}"
-        for mode, g_run, w_run in zip(("in training", "at inference"), g["runs"], w["runs"]):
+        for mode, g_run, w_run in zip(modes, g["runs"], w["runs"]):
+            what = mode.format(layer=f"BatchNorm({shape[1]}, {len(shape)})", shape=shape_text(shape))
             if "meta_error" in g_run and g["on_cpu"]:
-                raise Mismatch(f"{what} {mode} raised {g_run['meta_error']}\n  after .to('meta') the layer still holds "
-                               f"{', '.join(g['on_cpu'])} on the CPU", "moving_stats_not_moved")
-            judge_info(g_run, w_run, what=f"{what} {mode}")
+                # Translators: {error} is an exception such as "RuntimeError: ..."; {tensors} names the layer's
+                # tensors such as "moving_mean, moving_var"
+                raise Mismatch(_("{what} raised {error}").format(what=what, error=g_run["meta_error"]) + "\n  "
+                               + _("after .to('meta') the layer still holds {tensors} on the CPU").format(
+                                   tensors=", ".join(g["on_cpu"])), "moving_stats_not_moved")
+            judge_info(g_run, w_run, what=what)
 
 
 check = kata_checks("batch_norm_module")
@@ -332,17 +358,17 @@ LAYER_CHECKS = [
     check("device", "dtype_device", _probe_layer_device, _judge_layer_device),
 ]
 
-LENET_BN = TrainingRun("batch_norm_module", "d2l's LeNet with your BatchNorm", lenet, size=28, optimizer="sgd",
+LENET_BN = TrainingRun("batch_norm_module", N_("d2l's LeNet with your BatchNorm"), lenet, size=28, optimizer="sgd",
                        lr=1.0, steps=120)
-LENET = TrainingRun("batch_norm_module", "the same LeNet without batch normalization", lambda m: lenet(None),
+LENET = TrainingRun("batch_norm_module", N_("the same LeNet without batch normalization"), lambda m: lenet(None),
                     size=28, optimizer="sgd", lr=1.0, steps=120)
 
 
 def _probe_lenet(module, seed):
     """LeNet trained with the learner's BatchNorm; then, at inference, how much a held-out
     sample's prediction depends on the rest of its batch."""
-    net, with_norm = in_case(LENET_BN.description, lambda: LENET_BN.fit(module, seed))
-    X, _ = digits(LENET_BN.size)
+    net, with_norm = in_case(_(LENET_BN.description), lambda: LENET_BN.fit(module, seed))
+    X, _labels = digits(LENET_BN.size)
     batch = X[TRAIN_SIZE:TRAIN_SIZE + 16]
     with torch.no_grad():
         together = net(batch)
@@ -362,12 +388,15 @@ def _judge_lenet(got, want, seed):
     judge_training(LENET_BN, got["with"], want["with"])
     faster, slower = sum(got["with"]["losses"][-20:]) / 20, sum(lenet_without_norm(seed)["losses"][-20:]) / 20
     if not faster <= slower + 0.05:
-        raise Mismatch(f"{LENET_BN.description} ends {LENET_BN.steps} steps at a loss of {faster:.3f}, worse than "
-                       f"{slower:.3f} without batch normalization: batch norm should speed training up")
+        # Translators: {network} is "d2l's LeNet with your BatchNorm"
+        raise Mismatch(_("{network} ends {steps} steps at a loss of {loss:.3f}, worse than {baseline:.3f} without "
+                         "batch normalization: batch norm should speed training up").format(
+                             network=_(LENET_BN.description), steps=LENET_BN.steps, loss=faster, baseline=slower))
     if got["batch_dependence"] > 1e-4:
-        raise Mismatch(f"under torch.no_grad() a prediction of {LENET_BN.description} changes by up to "
-                       f"{got['batch_dependence']:.3g} with the rest of its batch: inference must use the moving "
-                       "statistics, not the batch's", "batch_stats_at_inference")
+        raise Mismatch(_("under torch.no_grad() a prediction of {network} changes by up to {change:.3g} with the rest "
+                         "of its batch: inference must use the moving statistics, not the batch's").format(
+                             network=_(LENET_BN.description), change=got["batch_dependence"]),
+                       "batch_stats_at_inference")
 
 
 CHECKS = [*FUNCTION_CHECKS, *LAYER_CHECKS,

@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from grader.core.i18n import _
+
 from .judges import close_enough, is_tensor
 
 #: The eps and momentum that d2l's BatchNorm layer passes to batch_norm (PyTorch's defaults).
@@ -140,8 +142,9 @@ def layer_diagnosis(layer_runs: list, function_runs: list, cases: list[LayerCase
     usable = all(run is not None and all(is_tensor(y) for y in run) for run in function_runs)
     if usable and _agree(layer_runs, function_runs):
         shown = _shown(function_runs, cases, BN_MISTAKES)  # two that fit (a fixed momentum, a flipped one) name neither
-        return ("\n  Your BatchNorm gives exactly what your batch_norm gives with eps=1e-5 and momentum=0.1: the "
-                "difference comes from batch_norm (its own checks say where)", shown if len(shown) == 1 else [])
-    note = ("\n  Your batch_norm, called with eps=1e-5 and momentum=0.1, gives the expected values: the difference "
-            "is in BatchNorm itself") if usable and _agree(function_runs, simulated(cases)) else ""
+        return ("\n  " + _("Your BatchNorm gives exactly what your batch_norm gives with eps=1e-5 and momentum=0.1: "
+                            "the difference comes from batch_norm (its own checks say where)"),
+                shown if len(shown) == 1 else [])
+    note = ("\n  " + _("Your batch_norm, called with eps=1e-5 and momentum=0.1, gives the expected values: the "
+                        "difference is in BatchNorm itself")) if usable and _agree(function_runs, simulated(cases)) else ""
     return note, _shown(layer_runs, cases, LAYER_MISTAKES)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from grader.core.i18n import N_, Lazy, _
+
 from .base import Mismatch, kata_checks, outcome
 from .functions import TensorFunction, example_check, in_case, standard_checks
 from .generators import channel_cases, make_rng, normal, one_by_one_cases
@@ -22,14 +24,17 @@ def _label(args) -> str:
 
 
 def _multi_in_rule(args) -> str:
-    (ci, h, w), (_, kh, kw) = args[0].shape, args[1].shape[-3:]
-    return (f"the {ci} channels are summed into one map of (h - kh + 1, w - kw + 1) = "
-            f"({h - kh + 1}, {w - kw + 1})")
+    (ci, h, w), (_ci, kh, kw) = args[0].shape, args[1].shape[-3:]
+    # Translators: the expected output shape explained; {channels} is the number of input channels
+    return _("the {channels} channels are summed into one map of (h - kh + 1, w - kw + 1) = ({height}, {width})").format(
+        channels=ci, height=h - kh + 1, width=w - kw + 1)
 
 
 def _multi_out_rule(args) -> str:
-    (_, h, w), (co, _, kh, kw) = args[0].shape, args[1].shape
-    return f"one map per output channel: (co, h - kh + 1, w - kw + 1) = ({co}, {h - kh + 1}, {w - kw + 1})"
+    (_ci, h, w), (co, _ci, kh, kw) = args[0].shape, args[1].shape
+    # Translators: the expected output shape explained; co is the number of output channels
+    return _("one map per output channel: (co, h - kh + 1, w - kw + 1) = ({channels}, {height}, {width})").format(
+        channels=co, height=h - kh + 1, width=w - kw + 1)
 
 
 def _multi_in(X, K, stride=1):
@@ -80,29 +85,35 @@ def _probe_call_growth(module, seed):
 
 def _judge_call_growth(got, want, seed):
     for case in ("1x1", "6x7"):  # the rule is judged only on an implementation that works
-        judge_result(got[case]["output"], want[case]["output"], what=f"corr2d_multi_in_out_1x1 ({case} channels)")
+        # Translators: {channels} is "1x1" or "6x7": the numbers of input and output channels
+        what = _("corr2d_multi_in_out_1x1 ({channels} channels)").format(channels=case)
+        judge_result(got[case]["output"], want[case]["output"], what=what)
     found = forbidden_calls(got["1x1"]["names"] + got["6x7"]["names"])
     if found:
-        raise Mismatch(f"corr2d_multi_in_out_1x1 calls {', '.join(found)}: this kata is the 1×1 convolution "
-                       "written as one matrix product, without torch's convolution or unfold",
+        # Translators: {calls} are the names of torch functions, e.g. "torch.nn.functional.conv2d"
+        raise Mismatch(_("corr2d_multi_in_out_1x1 calls {calls}: this kata is the 1×1 convolution written as one "
+                         "matrix product, without torch's convolution or unfold").format(calls=", ".join(found)),
                        "uses_builtin_convolution")
     few, many = got["1x1"]["count"], got["6x7"]["count"]
     if many > few:
-        raise Mismatch(f"corr2d_multi_in_out_1x1 runs {few} torch operations for 1 channel but {many} for 6 "
-                       "input and 7 output channels: it loops over channels. Reshape X to (ci, h·w) and K to "
-                       "(co, ci), and multiply them once.")
+        # Translators: {few} and {many} are numbers of torch operations
+        raise Mismatch(_("corr2d_multi_in_out_1x1 runs {few} torch operations for 1 channel but {many} for 6 "
+                         "input and 7 output channels: it loops over channels. Reshape X to (ci, h·w) and K to "
+                         "(co, ci), and multiply them once.").format(few=few, many=many))
 
 
 check = kata_checks("corr2d_1x1")
 
 CHECKS = [
-    example_check(MULTI_IN, [("the book's 2-channel X and K", (SEED_X, SEED_K),
+    # Translators: the book's example inputs, shown as "corr2d_multi_in(<this>)"
+    example_check(MULTI_IN, [(Lazy(N_("the book's 2-channel X and K")), (SEED_X, SEED_K),
                               torch.tensor([[56.0, 72.0], [104.0, 120.0]]))]),
     *standard_checks(MULTI_IN, rules=True),
     example_check(MULTI_IN_OUT,
-                  [("the book's X and K stacked as (K, K + 1, K + 2)", (SEED_X, SEED_K3),
+                  # Translators: the book's example inputs, shown as "corr2d_multi_in_out(<this>)"
+                  [(Lazy(N_("the book's X and K stacked as (K, K + 1, K + 2)")), (SEED_X, SEED_K3),
                     torch.tensor([[[56.0, 72.0], [104.0, 120.0]], [[76.0, 100.0], [148.0, 172.0]],
-                                  [[96.0, 128.0], [192.0, 224.0]]]))]),
+                                       [[96.0, 128.0], [192.0, 224.0]]]))]),
     *standard_checks(MULTI_IN_OUT, rules=True),
     *standard_checks(ONE_BY_ONE, rules=True),
     check("one_matrix_product", "rules", _probe_call_growth, _judge_call_growth),

@@ -4,6 +4,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from grader.core.i18n import N_, Lazy, _
+
 from .base import Mismatch, diagnosed, kata_checks, outcome, tensor_info, watched
 from .functions import GRAD_ATOL, GRAD_RTOL, TensorFunction, example_check, in_case, standard_checks
 from .generators import edge_image, make_rng, normal, seeded_edge_image, spatial_cases, transposed_view
@@ -20,7 +22,7 @@ from .judges import (
     judge_equal,
     judge_info,
     judge_unchanged,
-        shape_text,
+    shape_text,
 )
 
 SEED_X = torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])
@@ -94,7 +96,8 @@ def kernel_edges_figure(what: str, X: torch.Tensor, kernel: torch.Tensor, got_ke
 
 def losses_figure(what: str, got_losses, want_losses) -> dict | None:
     """A curves figure of the learner's per-step losses over the reference's."""
-    return figure_or_none(lambda: curves_figure(what, {"title": "loss", "expected": want_losses, "yours": got_losses}))
+    # Translators: the title of a plot of the loss at each training step
+    return figure_or_none(lambda: curves_figure(what, {"title": _("loss"), "expected": want_losses, "yours": got_losses}))
 
 
 EDGES = TensorFunction(
@@ -120,23 +123,31 @@ def _conv2d_layer_cases(seed: int):
 
 
 def _probe_conv2d_parameters(module, seed):
+    """The parameters' names and shapes of Conv2D((2, 3)); their initial ranges in a Conv2D((16, 16)): the
+    256 values of its weight leave [0, 1) for any other initialisation (a 2×3 weight drawn by torch.randn
+    falls in it on 0.13% of seeds)."""
     torch.manual_seed(seed)
     layer = module.Conv2D((2, 3))
     parameters = dict(layer.named_parameters())
-    initial = {name: [float(p.min()), float(p.max())] for name, p in parameters.items()}
+    initial = {name: [float(p.min()), float(p.max())] for name, p in module.Conv2D((16, 16)).named_parameters()}
     return {"parameters": sorted([name, list(p.shape)] for name, p in parameters.items()),
             "is_module": isinstance(layer, torch.nn.Module), "initial_range": initial}
 
 
 def _judge_conv2d_parameters(got, want, seed):
-    judge_equal(got["is_module"], True, what="Conv2D((2, 3)) is an nn.Module")
+    # Translators: what is checked, shown as "Conv2D((2, 3)) is an nn.Module: expected True, got False"
+    judge_equal(got["is_module"], True, what=_("Conv2D((2, 3)) is an nn.Module"))
     for name, (low, high), allowed in (("weight", got["initial_range"].get("weight", [0, 0]), (0.0, 1.0)),
                                        ("bias", got["initial_range"].get("bias", [0, 0]), (0.0, 0.0))):
         if low < allowed[0] or high > allowed[1] or (name == "weight" and high >= 1.0):
-            raise Mismatch(f"a new Conv2D's {name} holds values in [{low:.3g}, {high:.3g}]; expected "
-                           + ("uniform values in [0, 1)" if name == "weight" else "zeros"), "wrong_initialisation")
+            message = (_("a new Conv2D's weight holds values in [{low:.3g}, {high:.3g}]; expected uniform values "
+                         "in [0, 1)") if name == "weight" else
+                       _("a new Conv2D's bias holds values in [{low:.3g}, {high:.3g}]; expected zeros"))
+            raise Mismatch(message.format(low=low, high=high), "wrong_initialisation")
     try:
-        judge_equal(got["parameters"], want["parameters"], what="Conv2D((2, 3)).named_parameters() as [name, shape]")
+        # Translators: what is compared: the parameters' names and shapes, as a list of [name, shape] pairs
+        what = _("Conv2D((2, 3)).named_parameters() as [name, shape]")
+        judge_equal(got["parameters"], want["parameters"], what=what)
     except Mismatch as exc:
         names = {name for name, _ in got["parameters"]}
         raise exc.naming(*(["tensor_not_parameter"] if names < {name for name, _ in want["parameters"]} else [])) from None
@@ -159,20 +170,26 @@ def _conv2d_forward(module, case, *, dtype=torch.float32, upstream_seed=None):
     return [outcome(layer.weight.grad), outcome(layer.bias.grad)]
 
 
+def _conv2d_case_label(case) -> str:
+    # Translators: a case of the Conv2D checks, e.g. "Conv2D((2, 4)) on X (2, 5)"
+    return _("Conv2D({kernel_size}) on X {shape}").format(kernel_size=case[0], shape=shape_text(case[3].shape))
+
+
 def _probe_conv2d_forward(module, seed):
-    return [in_case(f"Conv2D({c[0]}) on X {shape_text(c[3].shape)}", lambda c=c: _conv2d_forward(module, c))
-            for c in _conv2d_layer_cases(seed)]
+    return [in_case(_conv2d_case_label(c), lambda c=c: _conv2d_forward(module, c)) for c in _conv2d_layer_cases(seed)]
 
 
 def _judge_conv2d_forward(got, want, seed):
     cases = _conv2d_layer_cases(seed)
-    labels = [f"Conv2D({c[0]}) on X {shape_text(c[3].shape)}" for c in cases]
+    labels = [_conv2d_case_label(c) for c in cases]
     try:
         judge_cases(got, want, labels, what="Conv2D(...)(X)", rtol=1e-4, atol=1e-5)
-        oracle = [conv2d_oracle(X, K) + b for _, K, b, X in cases]
-        judge_cases(got, oracle, labels, what="Conv2D(...)(X) (checked against torch)", rtol=1e-4, atol=1e-5)
+        oracle = [conv2d_oracle(X, K) + b for _k, K, b, X in cases]
+        # Translators: {call} is code, e.g. "Conv2D(...)(X)"; the values are checked against torch's own convolution
+        what = _("{call} (checked against torch)").format(call="Conv2D(...)(X)")
+        judge_cases(got, oracle, labels, what=what, rtol=1e-4, atol=1e-5)
     except Mismatch as exc:
-        flipped = [conv2d_oracle(X, K.flip(0, 1)) + b for _, K, b, X in cases]
+        flipped = [conv2d_oracle(X, K.flip(0, 1)) + b for _k, K, b, X in cases]
         raise exc.naming(*identify(got, want, {"flipped_kernel": flipped},
                                    lambda a, b: all(map(close_enough, a, b)))) from None
 
@@ -185,19 +202,23 @@ def _judge_conv2d_gradient(got, want, seed):
     for index, (g, w) in enumerate(zip(got, want), start=1):
         for name, g_grad, w_grad in zip(("weight", "bias"), g, w):
             if isinstance(g_grad, dict):
-                raise Mismatch(f"no gradient reaches Conv2D.{name}: forward must use self.{name} "
-                               "in torch operations (not .data or .item())")
-            judge_close(g_grad, w_grad, what=f"case {index}: the gradient of Conv2D.{name}", rtol=GRAD_RTOL, atol=GRAD_ATOL)
+                # Translators: {name} is "weight" or "bias", a parameter's name in code
+                raise Mismatch(_("no gradient reaches Conv2D.{name}: forward must use self.{name} "
+                                 "in torch operations (not .data or .item())").format(name=name))
+            # Translators: {name} is "weight" or "bias", a parameter's name in code
+            what = _("case {index}: the gradient of Conv2D.{name}").format(index=index, name=name)
+            judge_close(g_grad, w_grad, what=what, rtol=GRAD_RTOL, atol=GRAD_ATOL)
 
 
 def _probe_conv2d_dtype(module, seed):
-    kernel_size, _, _, X = _conv2d_layer_cases(seed)[0]
+    kernel_size, *_parameters, X = _conv2d_layer_cases(seed)[0]
     layer = module.Conv2D(kernel_size).to(torch.float64)
     return tensor_info(layer(X.to(torch.float64)))
 
 
 def _judge_conv2d_dtype(got, want, seed):
-    judge_info(got, want, what="Conv2D(...).double() on a float64 X")
+    # Translators: a call whose result's dtype, device and shape are checked
+    judge_info(got, want, what=_("Conv2D(...).double() on a float64 X"))
 
 
 CONV2D_CHECKS = [
@@ -236,8 +257,10 @@ def _learn_kernel_cases(seed: int):
     X = edge_image()
     rng = make_rng(seed, "learn_kernel")
     X2, K2 = transposed_view(normal(rng, 7, 9)), normal(rng, 2, 2)
-    return [("the book's edge image, 10 steps", X, conv2d_oracle(X, EDGE_KERNEL), {}),
-            ("a random 7×9 image (a transposed view) and 2×2 kernel, 25 steps", X2, conv2d_oracle(X2, K2),
+    # Translators: a case of learn_kernel, shown as "learn_kernel on <case>"
+    return [(_("the book's edge image, 10 steps"), X, conv2d_oracle(X, EDGE_KERNEL), {}),
+            # Translators: a case of learn_kernel, shown as "learn_kernel on <case>"
+            (_("a random 7×9 image (a transposed view) and 2×2 kernel, 25 steps"), X2, conv2d_oracle(X2, K2),
              dict(kernel_size=(2, 2), lr=_stable_lr(X2, (2, 2)), num_steps=25))]
 
 
@@ -248,7 +271,7 @@ def simulate_learn_kernel(X, Y, seed: int, *, kernel_size=(1, 2), lr=3e-2, num_s
     conv = torch.nn.Conv2d(1, 1, kernel_size, bias=False)
     X, Y = X.reshape((1, 1) + X.shape), Y.reshape((1, 1) + Y.shape)
     losses = []
-    for _ in range(num_steps):
+    for _step in range(num_steps):
         error = (conv(X) - Y) ** 2
         loss = error.mean() if mean_loss else error.sum()
         conv.zero_grad()
@@ -260,6 +283,22 @@ def simulate_learn_kernel(X, Y, seed: int, *, kernel_size=(1, 2), lr=3e-2, num_s
 
 
 LEARN_KERNEL_MISTAKES = {"loss_mean_not_sum": dict(mean_loss=True), "loss_recorded_after_update": dict(record_after=True)}
+
+
+def _run_label(label: str) -> str:
+    """What a learn_kernel case is called in messages."""
+    # Translators: {label} is a case such as "the book's edge image, 10 steps"
+    return _("learn_kernel on {label}").format(label=label)
+
+
+def _figure_whats(label: str) -> tuple[str, str]:
+    """The captions of a learn_kernel case's figures: the learned kernel's edge maps, the losses."""
+    what = _run_label(label)
+    # Translators: a figure's caption; {what} is e.g. "learn_kernel on the book's edge image, 10 steps";
+    # "X ⋆ the learned kernel": X cross-correlated with the kernel the learner's code learned
+    kernel_what = _("{what}: X ⋆ the learned kernel").format(what=what)
+    # Translators: a figure's caption; {what} is e.g. "learn_kernel on the book's edge image, 10 steps"
+    return kernel_what, _("{what}: the per-step losses").format(what=what)
 
 
 def _recognise_runs(got, cases, seed) -> list[str]:
@@ -281,7 +320,7 @@ def _probe_learn_kernel(module, seed):
     results = []
     for label, X, Y, kwargs in _learn_kernel_cases(seed):
         torch.manual_seed(seed)
-        (kernel, losses), changed = in_case(f"learn_kernel on {label}", lambda: watched(
+        (kernel, losses), changed = in_case(_run_label(label), lambda: watched(
             lambda: module.learn_kernel(X, Y, **kwargs), {"X": X, "Y": Y}))
         results.append({"kernel": outcome(kernel), "changed": changed,
                         "losses": [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(losses),
@@ -291,32 +330,40 @@ def _probe_learn_kernel(module, seed):
 
 
 def _compare_learn_kernel(got, want, seed):
-    for (label, X, *_), g, w in zip(_learn_kernel_cases(seed), got, want):
+    for (label, X, *_rest), g, w in zip(_learn_kernel_cases(seed), got, want):
         try:
             _compare_learn_kernel_case(label, g, w)
         except Mismatch as exc:
-            what = f"learn_kernel on {label}"
-            raise exc.showing(kernel_edges_figure(f"{what}: X ⋆ the learned kernel", X, w["kernel"], g["kernel"]),
-                              losses_figure(f"{what}: the per-step losses", g["losses"], w["losses"])) from None
+            kernel_what, losses_what = _figure_whats(label)
+            raise exc.showing(kernel_edges_figure(kernel_what, X, w["kernel"], g["kernel"]),
+                              losses_figure(losses_what, g["losses"], w["losses"])) from None
 
 
 def _compare_learn_kernel_case(label: str, g: dict, w: dict) -> None:
-    judge_unchanged(g["changed"], what=f"learn_kernel on {label}")
+    what = _run_label(label)
+    judge_unchanged(g["changed"], what=what)
     if g["losses_keep_graphs"]:
-        raise Mismatch(f"learn_kernel on {label}: the losses are tensors that still require grad",
+        # Translators: {what} is e.g. "learn_kernel on the book's edge image, 10 steps"
+        raise Mismatch(_("{what}: the losses are tensors that still require grad").format(what=what),
                        "losses_keep_graphs")
     if not isinstance(g["losses"], list):
-        raise Mismatch(f"learn_kernel on {label}: the losses should be a list of floats, got {g['losses']}")
+        # Translators: {what} is e.g. "learn_kernel on the book's edge image, 10 steps"
+        raise Mismatch(_("{what}: the losses should be a list of floats, got {got}").format(what=what, got=g["losses"]))
     if len(g["losses"]) != len(w["losses"]):
-        raise Mismatch(f"learn_kernel on {label}: expected {len(w['losses'])} losses (one per step), "
-                       f"got {len(g['losses'])}")
-    judge_close(torch.tensor(g["losses"]), torch.tensor(w["losses"]), rtol=1e-3, atol=1e-4,
-                what=f"learn_kernel on {label}: the per-step losses (summed squared error, before each update)")
+        # Translators: {what} is e.g. "learn_kernel on the book's edge image, 10 steps"; {got} is a number or a list
+        raise Mismatch(_("{what}: expected {count} losses (one per step), got {got}").format(
+            what=what, count=len(w["losses"]), got=len(g["losses"])))
+    # Translators: {what} is e.g. "learn_kernel on the book's edge image, 10 steps"
+    losses_what = _("{what}: the per-step losses (summed squared error, before each update)").format(what=what)
+    judge_close(torch.tensor(g["losses"]), torch.tensor(w["losses"]), rtol=1e-3, atol=1e-4, what=losses_what)
+    # Translators: {what} is e.g. "learn_kernel on the book's edge image, 10 steps"
+    kernel_what = _("{what}: the learned kernel").format(what=what)
     judge_close(g["kernel"], w["kernel"], rtol=1e-3, atol=1e-4, figure=False,  # the edges figure shows it
-                what=f"learn_kernel on {label}: the learned kernel")
+                what=kernel_what)
     if not g["losses"][-1] < g["losses"][0]:
-        raise Mismatch(f"learn_kernel on {label}: the loss did not fall ({g['losses'][0]:.4g} → "
-                       f"{g['losses'][-1]:.4g})")
+        # Translators: {what} is e.g. "learn_kernel on the book's edge image, 10 steps"
+        raise Mismatch(_("{what}: the loss did not fall ({first:.4g} → {last:.4g})").format(
+            what=what, first=g["losses"][0], last=g["losses"][-1]))
 
 
 #: The recovery run's steps, and how close to the kernel that made Y they must get (the reference
@@ -333,7 +380,9 @@ def _recovery_case(seed: int) -> tuple[str, torch.Tensor, torch.Tensor, dict]:
     X = seeded_edge_image(rng)
     a, b = (0.5 + 1.5 * torch.rand(2, generator=rng, dtype=torch.float64)).tolist()
     K = torch.tensor([[a, -b]])
-    label = f"a {X.shape[0]}×{X.shape[1]} edge image made with the kernel {_rounded(K)}, {RECOVERY_STEPS} steps"
+    # Translators: a case of learn_kernel, e.g. "a 7×9 edge image made with the kernel [[1.2, -0.8]], 50 steps"
+    label = _("a {height}×{width} edge image made with the kernel {kernel}, {steps} steps").format(
+        height=X.shape[0], width=X.shape[1], kernel=_rounded(K), steps=RECOVERY_STEPS)
     return label, X, K, dict(lr=_fastest_lr(X, (1, 2)), num_steps=RECOVERY_STEPS)
 
 
@@ -345,36 +394,43 @@ def _probe_recovery(module, seed):
     """The book's experiment: learn the kernel back from the image and its cross-correlation."""
     label, X, K, kwargs = _recovery_case(seed)
     torch.manual_seed(seed)
-    kernel, losses = in_case(f"learn_kernel on {label}", lambda: module.learn_kernel(X, conv2d_oracle(X, K), **kwargs))
+    kernel, losses = in_case(_run_label(label), lambda: module.learn_kernel(X, conv2d_oracle(X, K), **kwargs))
     return {"kernel": outcome(kernel),
             "losses": [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(losses)}
 
 
 def _compare_recovery(got, want, seed):
-    label, X, K, _ = _recovery_case(seed)
+    label, X, K, _kwargs = _recovery_case(seed)
     try:
         _compare_recovery_run(label, K, got, want)
     except Mismatch as exc:
-        what = f"learn_kernel on {label}"
-        raise exc.showing(kernel_edges_figure(f"{what}: X ⋆ the learned kernel", X, K, got["kernel"],
-                                              rtol=0.0, atol=RECOVERY_TOLERANCE),
-                          losses_figure(f"{what}: the per-step losses", got["losses"], want["losses"])) from None
+        kernel_what, losses_what = _figure_whats(label)
+        raise exc.showing(kernel_edges_figure(kernel_what, X, K, got["kernel"], rtol=0.0, atol=RECOVERY_TOLERANCE),
+                          losses_figure(losses_what, got["losses"], want["losses"])) from None
 
 
 def _compare_recovery_run(label: str, K: torch.Tensor, got: dict, want: dict) -> None:
     kernel = expect_tensor(got["kernel"], "learn_kernel")
     errors = [float((kernel.reshape(-1) - k.reshape(-1)).abs().max()) if kernel.numel() == 2 else None
               for k in (K, want["kernel"])]
+    what = _run_label(label)
     if any(error is None or error > RECOVERY_TOLERANCE for error in errors):
-        raise Mismatch(f"learn_kernel on {label} learned {_rounded(kernel)}; it should recover "
-                       f"{_rounded(K)} to within {RECOVERY_TOLERANCE} (the reference gets {_rounded(want['kernel'])})")
+        # Translators: {what} is e.g. "learn_kernel on a 7×9 edge image made with the kernel [[1.2, -0.8]], 50 steps";
+        # {kernel}, {target} and {reference} are kernels as lists of rows
+        raise Mismatch(_("{what} learned {kernel}; it should recover {target} to within {tolerance} "
+                         "(the reference gets {reference})").format(
+            what=what, kernel=_rounded(kernel), target=_rounded(K), tolerance=RECOVERY_TOLERANCE,
+            reference=_rounded(want["kernel"])))
     losses = got["losses"]
     if not isinstance(losses, list) or len(losses) != len(want["losses"]):
-        raise Mismatch(f"learn_kernel on {label}: expected {len(want['losses'])} losses (one per step), got {losses}")
+        # Translators: {what} is e.g. "learn_kernel on a 7×9 edge image made with the kernel [[1.2, -0.8]], 50 steps"
+        raise Mismatch(_("{what}: expected {count} losses (one per step), got {got}").format(
+            what=what, count=len(want["losses"]), got=losses))
     rounding = 1e-6 * abs(losses[0]) if losses else 0.0  # near convergence float32 noise is all that is left
     if not all(b <= a + rounding for a, b in zip(losses, losses[1:])):
-        raise Mismatch(f"learn_kernel on {label}: the losses should fall step by step, got "
-                       f"{[round(v, 4) for v in losses]}")
+        # Translators: {what} is e.g. "learn_kernel on a 7×9 edge image made with the kernel [[1.2, -0.8]], 50 steps"
+        raise Mismatch(_("{what}: the losses should fall step by step, got {losses}").format(
+            what=what, losses=[round(v, 4) for v in losses]))
 
 
 def _recognise_recovery(got, seed) -> list[str]:
@@ -387,14 +443,18 @@ LEARN_KERNEL_CHECKS = [
     check("recovers_edge_kernel", "numeric", _probe_recovery, diagnosed(_compare_recovery, _recognise_recovery)),
 ]
 
+#: The book's edge detection examples: (label, args, the output it prints); labels marked with N_.
 EDGE_EXAMPLES = [
-    ("the book's 6×8 image with zero columns 2…5", (edge_image(),),
+    # Translators: the book's example input, shown as "detect_vertical_edges(<this>)"
+    (Lazy(N_("the book's 6×8 image with zero columns 2…5")), (edge_image(),),
      torch.tensor([[0.0, 1.0, 0.0, 0.0, 0.0, -1.0, 0.0]]).repeat(6, 1)),
-    ("its transpose, which has no vertical edges", (edge_image().t(),), torch.zeros(8, 5)),
+    # Translators: the book's example input (the 6×8 image transposed), shown as "detect_vertical_edges(<this>)"
+    (Lazy(N_("its transpose, which has no vertical edges")), (edge_image().t(),), torch.zeros(8, 5)),
 ]
 
 CHECKS = [
-    example_check(CORR2D, [("the book's X and K", (SEED_X, SEED_K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
+    # Translators: the book's example inputs, shown as "corr2d(<this>)"
+    example_check(CORR2D, [(Lazy(N_("the book's X and K")), (SEED_X, SEED_K), torch.tensor([[19.0, 25.0], [37.0, 43.0]]))]),
     *standard_checks(CORR2D, rules=True),
     *CONV2D_CHECKS,
     example_check(EDGES, EDGE_EXAMPLES),

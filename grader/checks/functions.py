@@ -9,9 +9,12 @@ from typing import Any
 
 import torch
 
+from grader.core.i18n import Lazy, _
+
 from .base import Check, Mismatch, info_of, meta_info, outcome, raised, tensor_info, watched
 from .generators import LAYOUTS, make_rng, normal, with_dtype_device
 from .judges import (
+    and_list,
     close_enough,
     figure_or_none,
     identify,
@@ -75,7 +78,8 @@ class TensorFunction:
 
     def tensor_params(self, args: Args) -> str:
         """The names of the tensor arguments, as prose: "X and K"."""
-        return " and ".join(name for name, value in zip(self.params, args) if isinstance(value, torch.Tensor))
+        names = [name for name, value in zip(self.params, args) if isinstance(value, torch.Tensor)]
+        return and_list(names) if names else ""
 
 
 def copied(args: Args) -> Args:
@@ -89,7 +93,8 @@ def in_case(label: str, run: Callable[[], Any]) -> Any:
     try:
         return run()
     except Exception as exc:
-        exc.add_note(f"while running {label}")
+        # Translators: a note added to the learner's exception; {label} is a call such as "corr2d(X (4, 7), K (2, 2))"
+        exc.add_note(_("while running {label}").format(label=label))
         raise
 
 
@@ -133,13 +138,17 @@ def judge_outputs(spec: TensorFunction, got: Sequence[Any], want: Sequence[Any],
     """Outputs against the reference's, then the oracle's; on a difference, the shape rule worked out
     on the failing case and any known mistake the outputs match."""
     labels = labels or _labels(spec, cases)
-    expected = [("", want)]
+    expected = [(False, want)]
     if spec.oracle is not None:
-        expected.append((" (checked against torch)", [spec.oracle(*args) for args in cases]))
-    for suffix, values in expected:
+        expected.append((True, [spec.oracle(*args) for args in cases]))
+    for oracle, values in expected:
         for args, g, w, label in zip(cases, got, values, labels):
+            what = f"{spec.function}({label})"
+            if oracle:
+                # Translators: {what} is a call such as "corr2d(X (4, 7), K (2, 2))", its result compared with torch's own
+                what = _("{what} (checked against torch)").format(what=what)
             try:
-                judge_close(g, w, what=f"{spec.function}({label}){suffix}", rtol=spec.rtol, atol=spec.atol)
+                judge_close(g, w, what=what, rtol=spec.rtol, atol=spec.atol)
             except Mismatch as exc:
                 rule = f"\n  {spec.shape_rule(args)}" if is_tensor(g) and tuple(g.shape) != tuple(w.shape) else ""
                 raise Mismatch(f"{exc}{rule}", *recognise(spec, got, cases, want),
@@ -157,9 +166,9 @@ def shape_check(spec: TensorFunction) -> Check:
             if "not_a_tensor" in g:
                 judge_info(g, w, what=spec.what(args))
             if g["shape"] != w["shape"]:
-                raise Mismatch(f"{spec.what(args)}: expected shape {shape_text(w['shape'])}, got "
-                               f"{shape_text(g['shape'])}\n  {spec.shape_rule(args)}",
-                               *recognise(spec, got, cases, want, shapes_only=True))
+                message = _("{what}: expected shape {expected}, got {got}").format(
+                    what=spec.what(args), expected=shape_text(w["shape"]), got=shape_text(g["shape"]))
+                raise Mismatch(f"{message}\n  {spec.shape_rule(args)}", *recognise(spec, got, cases, want, shapes_only=True))
     return Check(spec.kata, "shape_sweep", "shape", probe, judge)
 
 
@@ -185,7 +194,9 @@ def numeric_check(spec: TensorFunction, name: str = "numeric_sweep") -> Check:
 
 def layout_cases(spec: TensorFunction, seed: int, count: int) -> list[tuple[str, Args]]:
     """(label, args): the first ``count`` seeded cases with every tensor argument in each of LAYOUTS."""
-    return [(f"{spec.label(args)}, {spec.tensor_params(args)} {text}",
+    # Translators: {case} describes a case's inputs ("X (4, 7), K (2, 2)"), {tensors} names its tensors ("X and K"),
+    # {layout} how they are laid out in memory ("transposed (views as X.t() gives: not contiguous)")
+    return [(_("{case}, {tensors} {layout}").format(case=spec.label(args), tensors=spec.tensor_params(args), layout=_(text)),
              tuple(relaid(a) if isinstance(a, torch.Tensor) else a for a in args))
             for args in spec.cases(seed)[:count] for text, relaid in LAYOUTS]
 
@@ -223,17 +234,26 @@ def gradient_check(spec: TensorFunction, count: int = 4) -> Check:
         cases = spec.cases(seed)[:count]
         for args, g, w in zip(cases, got, want):
             if not g["flows"]:
-                raise Mismatch(f"{spec.what(args)}: the result does not track gradients — build it from the "
-                               "inputs with torch operations (no .data, .detach(), .item() or torch.tensor(...) "
-                               "of the inputs' values)")
+                raise Mismatch(_("{what}: the result does not track gradients — build it from the inputs with torch "
+                                 "operations (no .data, .detach(), .item() or torch.tensor(...) of the inputs' values)"
+                                 ).format(what=spec.what(args)))
             for position, g_grad, w_grad in zip(spec.grad_args, g["grads"], w["grads"]):
                 name = spec.params[position]
                 if isinstance(g_grad, dict):
-                    raise Mismatch(f"{spec.what(args)}: no gradient reaches {name}")
+                    # Translators: {name} is an argument's name, such as X or K
+                    raise Mismatch(_("{what}: no gradient reaches {name}").format(what=spec.what(args), name=name))
                 judge_cases([g_grad], [w_grad], [spec.label(args)],
-                            what=f"the gradient of {spec.function} with respect to {name}",
+                            what=_("the gradient of {function} with respect to {name}").format(
+                                function=spec.function, name=name),
                             rtol=GRAD_RTOL, atol=GRAD_ATOL)
     return Check(spec.kata, "gradient", "gradient", probe, judge)
+
+
+def _with_inputs(call: str, dtype: str) -> str:
+    """A call's label with the kind of its inputs: "corr2d(X (4, 7), K (2, 2)) with float64 inputs"."""
+    # Translators: {call} is a call such as "corr2d(X (4, 7), K (2, 2))"; {dtype} is float32, float64 or meta
+    # (inputs on the meta device)
+    return _("{call} with {dtype} inputs").format(call=call, dtype=dtype)
 
 
 def dtype_device_check(spec: TensorFunction, count: int = 3) -> Check:
@@ -244,7 +264,7 @@ def dtype_device_check(spec: TensorFunction, count: int = 3) -> Check:
                 "meta": (dict(device="meta"), meta_info)}
 
     def probe(module, seed):
-        return {name: [in_case(f"{spec.what(a)} with {name} inputs",
+        return {name: [in_case(_with_inputs(spec.what(a), name),
                                lambda a=a, v=v, info=info: info(lambda: spec.call(module, with_dtype_device(a, **v))))
                        for a in spec.cases(seed)[:count]]
                 for name, (v, info) in variants.items()}
@@ -252,7 +272,7 @@ def dtype_device_check(spec: TensorFunction, count: int = 3) -> Check:
     def judge(got, want, seed):
         for name in variants:
             for args, g, w in zip(spec.cases(seed)[:count], got[name], want[name]):
-                judge_info(g, w, what=f"{spec.what(args)} with {name} inputs")
+                judge_info(g, w, what=_with_inputs(spec.what(args), name))
     return Check(spec.kata, "dtype_and_device", "dtype_device", probe, judge)
 
 
@@ -277,7 +297,9 @@ def rules_check(spec: TensorFunction, count: int = 3) -> Check:
         found = forbidden_calls(got["calls"])
         if found:
             reasons = "; ".join(f"{name}: {reason}" for name, reason in found.items())
-            raise Mismatch(f"{spec.function} calls {', '.join(found)} — not allowed in this kata ({reasons}).",
+            # Translators: {calls} are torch functions such as "torch.conv2d", {reasons} why each is forbidden
+            raise Mismatch(_("{function} calls {calls} — not allowed in this kata ({reasons}).").format(
+                function=spec.function, calls=", ".join(found), reasons=reasons),
                            "uses_builtin_convolution")
     return Check(spec.kata, "no_builtin_convolution", "rules", probe, judge)
 
@@ -296,9 +318,11 @@ def gpu_check(spec: TensorFunction, count: int = 4) -> Check:
         cases = spec.cases(seed)[:count]
         for args, g in zip(cases, got):
             if g["device"] != "cuda":
-                raise Mismatch(f"{spec.what(args)} with CUDA inputs returned a result on {g['device']!r}")
+                # Translators: {device} is a quoted device name such as 'cpu'
+                raise Mismatch(_("{what} with CUDA inputs returned a result on {device}").format(
+                    what=spec.what(args), device=repr(g["device"])))
         judge_cases([g["value"] for g in got], [w["value"] for w in want], _labels(spec, cases),
-                    what=f"{spec.function} on CUDA", rtol=spec.rtol, atol=spec.atol)
+                    what=_("{function} on CUDA").format(function=spec.function), rtol=spec.rtol, atol=spec.atol)
     return Check(spec.kata, "cuda", "gpu", probe, judge, needs_cuda=True)
 
 
@@ -315,31 +339,31 @@ def standard_checks(spec: TensorFunction, *, rules: bool) -> list[Check]:
     return checks
 
 
-def raises_check(kata: str, name: str, calls: list[tuple[str, Callable[[ModuleType], Any]]], *,
-                 valid: tuple[str, Callable[[ModuleType], Any]], mistake: str,
+def raises_check(kata: str, name: str, calls: list[tuple[str | Lazy, Callable[[ModuleType], Any]]], *,
+                 valid: tuple[str | Lazy, Callable[[ModuleType], Any]], mistake: str,
                  exceptions: tuple[type[Exception], ...] = (ValueError,)) -> Check:
     """Each call — ``(label, call(module))`` — must raise as the reference does; returning
     instead is the known ``mistake``. The ``valid`` call must return what the reference returns:
-    refusing everything is not validating arguments."""
+    refusing everything is not validating arguments. A Lazy label is read when the check runs."""
     def probe(module, seed):
-        return {"valid": in_case(valid[0], lambda: outcome(valid[1](module))),
-                "raised": [raised(lambda c=call: c(module), *exceptions) for _, call in calls]}
+        return {"valid": in_case(str(valid[0]), lambda: outcome(valid[1](module))),
+                "raised": [raised(lambda c=call: c(module), *exceptions) for _label, call in calls]}
 
     def judge(got, want, seed):
-        judge_result(got["valid"], want["valid"], what=valid[0])
-        for (label, _), g, w in zip(calls, got["raised"], want["raised"]):
-            judge_raised(g, w, what=label, mistake=mistake)
+        judge_result(got["valid"], want["valid"], what=str(valid[0]))
+        for (label, _call), g, w in zip(calls, got["raised"], want["raised"]):
+            judge_raised(g, w, what=str(label), mistake=mistake)
     return Check(kata, name, "errors", probe, judge)
 
 
-def example_check(spec: TensorFunction, examples: list[tuple[str, Args, torch.Tensor]]) -> Check:
+def example_check(spec: TensorFunction, examples: list[tuple[str | Lazy, Args, torch.Tensor]]) -> Check:
     """The book's own printed examples: exact values, which the reference reproduces too; the
-    arguments unchanged."""
+    arguments unchanged. A Lazy label is read when the check runs."""
     def probe(module, seed):
         return [in_case(f"{spec.function}({label})", lambda a=args: spec.watched_call(module, copied(a)))
-                for label, args, _ in examples]
+                for label, args, _expected in examples]
 
     def judge(got, want, seed):
         labels, cases, expected = zip(*examples)
-        judge_watched(replace(spec, oracle=None, rtol=1e-6, atol=1e-6), got, expected, cases, labels)
+        judge_watched(replace(spec, oracle=None, rtol=1e-6, atol=1e-6), got, expected, cases, list(map(str, labels)))
     return Check(spec.kata, "book_example", "example", probe, judge)

@@ -7,6 +7,8 @@ import zlib
 
 import torch
 
+from grader.core.i18n import N_
+
 
 def make_rng(seed: int, stream: str) -> torch.Generator:
     """A generator for one named stream of draws: different streams of one seed are independent
@@ -151,11 +153,13 @@ def expanded_rows(tensor: torch.Tensor) -> torch.Tensor:
     return tensor[..., :1, :].expand(tensor.shape)
 
 
-#: Memory layouts a correct function must read like any other: (how the inputs are given, make).
+#: Memory layouts a correct function must read like any other: (how the inputs are given, make). The
+#: texts are English: ``_(text)`` where a label shows them.
 LAYOUTS = (
-    ("transposed (views as X.t() gives: not contiguous)", transposed_view),
-    ("stepped (slices as X[:, ::2] gives: not contiguous)", stepped_view),
-    ("expanded (one row repeated by .expand: read-only)", expanded_rows),
+    # Translators: how a check lays out a kata's input tensors in memory, after their names ("X and K transposed (...)")
+    (N_("transposed (views as X.t() gives: not contiguous)"), transposed_view),
+    (N_("stepped (slices as X[:, ::2] gives: not contiguous)"), stepped_view),
+    (N_("expanded (one row repeated by .expand: read-only)"), expanded_rows),
 )
 
 

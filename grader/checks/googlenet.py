@@ -2,6 +2,8 @@
 import torch
 from torch import nn
 
+from grader.core.i18n import N_
+
 from .generators import randint
 from .modules import NetworkCase, NetworkKata, drawn_cases, network_checks, seeded_input
 from .training import TrainingRun, training_checks
@@ -44,7 +46,7 @@ GOOGLENET = NetworkKata(
     seeded_cases=drawn_cases("googlenet arguments", _googlenet_case),
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-TINY_GOOGLENET = TrainingRun("googlenet", "a small GoogLeNet built from your Inception", lambda m: nn.Sequential(
+TINY_GOOGLENET = TrainingRun("googlenet", N_("a small GoogLeNet built from your Inception"), lambda m: nn.Sequential(
     nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), m.Inception(16, 8, (8, 16), (4, 8), 8),
     m.Inception(40, 16, (16, 24), (4, 8), 8), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(56, 10)))
 

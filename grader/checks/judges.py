@@ -1,12 +1,15 @@
 """Judges shared by the katas: compare probe data with the reference's, explain differences."""
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
+from functools import reduce
 from typing import Any
 
 import torch
 
 from grader.core.diagnosis import match_text
+from grader.core.i18n import _
 
 from .base import Mismatch
 
@@ -24,14 +27,35 @@ def is_tensor(value: Any) -> bool:
 def expect_tensor(got: Any, what: str) -> torch.Tensor:
     """``got`` itself, or Mismatch saying what the learner returned instead of a tensor."""
     if isinstance(got, dict) and "not_a_tensor" in got:
-        raise Mismatch(f"{what} should return a torch.Tensor, but returned a {got['not_a_tensor']}: {got['repr']}")
+        # Translators: {what} is a call such as "corr2d(X (4, 7), K (2, 2))"; {type} a Python type such as
+        # "builtins.list", {value} its repr
+        raise Mismatch(_("{what} should return a torch.Tensor, but returned a {type}: {value}").format(
+            what=what, type=got["not_a_tensor"], value=got["repr"]))
     if isinstance(got, dict) and "shape" in got:
-        raise Mismatch(f"{what} returned a tensor on the {got['device']!r} device; expected it on the input's device")
+        # Translators: {device} is a quoted device name such as 'meta' or 'cpu'
+        raise Mismatch(_("{what} returned a tensor on the {device} device; expected it on the input's device").format(
+            what=what, device=repr(got["device"])))
     return got
+
+
+def and_list(items: Sequence[str]) -> str:
+    """``items`` (at least one) as prose, in the language convkata speaks: "a", "a and b", "a and b and c"."""
+    # Translators: joins two things named in a sentence: "X and K", "corr2d in conv_layer.py and pool2d in pooling.py"
+    return reduce(lambda first, second: _("{first} and {second}").format(first=first, second=second), items)
 
 
 def shape_text(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ")"
+
+
+def _width(text: str) -> int:
+    """How many terminal columns ``text`` takes: a wide (CJK) character takes two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _padded(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns, as ``str.ljust`` does for ASCII."""
+    return text + " " * max(width - _width(text), 0)
 
 
 def side_by_side(got: torch.Tensor, want: torch.Tensor) -> str:
@@ -42,12 +66,14 @@ def side_by_side(got: torch.Tensor, want: torch.Tensor) -> str:
     right = _rows(want)
     if max(len(left), len(right)) > SMALL_ROWS:
         return ""
-    width = max(len(line) for line in left + ["yours"])
-    lines = [f"  {'yours'.ljust(width)}   expected"]
+    # Translators: the headings of two columns: the learner's tensor, row by row, beside the expected one
+    yours, expected = _("yours"), _("expected")
+    width = max(_width(line) for line in left + [yours])
+    lines = [f"  {_padded(yours, width)}   {expected}"]
     for index in range(max(len(left), len(right))):
         a = left[index] if index < len(left) else ""
         b = right[index] if index < len(right) else ""
-        lines.append(f"  {a.ljust(width)}   {b}")
+        lines.append(f"  {_padded(a, width)}   {b}")
     return "\n".join(lines)
 
 
@@ -98,11 +124,11 @@ def maps_figure(got: torch.Tensor, want: torch.Tensor, *, what: str,
     g, w = _as_map(got), _as_map(want)
     if same and first is not None:
         g_map, lead, offset = _slice_of(g, first)
-        w_map, _, _ = _slice_of(w, first)
+        w_map = _slice_of(w, first)[0]
         spot = [first[-2] - offset[0], first[-1] - offset[1]]
     else:
         g_map, lead, offset = _slice_of(g, ())
-        w_map, _, _ = _slice_of(w, ())
+        w_map = _slice_of(w, ())[0]
         spot = None
     return {"kind": "maps", "what": what, "expected": w_map, "yours": g_map, "first": spot, "index": lead,
             "offset": offset, "expected_shape": list(want.shape), "yours_shape": list(got.shape), "same_shape": same}
@@ -144,7 +170,9 @@ def curves_figure(what: str, *panels: dict) -> dict | None:
         expected, yours = curve(panel.get("expected")), curve(panel.get("yours"))
         lines = [line for line in panel.get("lines", ()) if isinstance(line.get("value"), (int, float))]
         if expected or yours or lines:
-            kept.append({"title": panel["title"], "xlabel": panel.get("xlabel", "step"), "expected": expected or [],
+            # Translators: the default label of a training curve's x axis (training steps)
+            xlabel = panel["xlabel"] if "xlabel" in panel else _("step")
+            kept.append({"title": panel["title"], "xlabel": xlabel, "expected": expected or [],
                          "yours": yours or [], "lines": lines})
     return {"kind": "curves", "what": what, "panels": kept} if kept else None
 
@@ -155,7 +183,8 @@ def judge_result(got: Any, want: Any, *, what: str) -> None:
         judge_close(got, want, what=what)
     elif got != want:
         shown = got.get("repr", got) if isinstance(got, dict) else got
-        raise Mismatch(f"{what}: expected {want.get('repr', want)}, got {shown}")
+        raise Mismatch(_("{what}: expected {expected}, got {got}").format(
+            what=what, expected=want.get("repr", want), got=shown))
 
 
 def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, atol: float = 1e-5,
@@ -166,10 +195,11 @@ def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, 
     dimensions or more (maps_figure)."""
     got = expect_tensor(got, what)
     if tuple(got.shape) != tuple(want.shape):
-        raise Mismatch(f"{what}: expected shape {shape_text(want.shape)}, got {shape_text(got.shape)}").showing(
+        raise Mismatch(_("{what}: expected shape {expected}, got {got}").format(
+            what=what, expected=shape_text(want.shape), got=shape_text(got.shape))).showing(
             figure_or_none(lambda: maps_figure(got, want, what=what)) if figure and is_tensor(got) else None)
     if check_dtype and got.dtype != want.dtype:
-        raise Mismatch(f"{what}: expected dtype {want.dtype}, got {got.dtype}")
+        raise Mismatch(_("{what}: expected dtype {expected}, got {got}").format(what=what, expected=want.dtype, got=got.dtype))
     if not got.dtype.is_floating_point and not got.dtype.is_complex and want.dtype.is_floating_point:
         got = got.to(want.dtype)
     g, w = got.detach().to(torch.float64), want.detach().to(torch.float64)
@@ -182,9 +212,12 @@ def judge_close(got: Any, want: torch.Tensor, *, what: str, rtol: float = 1e-5, 
     abs_err = (g - w).abs()
     abs_err = torch.where(torch.isnan(abs_err), torch.full_like(abs_err, float("inf")), abs_err)
     rel_err = abs_err / w.abs().clamp_min(max(scale, 1e-12) * 1e-3)  # near-zero expectations don't dominate
-    lines = [f"{what}: values differ at {int(bad.sum())} of {w.numel()} positions; "
-             f"first at index {first}: got {float(g[first]):.6g}, expected {float(w[first]):.6g}",
-             f"  largest absolute error {float(abs_err.max()):.3g}, largest relative error {float(rel_err.max()):.3g}"]
+    # Translators: {index} is a tensor index such as "(0, 2)"
+    lines = [_("{what}: values differ at {count} of {total} positions; first at index {index}: got {got:.6g}, "
+               "expected {expected:.6g}").format(what=what, count=int(bad.sum()), total=w.numel(), index=first,
+                                                 got=float(g[first]), expected=float(w[first])),
+             "  " + _("largest absolute error {absolute:.3g}, largest relative error {relative:.3g}").format(
+                 absolute=float(abs_err.max()), relative=float(rel_err.max()))]
     table = side_by_side(got, want)
     if table:
         lines.append(table)
@@ -199,14 +232,15 @@ def judge_cases(got: Sequence[Any], want: Sequence[Any], labels: Sequence[str], 
         try:
             judge_close(g, w, what=what, **tolerance)
         except Mismatch as exc:
-            case = f"case {index} of {len(labels)} ({label})"
+            # Translators: {label} describes the case's inputs, such as "X (4, 7), K (2, 2)"
+            case = _("case {index} of {count} ({label})").format(index=index, count=len(labels), label=label)
             raise Mismatch(f"{case}:\n{exc}", figures=[{**f, "what": f"{case}: {f['what']}"} for f in exc.figures]) from None
 
 
 def judge_equal(got: Any, want: Any, *, what: str) -> None:
     """Plain data equal to the reference's (shapes, dtypes, devices, names)."""
     if got != want:
-        raise Mismatch(f"{what}: expected {want!r}, got {got!r}")
+        raise Mismatch(_("{what}: expected {expected}, got {got}").format(what=what, expected=repr(want), got=repr(got)))
 
 
 def judge_info(got: dict, want: dict, *, what: str) -> None:
@@ -214,15 +248,21 @@ def judge_info(got: dict, want: dict, *, what: str) -> None:
     if "not_a_tensor" in got:
         expect_tensor(got, what)
     if "meta_error" in got:
-        raise Mismatch(f"{what} raised {got['meta_error']}", *match_text(got["meta_error"]))
+        # Translators: {error} is an exception, such as "RuntimeError: Tensor on device meta is not on the
+        # expected device cpu!"
+        raise Mismatch(_("{what} raised {error}").format(what=what, error=got["meta_error"]), *match_text(got["meta_error"]))
     if got["device"] != want["device"]:
-        raise Mismatch(f"{what}: expected the result on the {want['device']!r} device, got {got['device']!r}",
+        # Translators: {expected} and {got} are quoted device names such as 'meta' and 'cpu'
+        raise Mismatch(_("{what}: expected the result on the {expected} device, got {got}").format(
+            what=what, expected=repr(want["device"]), got=repr(got["device"])),
                        *(["output_on_cpu"] if got["device"] == "cpu" else []))
     if got["dtype"] != want["dtype"]:
-        raise Mismatch(f"{what}: expected dtype {want['dtype']}, got {got['dtype']}",
+        raise Mismatch(_("{what}: expected dtype {expected}, got {got}").format(
+            what=what, expected=want["dtype"], got=got["dtype"]),
                        *(["output_ignores_dtype"] if got["dtype"] == str(torch.get_default_dtype()) else []))
     if got["shape"] != want["shape"]:
-        raise Mismatch(f"{what}: expected shape {shape_text(want['shape'])}, got {shape_text(got['shape'])}")
+        raise Mismatch(_("{what}: expected shape {expected}, got {got}").format(
+            what=what, expected=shape_text(want["shape"]), got=shape_text(got["shape"])))
 
 
 def judge_raised(got: dict, want: dict, *, what: str, mistake: str | None = None) -> None:
@@ -230,17 +270,23 @@ def judge_raised(got: dict, want: dict, *, what: str, mistake: str | None = None
     the reference raises."""
     if got["raised"] != want["raised"]:
         if want["raised"] is None:
-            raise Mismatch(f"{what} should not raise, but raised {got['raised']}: {got['message']}")
-        actual = f"raised {got['raised']}: {got['message']}" if got["raised"] else f"returned {got['returned']}"
-        raise Mismatch(f"{what} should raise {want['raised']}, but {actual}",
-                       *([mistake] if mistake and not got["raised"] else []))
+            # Translators: {exception} is an exception type such as ValueError, {message} its message
+            raise Mismatch(_("{what} should not raise, but raised {exception}: {message}").format(
+                what=what, exception=got["raised"], message=got["message"]))
+        if got["raised"]:
+            raise Mismatch(_("{what} should raise {expected}, but raised {exception}: {message}").format(
+                what=what, expected=want["raised"], exception=got["raised"], message=got["message"]))
+        # Translators: {value} is the repr of what the call returned
+        raise Mismatch(_("{what} should raise {expected}, but returned {value}").format(
+            what=what, expected=want["raised"], value=got["returned"]), *([mistake] if mistake else []))
 
 
 def judge_unchanged(changed: list[str], *, what: str, mistake: str = "input_modified_in_place") -> None:
     """Mismatch naming the first argument that ``what`` changed in place, if any, and ``mistake``."""
     if changed:
-        raise Mismatch(f"{what} changed its argument {changed[0]} in place: the caller's {changed[0]} is not "
-                       "the same afterwards", mistake)
+        # Translators: {name} is an argument's name, such as X
+        raise Mismatch(_("{what} changed its argument {name} in place: the caller's {name} is not the same "
+                         "afterwards").format(what=what, name=changed[0]), mistake)
 
 
 def close_enough(got: Any, want: torch.Tensor, *, rtol: float = 1e-4, atol: float = 1e-5) -> bool:

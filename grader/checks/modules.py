@@ -5,6 +5,7 @@ initialisation — never at the learner's attribute names."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from grader.core.diagnosis import for_kata
+from grader.core.i18n import N_, _
 
 from .base import Check, Mismatch, meta_info, outcome, tensor_info, watched
 from .functions import in_case
@@ -43,7 +45,9 @@ class NetworkCase:
 
     def label(self, symbol: str) -> str:
         words = [repr(a) for a in self.args] + [f"{k}={v!r}" for k, v in self.kwargs.items()]
-        return f"{symbol}({', '.join(words)}) on input {shape_text(self.input_shape)}"
+        # Translators: {call} is a call such as "vgg_block(1, 3, 8)", {shape} an input shape such as "(2, 3, 16, 16)"
+        return _("{call} on input {shape}").format(call=f"{symbol}({', '.join(words)})",
+                                                   shape=shape_text(self.input_shape))
 
 
 def seeded_input(rng: torch.Generator, channels: int, low: int, high: int, *, max_batch: int = 3) -> tuple[int, ...]:
@@ -90,7 +94,8 @@ class NetworkKata:
         if isinstance(built, (list, tuple)) and all(isinstance(b, nn.Module) for b in built):
             built = nn.Sequential(*built)
         elif not isinstance(built, nn.Module):
-            raise TypeError(f"{case.label(self.symbol)} returned a {returned}, not an nn.Module")
+            raise TypeError(_("{case} returned a {type}, not an nn.Module").format(
+                case=case.label(self.symbol), type=returned))
         return materialised(built, case.input_shape), returned
 
 
@@ -110,13 +115,21 @@ def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict
             "order": [describe_layer(layer) for layer in layers]}
 
 
+def _padded(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns, a wide (CJK) character taking two."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * (width - columns)
+
+
 def _layout_table(got: list, want: list) -> str:
-    rows = [f"  {'#':>2}  {'yours':<58} expected"]
+    # Translators: the headers of a table's columns: your network's layers, and the expected ones
+    yours, expected = _("yours"), _("expected")
+    rows = [f"  {'#':>2}  {_padded(yours, 58)} {expected}"]
     for index in range(max(len(got), len(want))):
         g = f"{got[index][0]} → {shape_text(got[index][1])}" if index < len(got) else "—"
         w = f"{want[index][0]} → {shape_text(want[index][1])}" if index < len(want) else "—"
         mark = "  " if g == w else "✗ "
-        rows.append(f"{mark}{index:>2}  {g:<58} {w}")
+        rows.append(f"{mark}{index:>2}  {_padded(g, 58)} {w}")
     return "\n".join(rows)
 
 
@@ -152,8 +165,11 @@ def shape_formula(label: str, input_shape: list[int]) -> str:
         return ""
     (kh, kw), (sh, sw), (ph, pw) = (_as_pair(g) for g in match.groups())
     axes = [f"{name} ({n} + 2·{p} - {k}) // {s} + 1 = {(n + 2 * p - k) // s + 1}"
-            for name, n, k, s, p in (("height", input_shape[2], kh, sh, ph), ("width", input_shape[3], kw, sw, pw))]
-    return f"  {label} on {shape_text(input_shape)}: " + "; ".join(axes)
+            for name, n, k, s, p in ((_("height"), input_shape[2], kh, sh, ph), (_("width"), input_shape[3], kw, sw, pw))]
+    # Translators: {layer} is a layer such as "Conv2d(3, 6, k=3, s=2, p=1)"; {sizes} works out the output's
+    # height and width, such as "height (6 + 2·1 - 3) // 2 + 1 = 3; width (7 + 2·1 - 3) // 2 + 1 = 4"
+    return "  " + _("{layer} on {shape}: {sizes}").format(layer=label, shape=shape_text(input_shape),
+                                                          sizes="; ".join(axes))
 
 
 def _first_difference_formula(case: NetworkCase, got: list, want: list) -> str:
@@ -174,24 +190,31 @@ def _judge_structure_case(spec: NetworkKata, case: NetworkCase, got: dict, want:
 def _compare_structure(spec: NetworkKata, case: NetworkCase, got: dict, want: dict) -> None:
     label = case.label(spec.symbol)
     if spec.returns in ("Sequential", "list") and got["returned"] != want["returned"]:
-        raise Mismatch(f"{label}: should return {'an nn.Sequential' if spec.returns == 'Sequential' else 'a list'}"
-                       f" of modules, got {got['returned']}")
+        message = (_("{case}: should return an nn.Sequential of modules, got {type}") if spec.returns == "Sequential"
+                   else _("{case}: should return a list of modules, got {type}"))
+        raise Mismatch(message.format(case=label, type=got["returned"]))
     if got["layout"] is not None and got["layout"] != want["layout"]:
         formula = _first_difference_formula(case, got["layout"], want["layout"])
-        raise Mismatch(f"{label}: the layers or their output shapes differ from the expected layout "
-                       f"(✗ marks the differences):\n{_layout_table(got['layout'], want['layout'])}"
-                       + (f"\n  expected:\n{formula}" if formula else "")).showing(figure_or_none(
+        raise Mismatch(_("{case}: the layers or their output shapes differ from the expected layout "
+                         "(✗ marks the differences):").format(case=label)
+                       + f"\n{_layout_table(got['layout'], want['layout'])}"
+                       + ("\n  " + _("expected:") + f"\n{formula}" if formula else "")).showing(figure_or_none(
                            lambda: blocks_figure(label, _layout_rows(got["layout"]), _layout_rows(want["layout"]))))
-    judge_info(got["out"], want["out"], what=f"{label}: the output")
+    judge_info(got["out"], want["out"], what=_("{case}: the output").format(case=label))
     if Counter(got["param_layers"]) != Counter(want["param_layers"]):
         missing = Counter(want["param_layers"]) - Counter(got["param_layers"])
         extra = Counter(got["param_layers"]) - Counter(want["param_layers"])
-        lines = [f"{label}: the layers with parameters differ"]
-        lines += [f"  missing: {layer}" + (f" (×{n})" if n > 1 else "") for layer, n in missing.items()]
-        lines += [f"  unexpected: {layer}" + (f" (×{n})" if n > 1 else "") for layer, n in extra.items()]
+        lines = [_("{case}: the layers with parameters differ").format(case=label)]
+        # Translators: {layer} is a layer such as "Conv2d(3, 6, k=3, s=1, p=1)" that your network lacks
+        lines += ["  " + _("missing: {layer}").format(layer=layer) + (f" (×{n})" if n > 1 else "")
+                  for layer, n in missing.items()]
+        # Translators: {layer} is a layer such as "Conv2d(3, 6, k=3, s=1, p=1)" that the expected network lacks
+        lines += ["  " + _("unexpected: {layer}").format(layer=layer) + (f" (×{n})" if n > 1 else "")
+                  for layer, n in extra.items()]
         raise Mismatch("\n".join(lines))
     if got["param_count"] != want["param_count"]:
-        raise Mismatch(f"{label}: expected {want['param_count']:,} parameters, got {got['param_count']:,}")
+        raise Mismatch(_("{case}: expected {expected:,} parameters, got {got:,}").format(
+            case=label, expected=want["param_count"], got=got["param_count"]))
 
 
 def structure_check(spec: NetworkKata) -> Check:
@@ -208,7 +231,7 @@ def structure_check(spec: NetworkKata) -> Check:
 def _prepared(spec: NetworkKata, module: ModuleType, case: NetworkCase, seed: int):
     """The network in ``spec.dtype`` with deterministic weights, training mode with dropout off,
     its seeded input, and how many layers of each kind its forward pass calls."""
-    net, _ = spec.build(module, case)
+    net, _returned = spec.build(module, case)
     net = net.to(spec.dtype).train()
     x = normal(make_rng(seed, "input"), *case.input_shape, dtype=spec.dtype)
     layers = deterministic_init(net, x, seed=seed)
@@ -244,7 +267,8 @@ def run_recording_blocks(net: nn.Module, x: torch.Tensor, sequence: bool):
             hook.remove()
 
 
-_STATS = ("min", "max", "mean", "mean |x|")
+#: The statistics a block summary holds, in order (shown translated: ``_(name)``).
+_STATS = (N_("min"), N_("max"), N_("mean"), N_("mean |x|"))
 
 
 def _block_rows(blocks: list) -> list[dict]:
@@ -253,9 +277,10 @@ def _block_rows(blocks: list) -> list[dict]:
     for block in blocks:
         shape = block.get("shape")
         if "stats" in block:
-            detail = ", ".join(f"{name} {float(v):.4g}" for name, v in zip(_STATS, block["stats"]))
+            detail = ", ".join(f"{_(name)} {float(v):.4g}" for name, v in zip(_STATS, block["stats"]))
         else:
-            detail = f"a {block['not_a_tensor']}" if "not_a_tensor" in block else ""
+            # Translators: {type} is a Python type name such as "tuple": what a block passed on instead of a tensor
+            detail = _("a {type}").format(type=block["not_a_tensor"]) if "not_a_tensor" in block else ""
         rows.append({"name": str(block.get("name", "")), "shape": list(shape) if isinstance(shape, list) else None,
                      "detail": detail})
     return rows
@@ -272,15 +297,19 @@ def _judge_blocks(spec: NetworkKata, what: str, got: list, want: list) -> None:
         if "stats" not in w:
             continue
         if "stats" not in g or g["shape"] != w["shape"]:
-            passed_on = shape_text(g["shape"]) if "shape" in g else f"a {g.get('not_a_tensor', 'non-tensor')}"
-            raise Mismatch(f"{what}: block {index} passes on {passed_on}, the reference's block "
-                           f"{shape_text(w['shape'])}").showing(table(index - 1))
+            passed_on = (shape_text(g["shape"]) if "shape" in g
+                         else _("a {type}").format(type=g["not_a_tensor"]) if "not_a_tensor" in g else _("a non-tensor"))
+            # Translators: {passed_on} is a shape such as "(2, 8, 7, 7)", or what was passed on instead of a tensor
+            raise Mismatch(_("{what}: block {index} passes on {passed_on}, the reference's block {shape}").format(
+                what=what, index=index, passed_on=passed_on, shape=shape_text(w["shape"]))).showing(table(index - 1))
         gs, ws = g["stats"].to(torch.float64), w["stats"]
         scale = float(ws[:2].abs().max())
         if not bool(((gs - ws).abs() <= spec.atol + spec.rtol * scale).all()):
-            rows = ", ".join(f"{name} {float(a):.4g} (expected {float(b):.4g})" for name, a, b in zip(_STATS, gs, ws))
-            raise Mismatch(f"{what}: the output of block {index} already differs from the reference's: {rows}"
-                           ).showing(table(index - 1))
+            # Translators: {stat} is one of the statistics "min", "max", "mean", "mean |x|"
+            rows = ", ".join(_("{stat} {yours:.4g} (expected {expected:.4g})").format(
+                stat=_(name), yours=float(a), expected=float(b)) for name, a, b in zip(_STATS, gs, ws))
+            raise Mismatch(_("{what}: the output of block {index} already differs from the reference's: {stats}").format(
+                what=what, index=index, stats=rows)).showing(table(index - 1))
 
 
 def _output_mistakes(spec: NetworkKata, got: dict, want: dict) -> list[str]:
@@ -306,8 +335,11 @@ def numeric_check(spec: NetworkKata, name: str, cases_of: Callable[[int], list[N
 
     def judge(got, want, seed):
         for case, g, w in zip(cases_of(seed), got, want):
-            what = f"{case.label(spec.symbol)} (every layer given the same deterministic weights as the reference)"
-            judge_unchanged(g["changed"], what=f"{case.label(spec.symbol)}: forward", mistake="forward_modifies_input")
+            what = _("{case} (every layer given the same deterministic weights as the reference)").format(
+                case=case.label(spec.symbol))
+            # Translators: {case} is a network and its input; forward is the module's method
+            judge_unchanged(g["changed"], what=_("{case}: forward").format(case=case.label(spec.symbol)),
+                            mistake="forward_modifies_input")
             try:
                 _judge_blocks(spec, what, g["blocks"], w["blocks"])
                 judge_close(g["out"], w["out"], what=what, rtol=spec.rtol, atol=spec.atol)
@@ -320,7 +352,7 @@ def gradient_check(spec: NetworkKata) -> Check:
     """The input's gradient matches, and every parameter receives one."""
     def probe(module, seed):
         def run(case):
-            net, x, _ = _prepared(spec, module, case, seed)
+            net, x, _kinds = _prepared(spec, module, case, seed)
             x.requires_grad_(True)
             out = net(x)
             (out * normal(make_rng(seed, "upstream"), *out.shape, dtype=spec.dtype)).sum().backward()
@@ -332,9 +364,11 @@ def gradient_check(spec: NetworkKata) -> Check:
         for case, g, w in zip(spec.numeric_cases, got, want):
             label = case.label(spec.symbol)
             if g["unused"] > w["unused"]:
-                raise Mismatch(f"{label}: {g['unused']} parameter tensors get no gradient (e.g. "
-                               f"{', '.join(g['unused_names'])}): a layer is built but never used in forward")
-            judge_close(g["input_grad"], w["input_grad"], what=f"{label}: the gradient w.r.t. the input",
+                # Translators: {names} lists parameters such as "0.weight, 0.bias"
+                raise Mismatch(_("{case}: {count} parameter tensors get no gradient (e.g. {names}): a layer is built "
+                                 "but never used in forward").format(
+                                     case=label, count=g["unused"], names=", ".join(g["unused_names"])))
+            judge_close(g["input_grad"], w["input_grad"], what=_("{case}: the gradient w.r.t. the input").format(case=label),
                         rtol=spec.rtol * 10, atol=spec.atol * 10)
     return Check(spec.kata, "gradient", "gradient", probe, judge)
 
@@ -352,12 +386,12 @@ def dtype_check(spec: NetworkKata) -> Check:
         case = dtype_case(spec, seed)
 
         def run():
-            net, _ = spec.build(module, case)
+            net, _returned = spec.build(module, case)
             return tensor_info(net.to(torch.float64)(normal(make_rng(seed, "input"), *case.input_shape, dtype=torch.float64)))
-        return in_case(case.label(spec.symbol) + " in float64", run)
+        return in_case(_("{case} in float64").format(case=case.label(spec.symbol)), run)
 
     def judge(got, want, seed):
-        judge_info(got, want, what=f"{dtype_case(spec, seed).label(spec.symbol)} after .double()")
+        judge_info(got, want, what=_("{case} after .double()").format(case=dtype_case(spec, seed).label(spec.symbol)))
     return Check(spec.kata, "dtype", "dtype_device", probe, judge)
 
 
@@ -371,12 +405,12 @@ def device_check(spec: NetworkKata) -> Check:
         case = spec.seeded_cases(seed)[0]
 
         def run():
-            net, _ = spec.build(module, case)
+            net, _returned = spec.build(module, case)
             return meta_info(lambda: net.to("meta")(torch.empty(case.input_shape, device="meta")))
-        return in_case(case.label(spec.symbol) + ", moved with .to('meta')", run)
+        return in_case(_("{case}, moved with .to('meta')").format(case=case.label(spec.symbol)), run)
 
     def judge(got, want, seed):
-        judge_info(got, want, what=f"{spec.seeded_cases(seed)[0].label(spec.symbol)}, moved with .to('meta')")
+        judge_info(got, want, what=_("{case}, moved with .to('meta')").format(case=spec.seeded_cases(seed)[0].label(spec.symbol)))
     return Check(spec.kata, "device", "dtype_device", probe, judge)
 
 

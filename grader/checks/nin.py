@@ -2,6 +2,8 @@
 import torch
 from torch import nn
 
+from grader.core.i18n import N_
+
 from .generators import randint
 from .modules import NetworkCase, NetworkKata, drawn_cases, network_checks, seeded_input
 from .training import TrainingRun, training_checks
@@ -41,7 +43,7 @@ NIN = NetworkKata(
     seeded_cases=drawn_cases("nin arguments", _nin_case),
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-TINY_NIN = TrainingRun("nin", "a small NiN built from your nin_block", lambda m: nn.Sequential(
+TINY_NIN = TrainingRun("nin", N_("a small NiN built from your nin_block"), lambda m: nn.Sequential(
     m.nin_block(1, 16, 3, 1, 1), nn.MaxPool2d(2), m.nin_block(16, 32, 3, 1, 1), nn.MaxPool2d(2),
     m.nin_block(32, 32, 3, 1, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10)), lr=0.003, steps=200)
 

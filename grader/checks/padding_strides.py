@@ -9,6 +9,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from grader.core.i18n import N_, Lazy, _
+
 from .base import Mismatch, kata_checks, outcome, watched
 from .functions import in_case, raises_check
 from .generators import LAYOUTS, as_pair, make_rng, normal, odd_kernel_sizes, randint
@@ -98,7 +100,8 @@ def oracle_shape(call: ConvCall) -> tuple[int, int]:
 
 def _shape_formula(call: ConvCall) -> str:
     parts = [f"({n} + 2·{p} - {k}) // {s} + 1 = {(n + 2 * p - k) // s + 1}" for n, k, p, s in call.axes]
-    return "per axis, (n + 2p - k) // s + 1: height " + parts[0] + "; width " + parts[1]
+    # Translators: the output shape worked out; {height} and {width} are formulas such as "(8 + 2·1 - 3) // 1 + 1 = 8"
+    return _("per axis, (n + 2p - k) // s + 1: height {height}; width {width}").format(height=parts[0], width=parts[1])
 
 
 def _size_data(value: Any) -> Any:
@@ -162,16 +165,29 @@ def _recognise_shapes(calls: list[ConvCall], got: list, want: list) -> list[str]
     return identify([_size_value(g) for g in got], [_size_value(w) for w in want], predictions, lambda a, b: a == b)
 
 
-def _judge_shapes(calls: list[ConvCall], got: list, want: list, *, source: str = "expected") -> None:
-    """Each result is the pair of ints (a tuple or a list) of the reference's data (``want``) and torch's."""
+def _judge_shapes(calls: list[ConvCall], got: list, want: list, *, book: bool = False) -> None:
+    """Each result is the pair of ints (a tuple or a list) of the reference's data (``want``) and torch's;
+    ``book``: ``want`` is what the book prints."""
     for call, g, w in zip(calls, got, want):
         expected, shape = oracle_shape(call), _size_value(g)
         if shape == _size_value(w) == expected:
             continue
         what = f"conv_output_shape({call.text()})"
         if not (isinstance(shape, tuple) and len(shape) == 2):
-            raise Mismatch(f"{what} returned {_shown(g)}; {source} {expected}, a pair of ints", *_not_ints(g))
-        raise Mismatch(f"{what}: {source} {expected}, got {_shown(g)}\n  {_shape_formula(call)}",
+            # Translators: {call} is code such as "conv_output_shape(input_size=(8, 8), kernel_size=3, padding=1)";
+            # {got} is what it returned, {expected} a shape such as (8, 8)
+            message = (_("{call} returned {got}; the book prints {expected}, a pair of ints") if book else
+                       # Translators: {call} is code such as "conv_output_shape(input_size=(8, 8), kernel_size=3)";
+                       # {got} is what it returned, {expected} a shape such as (8, 8)
+                       _("{call} returned {got}; expected {expected}, a pair of ints"))
+            raise Mismatch(message.format(call=what, got=_shown(g), expected=expected), *_not_ints(g))
+        # Translators: {call} is code such as "conv_output_shape(input_size=(8, 8), kernel_size=3, padding=1)";
+        # {expected} and {got} are shapes such as (8, 8)
+        message = (_("{call}: the book prints {expected}, got {got}") if book else
+                   # Translators: {call} is code such as "conv_output_shape(input_size=(8, 8), kernel_size=3)";
+                   # {expected} and {got} are shapes such as (8, 8)
+                   _("{call}: expected {expected}, got {got}"))
+        raise Mismatch(message.format(call=what, expected=expected, got=_shown(g)) + f"\n  {_shape_formula(call)}",
                        *_recognise_shapes(calls, got, want))
 
 
@@ -188,13 +204,25 @@ check = kata_checks("conv_output_shape")
 OUTPUT_SHAPE_CHECKS = [
     check("book_example", "example", lambda module, seed: _probe_shapes(module, [c for c, _ in BOOK_CALLS]),
           lambda got, want, seed: _judge_shapes([c for c, _ in BOOK_CALLS], got,
-                                                [_tuple_data(shape) for _, shape in BOOK_CALLS], source="the book prints")),
+                                                [_tuple_data(shape) for _, shape in BOOK_CALLS], book=True)),
     check("shape_sweep", "numeric", lambda module, seed: _probe_shapes(module, _sweep_calls(seed)),
           lambda got, want, seed: _judge_shapes(_sweep_calls(seed), got, want)),
 ]
 
-#: How comp_conv2d's X is laid out, case by case: contiguous, then each of LAYOUTS in turn.
-X_LAYOUTS = [("", lambda X: X)] + [(f" {text}", relaid) for text, relaid in LAYOUTS]
+#: How comp_conv2d's X is laid out, case by case: contiguous (no text), then each of LAYOUTS in turn.
+X_LAYOUTS = [(None, lambda X: X)] + list(LAYOUTS)
+
+
+def _comp_label(call: ConvCall, X: torch.Tensor, layout: str | None) -> str:
+    """A comp_conv2d case as messages name it: the layer, X's shape and any layout of X but the contiguous."""
+    layer, shape = f"nn.Conv2d(1, 1, {call.layer_text()})", shape_text(X.shape)
+    if layout is None:
+        # Translators: a case of comp_conv2d: {layer} is code such as "nn.Conv2d(1, 1, kernel_size=3, padding=1)",
+        # {shape} a shape such as (8, 8)
+        return _("{layer} on X {shape}").format(layer=layer, shape=shape)
+    # Translators: a case of comp_conv2d: {layer} is code such as "nn.Conv2d(1, 1, kernel_size=3, padding=1)",
+    # {shape} a shape such as (8, 8), {layout} how X is laid out, e.g. "transposed (views as X.t() gives: not contiguous)"
+    return _("{layer} on X {shape} {layout}").format(layer=layer, shape=shape, layout=_(layout))
 
 
 def _comp_cases(seed: int) -> list[tuple[str, ConvCall, torch.Tensor]]:
@@ -202,10 +230,15 @@ def _comp_cases(seed: int) -> list[tuple[str, ConvCall, torch.Tensor]]:
     rng = make_rng(seed, "comp_conv2d")
     cases = []
     for index, call in enumerate(conv_calls(seed, 4)):
-        text, relaid = X_LAYOUTS[index % len(X_LAYOUTS)]
+        layout, relaid = X_LAYOUTS[index % len(X_LAYOUTS)]
         X = relaid(normal(rng, *as_pair(call.size)))
-        cases.append((f"nn.Conv2d(1, 1, {call.layer_text()}) on X {shape_text(X.shape)}{text}", call, X))
+        cases.append((_comp_label(call, X, layout), call, X))
     return cases
+
+
+def _comp_what(label: str) -> str:
+    # Translators: {case} is e.g. "nn.Conv2d(1, 1, kernel_size=3, padding=1) on X (8, 8)"
+    return _("comp_conv2d with {case}").format(case=label)
 
 
 def _comp_layer(seed: int, index: int, call: ConvCall) -> nn.Conv2d:
@@ -222,7 +255,7 @@ def _comp_outcome(module, layer: nn.Conv2d, X: torch.Tensor) -> dict:
 
 
 def _probe_comp_conv2d(module, seed):
-    return [in_case(f"comp_conv2d with {label}", lambda i=i, c=c, X=X: _comp_outcome(module, _comp_layer(seed, i, c), X))
+    return [in_case(_comp_what(label), lambda i=i, c=c, X=X: _comp_outcome(module, _comp_layer(seed, i, c), X))
             for i, (label, c, X) in enumerate(_comp_cases(seed))]
 
 
@@ -232,17 +265,20 @@ def _agree(outputs: list, expected: list) -> bool:
 
 def _judge_comp_conv2d(got, want, seed):
     cases = _comp_cases(seed)
-    for (label, _, _), g in zip(cases, got):
-        judge_unchanged(g["changed"], what=f"comp_conv2d with {label}")
+    for (label, *_rest), g in zip(cases, got):
+        what = _comp_what(label)
+        judge_unchanged(g["changed"], what=what)
         if not g["tracks_gradients"]:
-            raise Mismatch(f"comp_conv2d with {label}: the result does not track gradients", "result_detached")
+            # Translators: {what} is e.g. "comp_conv2d with nn.Conv2d(1, 1, kernel_size=3, padding=1) on X (8, 8)"
+            raise Mismatch(_("{what}: the result does not track gradients").format(what=what), "result_detached")
     got, want = [g["out"] for g in got], [w["out"] for w in want]
-    labels = [label for label, _, _ in cases]
-    oracle = [_comp_layer(seed, i, c)(X[None, None]).detach() for i, (_, c, X) in enumerate(cases)]
+    labels = [label for label, *_rest in cases]
+    oracle = [_comp_layer(seed, i, c)(X[None, None]).detach() for i, (_label, c, X) in enumerate(cases)]
     try:
         judge_cases(got, want, labels, what="comp_conv2d(conv2d, X)", rtol=1e-5, atol=1e-6)
-        judge_cases(got, [o[0, 0] for o in oracle], labels, what="comp_conv2d(conv2d, X) (checked against torch)",
-                    rtol=1e-5, atol=1e-6)
+        # Translators: {call} is code, e.g. "Conv2D(...)(X)"; the values are checked against torch's own convolution
+        what = _("{call} (checked against torch)").format(call="comp_conv2d(conv2d, X)")
+        judge_cases(got, [o[0, 0] for o in oracle], labels, what=what, rtol=1e-5, atol=1e-6)
     except Mismatch as exc:
         predictions = {"extra_dimensions_kept": oracle, "size_one_axes_squeezed": [o.squeeze() for o in oracle]}
         raise exc.naming(*identify(got, want, predictions, _agree)) from None
@@ -269,19 +305,25 @@ def _judge_same_padding(got, want, seed):
     for kernel, g, w in zip(odd_kernels(seed), got, want):
         padding = _size_value(g)
         if padding != _size_value(w):
-            raise Mismatch(f"same_padding({kernel!r}): expected {_shown(w)}, got {_shown(g)} — at stride 1 the "
-                           "output is n + 2p - k + 1 long, which equals n when p = (k - 1) / 2; an int kernel size "
-                           "gives an int, a pair gives a pair of ints", *_not_ints(g))
+            # Translators: {call} is code such as "same_padding((3, 5))"; {expected} and {got} are paddings
+            raise Mismatch(_("{call}: expected {expected}, got {got} — at stride 1 the output is n + 2p - k + 1 long, "
+                             "which equals n when p = (k - 1) / 2; an int kernel size gives an int, a pair gives a "
+                             "pair of ints").format(call=f"same_padding({kernel!r})", expected=_shown(w), got=_shown(g)),
+                           *_not_ints(g))
         size = (randint(rng, 11, 20), randint(rng, 11, 20))
         if oracle_shape(ConvCall(size, kernel, padding)) != size:
-            raise Mismatch(f"same_padding({kernel!r}) = {_shown(g)} does not keep a {size} input's size")
+            # Translators: {call} is code such as "same_padding((3, 5))", {padding} what it returned, {size} a shape
+            # such as (12, 17)
+            raise Mismatch(_("{call} = {padding} does not keep a {size} input's size").format(
+                call=f"same_padding({kernel!r})", padding=_shown(g), size=size))
 
 
 check = kata_checks("same_padding")
 SAME_PADDING_CHECKS = [
     check("odd_kernels", "numeric", _probe_same_padding, _judge_same_padding),
     raises_check("same_padding", "even_kernels", [
-        (f"same_padding({kernel!r}) (an even kernel has no symmetric 'same' padding)",
+        # Translators: {call} is code such as "same_padding(4)"
+        (Lazy(N_("{call} (an even kernel has no symmetric 'same' padding)"), call=f"same_padding({kernel!r})"),
          lambda module, kernel=kernel: module.same_padding(kernel)) for kernel in EVEN_KERNELS],
         valid=("same_padding(3)", lambda module: module.same_padding(3)), mistake="even_kernel_accepted",
         exceptions=(ValueError, TypeError)),

@@ -6,6 +6,8 @@ from dataclasses import replace
 import torch
 import torch.nn.functional as F
 
+from grader.core.i18n import N_, Lazy, _
+
 from .functions import TensorFunction, example_check, numeric_check, raises_check, standard_checks
 from .generators import as_pair, pool_cases
 from .judges import shape_text
@@ -20,7 +22,9 @@ def _label(args) -> str:
 
 def _rule(args) -> str:
     (h, w), (ph, pw) = args[0].shape, as_pair(args[1])
-    return f"stride 1, no padding: (h - ph + 1, w - pw + 1) = ({h - ph + 1}, {w - pw + 1})"
+    # Translators: the expected output shape explained; ph and pw are the pooling window's height and width
+    return _("stride 1, no padding: (h - ph + 1, w - pw + 1) = ({height}, {width})").format(
+        height=h - ph + 1, width=w - pw + 1)
 
 
 def _oracle(X, pool_size, mode="max", stride=1):
@@ -51,14 +55,19 @@ BAD_MODES = ["min", "sum", "MAX"]
 
 CHECKS = [
     example_check(POOL2D, [
-        ("d2l's 3×3 X, 2×2 max pooling", (D2L_X, (2, 2)), torch.tensor([[4.0, 5.0], [7.0, 8.0]])),
-        ("d2l's 3×3 X, 2×2 average pooling", (D2L_X, (2, 2), "avg"), torch.tensor([[2.0, 3.0], [5.0, 6.0]])),
+        # Translators: the book's example, shown as "pool2d(<this>)"
+        (Lazy(N_("d2l's 3×3 X, 2×2 max pooling")), (D2L_X, (2, 2)), torch.tensor([[4.0, 5.0], [7.0, 8.0]])),
+        # Translators: the book's example, shown as "pool2d(<this>)"
+        (Lazy(N_("d2l's 3×3 X, 2×2 average pooling")), (D2L_X, (2, 2), "avg"), torch.tensor([[2.0, 3.0], [5.0, 6.0]])),
     ]),
     *standard_checks(POOL2D, rules=False),
     numeric_check(replace(POOL2D, cases=_int_size_cases), "int_pool_size"),
     raises_check("pool2d", "unknown_mode", [
-        (f"pool2d(X, (2, 2), mode={mode!r}) (only 'max' and 'avg' exist)",
+        # Translators: {call} is code such as "pool2d(X, (2, 2), mode='min')"
+        (Lazy(N_("{call} (only 'max' and 'avg' exist)"), call=f"pool2d(X, (2, 2), mode={mode!r})"),
          lambda module, mode=mode: module.pool2d(D2L_X.clone(), (2, 2), mode)) for mode in BAD_MODES],
-        valid=("pool2d(d2l's 3×3 X, (2, 2), mode='avg')", lambda module: module.pool2d(D2L_X.clone(), (2, 2), "avg")),
+        # Translators: the argument X of the call "pool2d(d2l's 3×3 X, (2, 2), mode='avg')": the book's example input
+        valid=(Lazy("pool2d({X}, (2, 2), mode='avg')", X=Lazy(N_("d2l's 3×3 X"))),
+               lambda module: module.pool2d(D2L_X.clone(), (2, 2), "avg")),
         mistake="mode_not_validated"),
 ]

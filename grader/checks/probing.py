@@ -16,6 +16,7 @@ import types
 import warnings
 
 from grader.checks.base import Check, plain
+from grader.core.i18n import _
 from grader.core.implementation import CodeUnderTest, ImplementationImportError
 from grader.core.text import clip, clip_all
 
@@ -35,7 +36,8 @@ def stub_message(exc: BaseException, impl: CodeUnderTest) -> str | None:
     innermost = exc.__traceback__
     while innermost.tb_next is not None:
         innermost = innermost.tb_next
-    return str(exc) or f"{innermost.tb_frame.f_code.co_qualname} is not implemented yet"
+    # Translators: {name} is the stub's function, such as "corr2d" or "Conv2D.forward"
+    return str(exc) or _("{name} is not implemented yet").format(name=innermost.tb_frame.f_code.co_qualname)
 
 
 #: What a probe keeps of the learner's warnings and error messages (the grader bounds them again).
@@ -66,9 +68,10 @@ def foreign_symbol(module, symbols: tuple[str, ...] | list[str], impl: CodeUnder
         value = getattr(module, name, None)
         if not callable(value) or _own_code(value, impl):
             continue
-        return (f"{name} is not your own code: it is {_origin(value, name)}, "
-                f"imported from an installed package. This kata asks you to write {name} yourself in "
-                f"{module.__name__.rsplit('.', 1)[-1]}.py (the book's version is there to read, not to import).")
+        # Translators: {origin} is where the function comes from, such as "d2l.torch.corr2d"; {file} a kata file
+        return _("{name} is not your own code: it is {origin}, imported from an installed package. This kata asks "
+                 "you to write {name} yourself in {file} (the book's version is there to read, not to import).").format(
+            name=name, origin=_origin(value, name), file=f"{module.__name__.rsplit('.', 1)[-1]}.py")
     return None
 
 
@@ -123,7 +126,9 @@ def probe(check: Check, impl: CodeUnderTest, module_name: str, seed: int, symbol
     try:
         foreign = foreign_symbol(module, symbols, impl)
     except Exception as exc:  # an object that breaks on inspection is no function the learner wrote
-        foreign = f"{', '.join(symbols)} could not be inspected ({type(exc).__name__}); define it with def or class"
+        # Translators: {symbols} are the kata's functions or classes, {error} an exception type such as TypeError
+        foreign = _("{symbols} could not be inspected ({error}); define it with def or class").format(
+            symbols=", ".join(symbols), error=type(exc).__name__)
     if foreign is not None:
         return {"outcome": "not_own", "message": foreign}
     try:

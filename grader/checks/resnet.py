@@ -2,6 +2,8 @@
 import torch
 from torch import nn
 
+from grader.core.i18n import N_
+
 from .generators import randint
 from .modules import NetworkCase, NetworkKata, drawn_cases, network_checks, seeded_input
 from .training import TrainingRun, training_checks
@@ -74,7 +76,7 @@ RESNET18 = NetworkKata(
     seeded_cases=drawn_cases("resnet18 arguments", _resnet18_case),
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-TINY_RESNET = TrainingRun("resnet18", "a small ResNet built from your resnet_block", lambda m: nn.Sequential(
+TINY_RESNET = TrainingRun("resnet18", N_("a small ResNet built from your resnet_block"), lambda m: nn.Sequential(
     nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), *m.resnet_block(16, 16, 1, first_block=True),
     *m.resnet_block(16, 32, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10)), lr=0.003)
 

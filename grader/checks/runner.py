@@ -13,12 +13,15 @@ import torch
 
 from grader.checks import checks_of_kata
 from grader.checks.base import CREDITED_BESIDE_KINDS, VALUE_KINDS, Check, Mismatch, plain
+from grader.checks.judges import and_list
 from grader.checks.probing import probe
 from grader.checks.reference import reference_data, reference_implementation
 from grader.core.diagnosis import explain, for_kata, match_text
+from grader.core.i18n import _
 from grader.core.implementation import CodeUnderTest, Implementation
 from grader.core.manifest import Kata, Manifest, load_manifest
 from grader.core.scoring import Status
+from grader.core.stubgen import stub_said
 from grader.core.text import clip, clip_all
 
 
@@ -101,9 +104,15 @@ def _borrowed_note(kata_id: str, borrowed: tuple[str, ...]) -> str:
     """Which library functions the kata's code calls, and where the learner's own are."""
     manifest = load_manifest()
     required = manifest.required_symbols(kata_id)
-    own = [f"{symbol} in {kata.module}.py" for kata in manifest for symbol in kata.symbols
-           if symbol in required and any(re.search(rf"\b{symbol}\b", b) for b in borrowed)]
-    return f"Your {kata_id} calls {', '.join(borrowed)}, not your own {' and '.join(own) or 'code'}."
+    # Translators: {symbol} is a function the learner writes, {file} the file it is in ("corr2d in conv_layer.py")
+    own = [_("{symbol} in {file}").format(symbol=symbol, file=f"{kata.module}.py") for kata in manifest
+           for symbol in kata.symbols if symbol in required and any(re.search(rf"\b{symbol}\b", b) for b in borrowed)]
+    calls = ", ".join(borrowed)
+    if not own:
+        # Translators: {calls} are library functions such as "d2l.corr2d (d2l.torch.corr2d)"
+        return _("Your {kata} calls {calls}, not your own code.").format(kata=kata_id, calls=calls)
+    # Translators: {own} names the learner's functions, such as "corr2d in conv_layer.py"
+    return _("Your {kata} calls {calls}, not your own {own}.").format(kata=kata_id, calls=calls, own=and_list(own))
 
 
 class ReferenceJudge:
@@ -122,7 +131,8 @@ class ReferenceJudge:
 
     def reproduce_hint(self, seed: int | None = None) -> str:
         seed = self.seed if seed is None else seed
-        return f"(seed {seed}: rerun with {self.rerun.format(seed=seed)} to reproduce)"
+        # Translators: {rerun} is what reproduces the run, such as "--seed=5" or "kata.check(…, seed=5)"
+        return _("(seed {seed}: rerun with {rerun} to reproduce)").format(seed=seed, rerun=self.rerun.format(seed=seed))
 
     def inputs_seed(self, check: Check, seed: int | None = None) -> int:
         """The seed of ``check``'s inputs: drawn from ``seed`` (a submission's; default the run's),
@@ -144,15 +154,17 @@ class ReferenceJudge:
         borrowed = probed.get("borrowed")
         borrowed = clip_all(borrowed if isinstance(borrowed, list) else (), MAX_WARNINGS, MAX_WARNING_BYTES)
         if outcome == "pending":
-            return CheckResult(check, Status.PENDING, message)
+            return CheckResult(check, Status.PENDING, stub_said(message))
         if outcome == "import_error":
             return CheckResult(check, Status.FAILED, message)
         if outcome == "not_own":
             return self.failure(check, message, ("imported_answer",), seed)
         if outcome == "error":
-            return self.failure(check, f"your code raised an exception:\n{message}", match_text(message), seed, borrowed)
+            # Translators: {error} is the learner's traceback
+            return self.failure(check, _("your code raised an exception:\n{error}").format(error=message), match_text(message),
+                                seed, borrowed)
         if outcome != "data":
-            return self.failure(check, message or "the check did not finish", (), seed)
+            return self.failure(check, message or _("the check did not finish"), (), seed)
         inputs = self.inputs_seed(check, seed)
         want = self.reference_data(check, module_name, inputs) if want is None else want
         notes = clip_all(probed.get("warnings") or (), MAX_WARNINGS, MAX_WARNING_BYTES)
@@ -162,8 +174,9 @@ class ReferenceJudge:
             return replace(self.failure(check, _learners(str(exc)), exc.mistakes, seed, borrowed), warnings=notes,
                            figures=exc.figures)
         except Exception as exc:  # data a correct probe never produces (a forged or broken result)
-            return self.failure(check, _learners(f"your code's results could not be judged ({type(exc).__name__}: {exc})"),
-                                (), seed)
+            # Translators: {error} is an exception, such as "KeyError: 'out'"
+            return self.failure(check, _learners(_("your code's results could not be judged ({error})").format(
+                error=f"{type(exc).__name__}: {exc}")), (), seed)
         return CheckResult(check, Status.PASSED, warnings=notes)
 
     def failure(self, check: Check, message: str, mistakes, seed: int | None = None,
@@ -198,7 +211,7 @@ class Runner(ReferenceJudge):
     def run(self, check: Check, module_name: str) -> CheckResult:
         """Probe the implementation in this process and judge the data."""
         if not check.runnable:
-            return CheckResult(check, Status.SKIPPED, "needs a CUDA device")
+            return CheckResult(check, Status.SKIPPED, _("needs a CUDA device"))
         seed = self.inputs_seed(check)
         if self.impl is self.reference:  # grading the reference: its data is computed once
             probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}

@@ -17,13 +17,16 @@ import torch
 from torch import nn
 from torch.nn.parameter import is_lazy
 
+from grader.core.i18n import _, ngettext
+
 from .judges import shape_text
 
 
 def uninitialised_layers(module: nn.Module) -> list[str]:
     """``LazyConv2d (conv3)`` for each sub-module with a parameter or buffer that has no shape yet
     (a Lazy layer before its first forward pass)."""
-    return [f"{type(m).__name__} ({name or 'the module itself'})" for name, m in module.named_modules()
+    itself = _("the module itself")
+    return [f"{type(m).__name__} ({name or itself})" for name, m in module.named_modules()
             if any(is_lazy(t) for t in chain(m.parameters(recurse=False), m.buffers(recurse=False)))]
 
 
@@ -46,9 +49,13 @@ def materialised(module: nn.Module, input_shape: tuple[int, ...]) -> nn.Module:
             m.training = training
     unshaped = uninitialised_layers(module)
     if unshaped:
-        have = "it has" if len(unshaped) == 1 else "they have"
-        raise ValueError(f"{', '.join(unshaped)} never ran in a forward pass on an input {shape_text(input_shape)}: "
-                         f"a Lazy layer takes its shapes from its first input, so {have} none — a layer built but never used")
+        # Translators: {layers} lists layers such as "LazyConv2d (conv3)"; {shape} is an input shape such as "(2, 3, 6, 6)"
+        raise ValueError(ngettext(
+            "{layers} never ran in a forward pass on an input {shape}: a Lazy layer takes its shapes from its first "
+            "input, so it has none — a layer built but never used",
+            "{layers} never ran in a forward pass on an input {shape}: a Lazy layer takes its shapes from its first "
+            "input, so they have none — a layer built but never used",
+            len(unshaped)).format(layers=", ".join(unshaped), shape=shape_text(input_shape)))
     return module
 
 

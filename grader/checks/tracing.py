@@ -6,10 +6,12 @@ from typing import Any
 
 from torch.overrides import TorchFunctionMode, resolve_name
 
+from grader.core.i18n import N_, _
+
 #: Substrings of torch function names that the corr2d-family katas may not call, and why.
 FORBIDDEN = {
-    "conv": "torch's convolution does the work this kata asks you to write",
-    "unfold": "unfold (im2col or sliding windows) does the windowing this kata asks you to write",
+    "conv": N_("torch's convolution does the work this kata asks you to write"),
+    "unfold": N_("unfold (im2col or sliding windows) does the windowing this kata asks you to write"),
 }
 
 
@@ -31,10 +33,11 @@ def torch_calls(call: Callable[[], Any]) -> list[str]:
 
 
 def forbidden_calls(names: list[str]) -> dict[str, str]:
-    """The forbidden functions among ``names``, each with the reason it is forbidden."""
+    """The forbidden functions among ``names``, each with the reason it is forbidden (in the language
+    convkata speaks)."""
     found = {}
     for name in names:
         for fragment, reason in FORBIDDEN.items():
             if fragment in name.rsplit(".", 1)[-1].lower():
-                found.setdefault(name, reason)
+                found.setdefault(name, _(reason))
     return found

@@ -16,6 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from grader.checks.digits import DIGITS_TRAIN, digits_8x8
+from grader.core.i18n import _
 
 from .base import Check, Mismatch
 from .functions import in_case
@@ -51,7 +52,8 @@ def reinitialise(net: nn.Module, seed: int) -> None:
 
 @dataclass(frozen=True)
 class TrainingRun:
-    """A small network built from the learner's module by ``build``, trained for ``steps`` steps."""
+    """A small network built from the learner's module by ``build``, trained for ``steps`` steps.
+    ``description`` names it for the learner: marked with ``N_`` where it is written, shown with ``_``."""
 
     kata: str
     description: str
@@ -91,8 +93,8 @@ class TrainingRun:
         """The loss after ``overfit_steps`` steps on one fixed small batch, from a fresh network."""
         X, y = (t[:self.overfit_examples].to(device) for t in digits(self.size))
         net, step = self.fresh(module, seed, device)
-        for _ in range(self.overfit_steps):
-            loss, _ = step(X, y)
+        for _step in range(self.overfit_steps):
+            loss, _accuracy = step(X, y)
         return loss
 
     def fit(self, module: ModuleType, seed: int, device: str = "cpu") -> tuple[nn.Module, dict]:
@@ -102,7 +104,7 @@ class TrainingRun:
         before = [p.detach().clone() for p in net.parameters()]
         order = make_rng(seed, f"batches {self.kata}")
         losses, accuracies = [], []
-        for _ in range(self.steps):
+        for _step in range(self.steps):
             index = torch.randint(0, TRAIN_SIZE, (self.batch_size,), generator=order).to(device)
             loss, accuracy = step(X[index], y[index])
             losses.append(loss)
@@ -130,13 +132,15 @@ def training_figure(what: str, got: dict, want: dict) -> dict | None:
     highest final loss allowed), and the per-step accuracy on the training batches (with the
     held-out accuracies and the lowest one needed as lines)."""
     def build():
-        accuracy = [{"label": f"held-out ({who})", "value": float(data["accuracy"]), "who": who}
+        # Translators: the legends of lines on a plot of accuracies: the accuracy on held-out examples
+        held_out = {"expected": _("held-out (expected)"), "yours": _("held-out (yours)")}
+        accuracy = [{"label": held_out[who], "value": float(data["accuracy"]), "who": who}
                     for who, data in (("expected", want), ("yours", got)) if isinstance(data.get("accuracy"), float)]
-        accuracy.append({"label": "held-out needed", "value": want["accuracy"] - ACCURACY_MARGIN, "who": "limit"})
-        loss = [{"label": "allowed (mean of the last 10 steps)", "value": allowed_loss(want), "who": "limit"}]
+        accuracy.append({"label": _("held-out needed"), "value": want["accuracy"] - ACCURACY_MARGIN, "who": "limit"})
+        loss = [{"label": _("allowed (mean of the last 10 steps)"), "value": allowed_loss(want), "who": "limit"}]
         return curves_figure(
-            what, {"title": "training loss", "expected": want.get("losses"), "yours": got.get("losses"), "lines": loss},
-            {"title": "accuracy on the training batches", "expected": want.get("train_accuracies"),
+            what, {"title": _("training loss"), "expected": want.get("losses"), "yours": got.get("losses"), "lines": loss},
+            {"title": _("accuracy on the training batches"), "expected": want.get("train_accuracies"),
              "yours": got.get("train_accuracies"), "lines": accuracy})
     return figure_or_none(build)
 
@@ -144,7 +148,9 @@ def training_figure(what: str, got: dict, want: dict) -> dict | None:
 def judge_training(run: TrainingRun, got: dict, want: dict) -> None:
     """The learner's run learns as the reference's does, within the margins; the Mismatch shows
     both runs' curves."""
-    what = f"{run.description}, trained {run.steps} steps on scikit-learn's digits ({run.size}×{run.size})"
+    # Translators: {network} is a network such as "a small VGG built from your vgg_block"
+    what = _("{network}, trained {steps} steps on scikit-learn's digits ({size}×{size})").format(
+        network=_(run.description), steps=run.steps, size=run.size)
     try:
         _compare_training(run, what, got, want)
     except Mismatch as exc:
@@ -153,32 +159,35 @@ def judge_training(run: TrainingRun, got: dict, want: dict) -> None:
 
 def _compare_training(run: TrainingRun, what: str, got: dict, want: dict) -> None:
     if got["frozen"]:
-        raise Mismatch(f"{what}: {got['frozen']} of {got['parameters']} parameter tensors never changed",
-                       "parameters_never_learn")
+        raise Mismatch(_("{what}: {frozen} of {count} parameter tensors never changed").format(
+            what=what, frozen=got["frozen"], count=got["parameters"]), "parameters_never_learn")
     final, expected_final, allowed = _tail(got["losses"]), _tail(want["losses"]), allowed_loss(want)
     if not final <= allowed:
-        raise Mismatch(f"{what}: the training loss fell from {got['losses'][0]:.3f} to {final:.3f} (mean of the "
-                       f"last 10 steps); the reference reaches {expected_final:.3f} from the same start "
-                       f"(allowed: {allowed:.3f})")
+        raise Mismatch(_("{what}: the training loss fell from {first:.3f} to {final:.3f} (mean of the last 10 steps); "
+                         "the reference reaches {expected:.3f} from the same start (allowed: {allowed:.3f})").format(
+                             what=what, first=got["losses"][0], final=final, expected=expected_final, allowed=allowed))
     allowed = max(LOSS_FACTOR * want["overfit_loss"], want["overfit_loss"] + LOSS_SLACK)
     if not got["overfit_loss"] <= allowed:
-        raise Mismatch(f"{what}: on one fixed batch of {run.overfit_examples} examples the loss is still "
-                       f"{got['overfit_loss']:.3f} after {run.overfit_steps} steps; the reference gets it to "
-                       f"{want['overfit_loss']:.3f} (allowed: {allowed:.3f}) — a network that cannot memorise a "
-                       "small batch is broken somewhere")
+        raise Mismatch(_("{what}: on one fixed batch of {examples} examples the loss is still {loss:.3f} after {steps} "
+                         "steps; the reference gets it to {expected:.3f} (allowed: {allowed:.3f}) — a network that "
+                         "cannot memorise a small batch is broken somewhere").format(
+                             what=what, examples=run.overfit_examples, loss=got["overfit_loss"], steps=run.overfit_steps,
+                             expected=want["overfit_loss"], allowed=allowed))
     needed = want["accuracy"] - ACCURACY_MARGIN
     if got["accuracy"] < needed:
-        raise Mismatch(f"{what}: {got['accuracy']:.1%} held-out accuracy; the reference reaches "
-                       f"{want['accuracy']:.1%} (needed: {needed:.1%})")
+        raise Mismatch(_("{what}: {accuracy:.1%} held-out accuracy; the reference reaches {expected:.1%} "
+                         "(needed: {needed:.1%})").format(
+                             what=what, accuracy=got["accuracy"], expected=want["accuracy"], needed=needed))
 
 
 def training_checks(run: TrainingRun) -> list[Check]:
     """The convergence check on the CPU, and the same run on CUDA (skipped without one)."""
     def probe(module, seed):
-        return in_case(run.description, lambda: run.train(module, seed))
+        return in_case(_(run.description), lambda: run.train(module, seed))
 
     def probe_cuda(module, seed):
-        return in_case(run.description + " on CUDA", lambda: run.train(module, seed, device="cuda"))
+        return in_case(_("{network} on CUDA").format(network=_(run.description)),
+                       lambda: run.train(module, seed, device="cuda"))
 
     def judge(got, want, seed):
         judge_training(run, got, want)

@@ -2,6 +2,8 @@
 import torch
 from torch import nn
 
+from grader.core.i18n import N_
+
 from .generators import randint
 from .modules import NetworkCase, NetworkKata, drawn_cases, network_checks, seeded_input
 from .training import TrainingRun, training_checks
@@ -41,7 +43,7 @@ VGG = NetworkKata(
     seeded_cases=drawn_cases("vgg arguments", _vgg_case),
     returns="Sequential", dtype=torch.float32, rtol=1e-4, atol=1e-5)
 
-TINY_VGG = TrainingRun("vgg", "a small VGG built from your vgg_block", lambda m: nn.Sequential(
+TINY_VGG = TrainingRun("vgg", N_("a small VGG built from your vgg_block"), lambda m: nn.Sequential(
     m.vgg_block(1, 1, 8), m.vgg_block(1, 8, 16), nn.Flatten(), nn.Linear(16 * 4 * 4, 10)))
 
 CHECKS = [*network_checks(VGG_BLOCK), *network_checks(VGG, gradient=False, dtype=False), *training_checks(TINY_VGG)]

@@ -1,6 +1,28 @@
-"""The ``kata`` command: progress, checks with diagnosis, hints, watch mode, reset, solutions.
+"""The ``kata`` command: progress, checks with diagnosis, hints, watch mode, reset, solutions; the
+class grader, benchmarks, training and the course integrations. ``COMMANDS`` lists them (``kata --help``).
 
-    kata status                  progress over every kata, in order
+The learner's commands and ``kata train`` take ``--impl exercises|solutions|FOLDER`` (default:
+exercises, or $KATA_IMPL). Output is plain text when not on a terminal and uses rich when it is.
+Every command takes ``--lang en|zh`` (default: $KATA_LANG, else the locale, else English).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from grader.cli import bench, courses, dev, grade, learner, train
+from grader.cli.common import UsageProblem
+from grader.cli.options import add_language_option, language_in, speak_in_argparse
+from grader.core.i18n import N_, LanguageError, _, resolve_language, speaking
+from grader.core.manifest import ManifestError
+
+#: The command groups, in the order of ``kata --help``.
+GROUPS = (learner, train, grade, bench, courses, dev)
+
+
+#: ``kata --help``'s list of commands (the module docstring's, translated where shown).
+COMMANDS = N_("""    kata status                  progress over every kata, in order
     kata check [KATA]            run one kata (default: the next unfinished one) and explain failures
     kata hint KATA               the next hint for a kata (the hints seen are remembered)
     kata watch [KATA]            re-check on every save
@@ -12,44 +34,40 @@
     kata train MODEL             train vgg, nin, googlenet, resnet18 or lenet-bn as d2l does
     kata gradescope build        the autograder zip to upload to Gradescope
     kata nbgrader build DIR      an nbgrader course: a notebook per d2l section, autograded by the checks
-    kata dev ACTION              for developers of convkata: exercises, examples, mutation-score
-
-The learner's commands and ``kata train`` take ``--impl exercises|solutions|FOLDER`` (default:
-exercises, or $KATA_IMPL). Output is plain text when not on a terminal and uses rich when it is.
-"""
-from __future__ import annotations
-
-import argparse
-import os
-import sys
-
-from grader.cli import bench, courses, dev, grade, learner, train
-from grader.cli.common import UsageProblem
-from grader.core.manifest import ManifestError
-
-#: The command groups, in the order of ``kata --help``.
-GROUPS = (learner, train, grade, bench, courses, dev)
+    kata dev ACTION              for developers of convkata: exercises, examples, mutation-score""")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``kata`` parser: every group's commands, the command list as its epilog."""
-    parser = argparse.ArgumentParser(prog="kata", description="convkata: katas for d2l's convolution chapters",
-                                     epilog=__doc__.split("\n\n")[1],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    """The ``kata`` parser, in the language convkata speaks: every group's commands, the command
+    list as its epilog, ``--lang`` before or after the command."""
+    speak_in_argparse()
+    parser = argparse.ArgumentParser(prog="kata", description=_("convkata: katas for d2l's convolution chapters"),
+                                     epilog=_(COMMANDS), formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
         group.register(commands)
+    add_language_option(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run ``kata`` with ``argv`` (default: sys.argv); its exit status (2 for a usage problem)."""
-    args = build_parser().parse_args(argv)
+    """Run ``kata`` with ``argv`` (default: sys.argv); its exit status (2 for a usage problem).
+
+    The language (``--lang``, else $KATA_LANG, else the locale) is chosen before the parser is built,
+    so that its help speaks it too; it is exported as $KATA_LANG to what the command starts."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        return args.handler(args)
-    except (UsageProblem, ManifestError) as exc:
-        print(f"kata {args.command}: {exc}", file=sys.stderr)
+        code = resolve_language(language_in(argv))
+    except LanguageError as exc:
+        print(f"kata: {exc}", file=sys.stderr)
         return 2
+    with speaking(code, export=True):
+        args = build_parser().parse_args(argv)
+        try:
+            return args.handler(args)
+        except (UsageProblem, ManifestError) as exc:
+            print(f"kata {args.command}: {exc}", file=sys.stderr)
+            return 2
 
 
 def run() -> None:

@@ -5,6 +5,7 @@ from pathlib import Path
 
 from grader.cli import options
 from grader.cli.common import Output, UsageProblem, add_command, grading_progress, submission_paths
+from grader.core.i18n import N_, _
 from grader.core.manifest import kata_ids, load_manifest
 from grader.grading.submissions import SubmissionError, find_submissions
 from grader.sandbox.client import ForkServer
@@ -12,27 +13,29 @@ from grader.sandbox.client import ForkServer
 # grader.bench imports torch (the sweeps) and matplotlib (the report): imported when the command
 # runs, never at `kata --help` time.
 
-HELP = ("time the corr2d family of katas of each submission that passes them, "
-        "beside the reference and F.conv2d, in the sandbox; write an HTML and Markdown report")
+HELP = N_("time the corr2d family of katas of each submission that passes them, "
+          "beside the reference and F.conv2d, in the sandbox; write an HTML and Markdown report")
 
 
 def register(commands) -> None:
     """Add ``kata bench`` to ``commands``."""
-    timeout_help = "wall-clock limit per kata, for grading and for each sweep (default: 60)"
-    katas_help = "comma-separated kata ids to grade (default: every kata); those of the family are timed"
-    bench = add_command(commands, "bench", cmd_bench, HELP,
+    timeout_help = _("wall-clock limit per kata, for grading and for each sweep (default: 60)")
+    katas_help = _("comma-separated kata ids to grade (default: every kata); those of the family are timed")
+    bench = add_command(commands, "bench", cmd_bench, _(HELP),
                         (options.seed(), options.katas(katas_help), options.sandbox(timeout_help)))
     bench.add_argument("submissions", nargs="+", metavar="SUBMISSION",
-                       help="folders laid out like exercises/ or .zip files of one")
-    bench.add_argument("--out", default="bench-report", help="output folder (default: ./bench-report)")
+                       help=_("folders laid out like exercises/ or .zip files of one"))
+    bench.add_argument("--out", default="bench-report", help=_("output folder (default: ./bench-report)"))
     bench.add_argument("--sizes", default=None, metavar="SIDES",
-                       help="image sides n (n×n images), comma-separated (default: 32,64,…,2048)")
+                       help=_("image sides n (n×n images), comma-separated (default: 32,64,…,2048)"))
     bench.add_argument("--rounds", type=int, default=6,
-                       help="interleaved timing rounds per side (default: 6, every order of the three contenders once)")
+                       help=_("interleaved timing rounds per side (default: 6, every order of the three contenders "
+                              "once)"))
     bench.add_argument("--call-seconds", type=float, default=1.0, metavar="SECONDS",
-                       help="a sweep stops after a side where one call took longer (default: 1)")
+                       help=_("a sweep stops after a side where one call took longer (default: 1)"))
     bench.add_argument("--grades", default=None, metavar="DIR",
-                       help="take the grades from an earlier `kata grade --out DIR` (default: grade into OUT/grades)")
+                       help=_("take the grades from an earlier `kata grade --out DIR` (default: grade into "
+                              "OUT/grades)"))
 
 
 def bench_options(args):
@@ -57,8 +60,10 @@ def _timed_line(out: Output):
     from grader.bench.report import speedup_at
 
     def timed_line(student, timings):
-        parts = [f"{kata} {speedup_at(t, 'submission', t['sides'][-1])[1]} the reference's speed at {t['sides'][-1]}²"
-                 if t["benchmarked"] else f"{kata} not timed" for kata, t in timings.items()]
+        # Translators: {speedup} is a factor such as "2.0×", {side}² an image of side × side pixels
+        parts = [_("{kata} {speedup} the reference's speed at {side}²").format(
+                     kata=kata, speedup=speedup_at(t, "submission", t["sides"][-1])[1], side=t["sides"][-1])
+                 if t["benchmarked"] else _("{kata} not timed").format(kata=kata) for kata, t in timings.items()]
         out.line(f"  {student}: {'; '.join(parts)}")
     return timed_line
 
@@ -77,5 +82,6 @@ def cmd_bench(args) -> int:
         except (SubmissionError, ValueError) as exc:
             raise UsageProblem(str(exc)) from None
     files = write_report(summary, bench.out)
-    out.line(f"report: {files['report.html']}, {files['report.md']}; raw data: {bench.out / 'bench.json'}")
+    out.line(_("report: {html}, {markdown}; raw data: {data}").format(
+        html=files["report.html"], markdown=files["report.md"], data=bench.out / "bench.json"))
     return 0

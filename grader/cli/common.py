@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, TimeElapsedColumn
 from rich.progress import Progress as Bar
 
+from grader.core.i18n import _
 from grader.core.manifest import Kata, Manifest
 from grader.core.paths import NAMED_IMPLEMENTATIONS, resolve_impl
 
@@ -65,7 +66,8 @@ def implementation_root(spec: str) -> Path:
     """The folder an ``exercises``/``solutions``/PATH argument names; UsageProblem if there is none."""
     root = resolve_impl(spec)
     if not root.is_dir():
-        raise UsageProblem(f"{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
+        raise UsageProblem(_("{root} is not a folder; give exercises, solutions, or a folder laid out like exercises/")
+                           .format(root=root))
     return root
 
 
@@ -75,8 +77,10 @@ def find_kata(manifest: Manifest, kata_id: str) -> Kata:
         return manifest.get(kata_id)
     except KeyError:
         close = manifest.closest(kata_id)
-        suggestion = f" — did you mean {close!r}?" if close else ""
-        raise UsageProblem(f"no kata {kata_id!r}{suggestion} (`kata status` lists them)") from None
+        if close:
+            raise UsageProblem(_("no kata {kata!r} — did you mean {close!r}? (`kata status` lists them)")
+                               .format(kata=kata_id, close=close)) from None
+        raise UsageProblem(_("no kata {kata!r} (`kata status` lists them)").format(kata=kata_id)) from None
 
 
 def submission_paths(specs: list[str]) -> list[Path]:
@@ -90,14 +94,18 @@ def grading_progress(out: Output) -> Iterator[Progress]:
     from grader.grading.batch import Progress
 
     def line(record, skipped):
-        note = " (already graded: skipped; --force regrades)" if skipped else f" in {record.seconds:.1f} s"
-        out.line(f"  {record.student}: {record.score:g}/{record.max_score}{note}")
+        if skipped:
+            text = _("{student}: {score:g}/{max_score} (already graded: skipped; --force regrades)")
+        else:
+            text = _("{student}: {score:g}/{max_score} in {seconds:.1f} s")
+        out.line("  " + text.format(student=record.student, score=record.score, max_score=record.max_score,
+                                    seconds=record.seconds))
 
     if out.console is None:
         yield Progress(started=lambda todo, skipped: None, finished=line)
         return
     with Bar("grading", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=out.console) as bar:
-        task = bar.add_task("grading", total=None)
+        task = bar.add_task(_("grading"), total=None)
 
         def started(todo, skipped):
             bar.update(task, total=todo + skipped)

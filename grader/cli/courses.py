@@ -5,33 +5,34 @@ from pathlib import Path
 
 from grader.cli import options
 from grader.cli.common import Output, UsageProblem, add_command
+from grader.core.i18n import N_, _
 from grader.core.manifest import kata_ids
 from grader.integrations.gradescope import build_autograder
 
 # grader.integrations.nbgrader.notebooks imports nbformat (0.4 s, with jsonschema): imported when
 # `kata nbgrader build` runs, never at `kata --help` time.
 
-NBGRADER_BUILD = "write nbgrader_config.py and source/ASSIGNMENT/<module>.ipynb, one notebook per d2l section"
+NBGRADER_BUILD = N_("write nbgrader_config.py and source/ASSIGNMENT/<module>.ipynb, one notebook per d2l section")
 
 
 def register(commands) -> None:
     """Add ``kata gradescope build`` and ``kata nbgrader build`` to ``commands``."""
-    gradescope = commands.add_parser("gradescope", help="Gradescope: the autograder zip",
-                                     description="Gradescope: the autograder zip (its run_autograder runs "
-                                                 "`python -m grader.integrations.gradescope run`)")
+    gradescope = commands.add_parser("gradescope", help=_("Gradescope: the autograder zip"),
+                                     description=_("Gradescope: the autograder zip (its run_autograder runs "
+                                                   "`python -m grader.integrations.gradescope run`)"))
     actions = gradescope.add_subparsers(dest="action", required=True, metavar="ACTION")
-    builder = add_command(actions, "build", cmd_gradescope_build, "write the autograder zip to upload to Gradescope",
+    builder = add_command(actions, "build", cmd_gradescope_build, _("write the autograder zip to upload to Gradescope"),
                           (options.katas(),))
-    builder.add_argument("--out", default="autograder.zip", help="the zip to write (default: ./autograder.zip)")
-    course = commands.add_parser("nbgrader", help="nbgrader: a course of notebooks built from the katas",
-                                 description="nbgrader: a course of notebooks built from the katas")
+    builder.add_argument("--out", default="autograder.zip", help=_("the zip to write (default: ./autograder.zip)"))
+    course = commands.add_parser("nbgrader", help=_("nbgrader: a course of notebooks built from the katas"),
+                                 description=_("nbgrader: a course of notebooks built from the katas"))
     course_builder = add_command(course.add_subparsers(dest="action", required=True, metavar="ACTION"), "build",
-                                 cmd_nbgrader_build, NBGRADER_BUILD, (options.katas(),))
-    course_builder.add_argument("course", metavar="COURSE_DIR", help="the nbgrader course folder (made if missing)")
-    course_builder.add_argument("--assignment", default="convkata", help="the assignment's name (default: convkata)")
+                                 cmd_nbgrader_build, _(NBGRADER_BUILD), (options.katas(),))
+    course_builder.add_argument("course", metavar="COURSE_DIR", help=_("the nbgrader course folder (made if missing)"))
+    course_builder.add_argument("--assignment", default="convkata", help=_("the assignment's name (default: convkata)"))
     course_builder.add_argument("--kernel", default="python3",
-                                help="the Jupyter kernel, one that can import convkata (default: python3)")
-    course_builder.add_argument("--force", action="store_true", help="replace notebooks that differ (backed up first)")
+                                help=_("the Jupyter kernel, one that can import convkata (default: python3)"))
+    course_builder.add_argument("--force", action="store_true", help=_("replace notebooks that differ (backed up first)"))
 
 
 def cmd_gradescope_build(args) -> int:
@@ -40,8 +41,10 @@ def cmd_gradescope_build(args) -> int:
         names = build_autograder(Path(args.out), kata_ids(args.katas))
     except ValueError as exc:
         raise UsageProblem(str(exc)) from None
-    Output().line(f"wrote {args.out} ({len(names)} files; katas: {args.katas or 'all'}): upload it as the "
-                  "autograder of a Gradescope programming assignment (base image Ubuntu 22.04 or 24.04)")
+    katas = args.katas or _("all")
+    Output().line(_("wrote {zip} ({count} files; katas: {katas}): upload it as the autograder of a Gradescope "
+                    "programming assignment (base image Ubuntu 22.04 or 24.04)").format(zip=args.out, count=len(names),
+                                                                                         katas=katas))
     return 0
 
 
@@ -57,10 +60,11 @@ def cmd_nbgrader_build(args) -> int:
         raise UsageProblem(str(exc)) from None
     out = Output()
     for path in written:
-        out.line(f"wrote {path}")
-    out.line(f"the assignment's grading secret is {secret_path(Path(args.course), args.assignment)}: keep it there, "
-             "and out of students' reach (autograding derives each submission's seed from it)", style="dim")
-    out.line(f"next, in {args.course}: `nbgrader generate_assignment {args.assignment}` (the students' version in "
-             f"release/), then, once they have submitted, `kata grade --nbgrader {args.course} {args.assignment}` "
-             f"or `nbgrader autograde {args.assignment}`", style="dim")
+        out.line(_("wrote {path}").format(path=path))
+    out.line(_("the assignment's grading secret is {secret}: keep it there, and out of students' reach (autograding "
+               "derives each submission's seed from it)").format(secret=secret_path(Path(args.course), args.assignment)),
+             style="dim")
+    out.line(_("next, in {course}: `nbgrader generate_assignment {assignment}` (the students' version in release/), "
+               "then, once they have submitted, `kata grade --nbgrader {course} {assignment}` or `nbgrader autograde "
+               "{assignment}`").format(course=args.course, assignment=args.assignment), style="dim")
     return 0

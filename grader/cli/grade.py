@@ -7,8 +7,9 @@ from pathlib import Path
 
 from grader.cli import options
 from grader.cli.common import Output, UsageProblem, add_command, grading_progress, submission_paths
+from grader.core.i18n import N_, _
 from grader.core.manifest import kata_ids, load_manifest
-from grader.core.scoring import Status
+from grader.core.scoring import Status, kind_label
 from grader.grading.gradebook import GradebookError, check_database_url, shown_url
 from grader.grading.submissions import SubmissionError, find_submissions
 from grader.learner.progress import Verdict, render
@@ -18,35 +19,36 @@ from grader.sandbox.confine import Limits
 # grader.grading.batch and the nbgrader grading import torch (and nbgrader): they are imported once
 # the sandbox is warming up, so both load at once, and never at `kata --help` time.
 
-HELP = "grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrader gradebook"
+HELP = N_("grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrader gradebook")
 
 
 def register(commands) -> None:
     """Add ``kata grade`` to ``commands``."""
-    limit_help = "CPU time limit per kata, its whole process tree (default: 60)"
-    grade = add_command(commands, "grade", cmd_grade, HELP,
+    limit_help = _("CPU time limit per kata, its whole process tree (default: 60)")
+    grade = add_command(commands, "grade", cmd_grade, _(HELP),
                         (options.seed(), options.katas(), options.sandbox(timeout_help=limit_help)))
     grade.add_argument("submissions", nargs="*", default=["exercises"], metavar="SUBMISSION",
-                       help="folders laid out like exercises/ or .zip files of one (default: exercises)")
+                       help=_("folders laid out like exercises/ or .zip files of one (default: exercises)"))
     grade.add_argument("--nbgrader", nargs=2, default=None, metavar=("COURSE_DIR", "ASSIGNMENT"),
-                       help="grade an nbgrader course's submitted notebooks of ASSIGNMENT into its gradebook "
-                            "(built with `kata nbgrader build`)")
+                       help=_("grade an nbgrader course's submitted notebooks of ASSIGNMENT into its gradebook "
+                              "(built with `kata nbgrader build`)"))
     grade.add_argument("--out", default=None,
-                       help="output folder (default: ./grades; with --nbgrader COURSE_DIR/kata-grades/ASSIGNMENT)")
+                       help=_("output folder (default: ./grades; with --nbgrader COURSE_DIR/kata-grades/ASSIGNMENT)"))
     grade.add_argument("--db", default=None, metavar="URL",
-                       help="nbgrader gradebook as an SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)")
-    grade.add_argument("--assignment", default="convkata", help="assignment name in the gradebook (default: convkata)")
+                       help=_("nbgrader gradebook as an SQLAlchemy URL (default: sqlite:///OUT/gradebook.db)"))
+    grade.add_argument("--assignment", default="convkata",
+                       help=_("assignment name in the gradebook (default: convkata)"))
     grade.add_argument("--no-gradebook", action="store_true",
-                       help="skip nbgrader's gradebook (Gradescope, Classroom: seconds of start-up saved)")
+                       help=_("skip nbgrader's gradebook (Gradescope, Classroom: seconds of start-up saved)"))
     grade.add_argument("--submission-timeout", type=float, default=None, metavar="SECONDS",
-                       help="wall-clock limit for all of a submission's katas together (default: none)")
-    grade.add_argument("--force", action="store_true", help="regrade submissions graded before")
+                       help=_("wall-clock limit for all of a submission's katas together (default: none)"))
+    grade.add_argument("--force", action="store_true", help=_("regrade submissions graded before"))
     grade.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="grade on a Dask cluster: tcp://HOST:8786 (a running scheduler; its workers need this "
-                            "convkata installed), gateway:NAME (a Dask Gateway cluster; gateway: alone, your only one) "
-                            "or local:N (a worker of N job slots in this process); each worker probes in a warm sandbox of its "
-                            "own, the judges run here (-j does not apply: a worker thread is a job slot)")
-    grade.add_argument("--verbose", "-v", action="store_true", help="print every failing check's diagnosis")
+                       help=_("grade on a Dask cluster: tcp://HOST:8786 (a running scheduler; its workers need this "
+                              "convkata installed), gateway:NAME (a Dask Gateway cluster; gateway: alone, your only one) "
+                              "or local:N (a worker of N job slots in this process); each worker probes in a warm sandbox "
+                              "of its own, the judges run here (-j does not apply: a worker thread is a job slot)"))
+    grade.add_argument("--verbose", "-v", action="store_true", help=_("print every failing check's diagnosis"))
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,12 @@ def plan(args) -> Plan:
     if args.nbgrader:
         conflicts = _nbgrader_conflicts(args)
         if conflicts:
-            raise UsageProblem(f"--nbgrader takes the submissions, katas, seed and gradebook from the course; "
-                               f"leave out {', '.join(conflicts)}")
+            raise UsageProblem(_("--nbgrader takes the submissions, katas, seed and gradebook from the course; "
+                                 "leave out {options}").format(options=", ".join(conflicts)))
         course_dir, assignment = args.nbgrader
         if not Path(course_dir).is_dir():
-            raise UsageProblem(f"--nbgrader {course_dir}: no such course folder (make one with `kata nbgrader build`)")
+            raise UsageProblem(_("--nbgrader {course_dir}: no such course folder (make one with `kata nbgrader build`)")
+                               .format(course_dir=course_dir))
         out_dir = Path(args.out or Path(course_dir) / "kata-grades" / assignment)
         return Plan(katas, args.jobs, limits, out_dir, (course_dir, assignment), args.scheduler)
     try:
@@ -108,10 +111,25 @@ def _warn_without_landlock(out: Output, sandbox) -> None:
         reports = sandbox.confinement()
     for where, report in reports.items():
         if not report["landlock_abi"]:
-            out.line(f"warning: {f'the worker {where} runs a kernel' if where else 'this kernel has'} with no "
-                     "Landlock (Linux ≥ 5.13): submissions run with resource limits"
-                     + (" as an unprivileged user" if report["root"] else "")
-                     + " but can read files this user can read", style="yellow")
+            out.line(_landlock_warning(where, report["root"]), style="yellow")
+
+
+def _landlock_warning(where: str, root: bool) -> str:
+    """The warning for a kernel without Landlock: this machine's (``where`` empty) or a cluster worker's;
+    ``root``: whether submissions run as an unprivileged user."""
+    if where and root:
+        text = _("warning: the worker {worker} runs a kernel with no Landlock (Linux ≥ 5.13): submissions run "
+                 "with resource limits as an unprivileged user but can read files this user can read")
+    elif where:
+        text = _("warning: the worker {worker} runs a kernel with no Landlock (Linux ≥ 5.13): submissions run "
+                 "with resource limits but can read files this user can read")
+    elif root:
+        text = _("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits "
+                 "as an unprivileged user but can read files this user can read")
+    else:
+        text = _("warning: this kernel has no Landlock (Linux ≥ 5.13): submissions run with resource limits "
+                 "but can read files this user can read")
+    return text.format(worker=where)
 
 
 def _sandbox(plan: Plan):
@@ -153,20 +171,25 @@ def _show_one(records: list, verbose: bool) -> None:
         for result in results:
             for check in result.results:
                 if check.status is Status.FAILED:
-                    print(f"\n--- {check.check.id} [{check.check.kind}]\n{check.message}")
+                    print(f"\n--- {check.check.id} [{kind_label(check.check.kind)}]\n{check.message}")
 
 
 def _where_results_are(out: Output, args, plan: Plan, course) -> None:
     """The line that says where the results were written, and what comes next."""
     if course is not None:
-        out.line(f"results: nbgrader's gradebook ({shown_url(course.coursedir.db_url)}) and "
-                 f"{course.root / course.coursedir.autograded_directory}/; "
-                 f"the code graded: {plan.out_dir / 'code'}; next: `nbgrader generate_feedback {plan.course[1]}` "
-                 "in the course folder", style="dim")
+        out.line(_("results: nbgrader's gradebook ({database}) and {autograded}/; the code graded: {code}; "
+                   "next: `nbgrader generate_feedback {assignment}` in the course folder").format(
+                     database=shown_url(course.coursedir.db_url),
+                     autograded=course.root / course.coursedir.autograded_directory,
+                     code=plan.out_dir / "code", assignment=plan.course[1]), style="dim")
         return
-    gradebook = "" if args.no_gradebook else f", gradebook {shown_url(args.db) if args.db else plan.out_dir / 'gradebook.db'}"
-    out.line(f"results: {plan.out_dir / 'grades.csv'}, {plan.out_dir / 'gradescope'}/*/results.json{gradebook}",
-             style="dim")
+    files = {"csv": plan.out_dir / "grades.csv", "gradescope": plan.out_dir / "gradescope"}
+    if args.no_gradebook:
+        text = _("results: {csv}, {gradescope}/*/results.json").format(**files)
+    else:
+        text = _("results: {csv}, {gradescope}/*/results.json, gradebook {gradebook}").format(
+            **files, gradebook=shown_url(args.db) if args.db else plan.out_dir / "gradebook.db")
+    out.line(text, style="dim")
 
 
 def cmd_grade(args) -> int:
@@ -179,7 +202,8 @@ def cmd_grade(args) -> int:
     except OSError as exc:  # a scheduler that cannot be reached (distributed raises OSError, TimeoutError)
         if graded.scheduler is None:
             raise
-        out.error(f"kata grade: cannot reach the scheduler {graded.scheduler}: {exc}")
+        out.error("kata grade: " + _("cannot reach the scheduler {scheduler}: {error}").format(
+            scheduler=graded.scheduler, error=exc))
         return 1
     except SandboxError as exc:  # the cluster's (ClusterError: no such Gateway cluster, …): it says what to do
         if graded.scheduler is None:
@@ -203,7 +227,11 @@ def cmd_grade(args) -> int:
             return 1
     _show_one(records, args.verbose)
     total = sum(r.score for r in records)
-    out.line(f"graded {len(records)} submission(s) in {time.monotonic() - started:.1f} s"
-             + (f", class average {total / len(records):.1f}/{records[0].max_score}" if len(records) > 1 else ""))
+    seconds = time.monotonic() - started
+    if len(records) > 1:
+        out.line(_("graded {count} submission(s) in {seconds:.1f} s, class average {average:.1f}/{max_score}").format(
+            count=len(records), seconds=seconds, average=total / len(records), max_score=records[0].max_score))
+    else:
+        out.line(_("graded {count} submission(s) in {seconds:.1f} s").format(count=len(records), seconds=seconds))
     _where_results_are(out, args, graded, course)
     return 0

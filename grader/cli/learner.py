@@ -10,11 +10,13 @@ from grader.cli import options
 from grader.cli.common import Output, UsageProblem, add_command, find_kata, implementation_root
 from grader.core import stubgen
 from grader.core.backups import backup
+from grader.core.docstrings import docstrings_translated
+from grader.core.i18n import _, language
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.scoring import Status
 from grader.learner.editing import splice_symbols, symbol_source
-from grader.learner.progress import STATUS_LABEL, Verdict, render
+from grader.learner.progress import Verdict, label, render
 from grader.learner.session import KeptRuns, show_hints, show_result
 from grader.learner.watch import watch
 
@@ -22,31 +24,33 @@ from grader.learner.watch import watch
 def register(commands) -> None:
     """Add status, check, hint, watch, reset and solution to ``commands``."""
     parents = (options.implementation(), options.seed())
-    add_command(commands, "status", cmd_status, "progress over every kata, in order", parents).add_argument(
-        "--rerun", action="store_true", help="check every kata again (default: katas unchanged since they were "
-                                             "last checked keep that verdict)")
+    add_command(commands, "status", cmd_status, _("progress over every kata, in order"), parents).add_argument(
+        "--rerun", action="store_true", help=_("check every kata again (default: katas unchanged since they were "
+                                               "last checked keep that verdict)"))
     checker = add_command(commands, "check", cmd_check,
-                          "run one kata (default: the next unfinished one) and explain failures", parents)
-    checker.add_argument("kata", nargs="?", help="kata id (see `kata status`)")
+                          _("run one kata (default: the next unfinished one) and explain failures"), parents)
+    checker.add_argument("kata", nargs="?", help=_("kata id (see `kata status`)"))
     checker.add_argument("--html", metavar="FILE", default=None,
-                         help="also write the result as a web page, with pictures of what differs (maps, curves, blocks)")
-    add_command(commands, "hint", cmd_hint, "show the next hint for a kata (default: the next unfinished one)",
-                parents).add_argument("kata", nargs="?", help="kata id (see `kata status`)")
+                         help=_("also write the result as a web page, with pictures of what differs (maps, curves, "
+                                "blocks)"))
+    add_command(commands, "hint", cmd_hint, _("show the next hint for a kata (default: the next unfinished one)"),
+                parents).add_argument("kata", nargs="?", help=_("kata id (see `kata status`)"))
     watcher = add_command(commands, "watch", cmd_watch,
-                          "re-check a kata (default: the next unfinished one) on every save", parents)
+                          _("re-check a kata (default: the next unfinished one) on every save"), parents)
     watcher.add_argument("kata", nargs="?")
     watcher.add_argument("--stop-after", type=float, default=None, metavar="SECONDS",
-                         help="stop watching after SECONDS (default: until Ctrl-C)")
-    add_command(commands, "reset", cmd_reset, "restore a kata's stub; your file is backed up first",
+                         help=_("stop watching after SECONDS (default: until Ctrl-C)"))
+    add_command(commands, "reset", cmd_reset, _("restore a kata's stub; your file is backed up first"),
                 parents).add_argument("kata")
-    add_command(commands, "solution", cmd_solution, "show the reference solution of a kata you have passed",
+    add_command(commands, "solution", cmd_solution, _("show the reference solution of a kata you have passed"),
                 parents).add_argument("kata")
     notebooks = add_command(commands, "notebooks", cmd_notebooks,
-                            "write a self-study notebook per d2l section, over your exercises/",
+                            _("write a self-study notebook per d2l section, over your exercises/"),
                             (options.implementation(), options.katas()))
-    notebooks.add_argument("folder", help="where the notebooks go (a notebook that exists there is kept)")
+    notebooks.add_argument("folder", help=_("where the notebooks go (a notebook that exists there is kept)"))
     notebooks.add_argument("--force", action="store_true",
-                           help="rewrite notebooks that exist, from your exercises/ files (yours are backed up first)")
+                           help=_("rewrite notebooks that exist, from your exercises/ files (yours are backed up "
+                                  "first)"))
 
 
 def kept_runs(args) -> KeptRuns:
@@ -63,11 +67,12 @@ def cmd_status(args) -> int:
         verdicts = [runs.verdict(kata) for kata in load_manifest()]
     from grader.learner.notebooks import marked_given
 
-    render(marked_given([verdict for verdict, _ in verdicts], runs.root))
-    kept = sum(was_kept for _, was_kept in verdicts)
+    render(marked_given([verdict for verdict, _was_kept in verdicts], runs.root))
+    kept = sum(was_kept for _verdict, was_kept in verdicts)
     if kept:
-        Output().line(f"({kept} of {len(verdicts)} katas unchanged since they were last checked: their verdicts "
-                      "are kept; `kata status --rerun` checks every kata again)", style="dim")
+        Output().line(_("({kept} of {katas} katas unchanged since they were last checked: their verdicts are kept; "
+                        "`kata status --rerun` checks every kata again)").format(kept=kept, katas=len(verdicts)),
+                      style="dim")
     return 0
 
 
@@ -81,7 +86,8 @@ def cmd_check(args) -> int:
     else:
         result = runs.next_unfinished(manifest)
         if result is None:
-            out.line(f"every kata is done — {manifest.total_points}/{manifest.total_points} points.", style="green")
+            out.line(_("every kata is done — {points}/{points} points.").format(points=manifest.total_points),
+                     style="green")
             return 0
     from grader.learner.notebooks import GivenCode
 
@@ -91,7 +97,7 @@ def cmd_check(args) -> int:
         from grader.grading.store import atomic_write
 
         atomic_write(Path(args.html), page([kata_html(result)], f"kata check {result.kata.id}"))
-        out.line(f"(the result with its pictures: {args.html})", style="dim")
+        out.line(_("(the result with its pictures: {file})").format(file=args.html), style="dim")
     return 0 if result.status is Status.PASSED else 1
 
 
@@ -104,7 +110,7 @@ def cmd_hint(args) -> int:
     else:
         unfinished = kept_runs(args).next_unfinished(manifest)
         if unfinished is None:
-            out.line("every kata is done: no hint needed.", style="green")
+            out.line(_("every kata is done: no hint needed."), style="green")
             return 0
         kata = unfinished.kata
     show_hints(out, kata, KeptRuns(implementation_root(args.impl), None).hints().reveal(kata))
@@ -118,23 +124,32 @@ def cmd_reset(args) -> int:
     kata = find_kata(manifest, args.kata)
     exercises = implementation_root(args.impl)
     path = exercises / f"{kata.module}.py"
-    stub = stubgen.generate()[path.name]
+    stub = stubgen.generate(language=language())[path.name]  # in the language the learner reads
     if not path.exists():
         path.write_text(stub, encoding="utf-8")
-        out.line(f"{path.name} was missing: wrote the stub file.")
+        out.line(_("{file} was missing: wrote the stub file.").format(file=path.name))
         return 0
     saved = backup(path, exercises.parent / ".kata" / "backups")
     try:
         text = splice_symbols(path.read_text(encoding="utf-8"), stub, kata.symbols)
-        what = f"restored the stub of {kata.id} ({', '.join(kata.symbols)}) in {path}"
+        # Translators: {symbols} are the kata's functions or classes, e.g. "corr2d"; {path} its exercises file
+        what = _("restored the stub of {kata} ({symbols}) in {path}").format(
+            kata=kata.id, symbols=", ".join(kata.symbols), path=path)
     except SyntaxError as exc:
         text = stub
         others = [k.id for k in manifest if k.module == kata.module and k.id != kata.id]
-        what = (f"{path.name} does not parse ({exc.msg}, line {exc.lineno}), so the whole file was restored "
-                f"from its stub" + (f" — this also resets {', '.join(others)}" if others else ""))
+        if others:
+            # Translators: {error} is Python's message, e.g. "invalid syntax"; {others} the other katas of the file
+            what = _("{file} does not parse ({error}, line {line}), so the whole file was restored from its stub — "
+                     "this also resets {others}").format(file=path.name, error=exc.msg, line=exc.lineno,
+                                                         others=", ".join(others))
+        else:
+            # Translators: {error} is Python's message, e.g. "invalid syntax"
+            what = _("{file} does not parse ({error}, line {line}), so the whole file was restored from its "
+                     "stub").format(file=path.name, error=exc.msg, line=exc.lineno)
     path.write_text(text, encoding="utf-8")
     out.line(what)
-    out.line(f"your previous file is saved as {saved}")
+    out.line(_("your previous file is saved as {path}").format(path=saved))
     return 0
 
 
@@ -144,12 +159,16 @@ def cmd_solution(args) -> int:
     kata = find_kata(load_manifest(), args.kata)
     result = kept_runs(args).run(kata)
     if result.status is not Status.PASSED:
-        out.line(f"the solution of {kata.id} is shown once your kata passes; it is {STATUS_LABEL[result.status]} "
-                 f"({result.count(Status.PASSED)}/{result.applicable} checks). Try `kata check {kata.id}` "
-                 f"or `kata hint {kata.id}`.")
+        # Translators: {status} is the kata's status as `kata status` shows it, e.g. "failing" or "pending"
+        out.line(_("the solution of {kata} is shown once your kata passes; it is {status} ({passed}/{applicable} "
+                   "checks). Try `kata check {kata}` or `kata hint {kata}`.").format(
+            kata=kata.id, status=label(result.status), passed=result.count(Status.PASSED),
+            applicable=result.applicable))
         return 1
-    source = (SOLUTIONS_DIR / f"{kata.module}.py").read_text(encoding="utf-8")
-    out.line(f"# the reference {kata.id} (solutions/{kata.module}.py)", style="bold")
+    source = docstrings_translated((SOLUTIONS_DIR / f"{kata.module}.py").read_text(encoding="utf-8"), kata.module)
+    # Translators: the heading of the reference code shown (after "# ", as a Python comment)
+    out.line("# " + _("the reference {kata} ({path})").format(kata=kata.id, path=f"solutions/{kata.module}.py"),
+             style="bold")
     for symbol in kata.symbols:
         out.line(stubgen.strip_markers(symbol_source(source, symbol)).rstrip("\n"))
     return 0
@@ -172,23 +191,29 @@ def cmd_watch(args) -> int:
             runs.runner.prepare(result.kata)
         out.clear()
         if changed:
-            out.line(f"— {', '.join(p.name for p in changed)} changed —", style="dim")
+            # Translators: {files} are the files saved since the last check, e.g. "conv_layer.py"
+            out.line("— " + _("{files} changed").format(files=", ".join(p.name for p in changed)) + " —", style="dim")
         if shown and (result is None or result.kata != shown[-1]):
-            out.line(f"✓ {shown[-1].id} is done" + (f" — on to {result.kata.id}" if result else ""), style="green")
+            if result:
+                # Translators: {next} is the next unfinished kata, checked now
+                done = _("{kata} is done — on to {next}").format(kata=shown[-1].id, next=result.kata.id)
+            else:
+                done = _("{kata} is done").format(kata=shown[-1].id)
+            out.line(f"✓ {done}", style="green")
         if result is None:
-            out.line("every kata is done.", style="green")
+            out.line(_("every kata is done."), style="green")
         else:
             show_result(out, result)
             shown.append(result.kata)
-        out.line(f"(checked in {time.perf_counter() - started:.2f} s; watching {runs.cache.root}, Ctrl-C to stop)",
-                 style="dim")
+        out.line(_("(checked in {seconds:.2f} s; watching {folder}, Ctrl-C to stop)").format(
+            seconds=time.perf_counter() - started, folder=runs.cache.root), style="dim")
         sys.stdout.flush()
 
     check()
     try:
         watch(runs.cache.root, check, timeout=args.stop_after)
     except KeyboardInterrupt:
-        out.line("stopped watching.")
+        out.line(_("stopped watching."))
     return 0
 
 
@@ -208,6 +233,7 @@ def cmd_notebooks(args) -> int:
         raise UsageProblem(str(exc)) from None
     for path, action in done:
         out.line(f"{path}: {action}")
-    out.line(f"open them with `jupyter lab {shlex.quote(args.folder)}`; each check cell copies the kata's code into your "
-             "exercises/ files and checks it there (`kata status` sees the same progress).", style="dim")
+    out.line(_("open them with `{command}`; each check cell copies the kata's code into your exercises/ files and "
+               "checks it there (`kata status` sees the same progress).").format(
+        command=f"jupyter lab {shlex.quote(args.folder)}"), style="dim")
     return 0

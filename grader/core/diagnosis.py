@@ -9,23 +9,40 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .i18n import _
+
 KNOWN_PATH = Path(__file__).with_name("mistakes.toml")
 
 
 @dataclass(frozen=True)
 class KnownMistake:
+    """A known mistake; ``name``, ``why`` and ``hint`` are read in the language convkata speaks, the
+    ``source_`` fields are mistakes.toml's English."""
     id: str
     katas: tuple[str, ...]
-    name: str
-    why: str
-    hint: str
+    source_name: str
+    source_why: str
+    source_hint: str
     exception: str | None = None
+
+    @property
+    def name(self) -> str:
+        return _(self.source_name)
+
+    @property
+    def why(self) -> str:
+        return _(self.source_why)
+
+    @property
+    def hint(self) -> str:
+        return _(self.source_hint)
 
     def applies_to(self, kata: str) -> bool:
         return "*" in self.katas or kata in self.katas
 
     def explain(self) -> str:
-        return f"This looks like a known mistake — {self.name}: {self.why}.\n  Hint: {self.hint}."
+        return _("This looks like a known mistake — {name}: {why}.\n  Hint: {hint}.").format(
+            name=self.name, why=self.why, hint=self.hint)
 
 
 @cache

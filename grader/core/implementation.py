@@ -16,6 +16,8 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
+from .i18n import _
+
 
 class ImplementationImportError(Exception):
     """A module of the implementation could not be imported; the message shows where and why."""
@@ -48,7 +50,7 @@ class Implementation(CodeUnderTest):
         self.root = Path(root).resolve()
         self.shown_as = shown_as
         if not self.root.is_dir():
-            raise FileNotFoundError(f"implementation folder {self.root} does not exist")
+            raise FileNotFoundError(_("implementation folder {folder} does not exist").format(folder=self.root))
         digest = hashlib.sha1(str(self.root).encode()).hexdigest()[:10]
         self.package = f"convkata_impl_{self.root.name}_{digest}"
         self._modules: dict[str, ModuleType | ImplementationImportError] = {}
@@ -82,7 +84,8 @@ class Implementation(CodeUnderTest):
     def _import(self, name: str) -> ModuleType | ImplementationImportError:
         path = self.root / f"{name}.py"
         if not path.is_file():
-            return ImplementationImportError(f"{path} is missing: the kata module {name}.py must be in {self.root}")
+            return ImplementationImportError(_("{path} is missing: the kata module {file} must be in {folder}").format(
+                path=path, file=f"{name}.py", folder=self.root))
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("default")  # shown, never raised: a warning at import fails no kata
@@ -90,7 +93,9 @@ class Implementation(CodeUnderTest):
                 return importlib.import_module(f"{self.package}.{name}")
         except Exception as exc:  # the learner's module raised while importing: report, don't crash
             sys.modules.pop(f"{self.package}.{name}", None)
-            return ImplementationImportError(f"{name}.py could not be imported:\n{self.format_exception(exc)}")
+            # Translators: {traceback} is the learner's traceback
+            return ImplementationImportError(_("{file} could not be imported:\n{traceback}").format(
+                file=f"{name}.py", traceback=self.format_exception(exc)))
 
     def reload(self) -> None:
         """Forget every imported module, so the next ``module()`` reads the files again (and no

@@ -3,15 +3,19 @@ from __future__ import annotations
 
 import ast
 import difflib
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from .i18n import EDITIONS, _, edition
 from .paths import MANIFEST_PATH, SOLUTIONS_DIR
 
-REQUIRED_FIELDS = {"id": str, "title": str, "section": str, "module": str, "symbols": list,
+REQUIRED_FIELDS = {"id": str, "title": str, "module": str, "symbols": list,
                    "points": int, "requires": list, "hints": list}
+#: The editions of the book the ``[sections]`` table maps every kata to.
+BOOK_EDITIONS = tuple(dict.fromkeys(EDITIONS.values()))
 
 
 def kata_ids(text: str | None) -> list[str] | None:
@@ -25,14 +29,35 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class Kata:
+    """A kata as the manifest gives it. ``title``, ``hints`` and ``section`` are read in the
+    language convkata speaks (``grader.core.i18n``); ``source_title`` and ``source_hints`` are the
+    manifest's English, ``sections`` the kata's section in each edition of the book."""
     id: str
-    title: str
-    section: str
+    source_title: str
+    sections: tuple[tuple[str, str], ...]
     module: str
     symbols: tuple[str, ...]
     points: int
     requires: tuple[str, ...]
-    hints: tuple[str, ...]
+    source_hints: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return _(self.source_title)
+
+    @property
+    def hints(self) -> tuple[str, ...]:
+        return tuple(_(hint) for hint in self.source_hints)
+
+    @property
+    def section(self) -> str:
+        """The kata's section in the reader's edition of the book: ``7.2`` (English), ``6.2`` (d2l-zh)."""
+        return dict(self.sections)[edition()]
+
+    @property
+    def citation(self) -> str:
+        """Where the book teaches this kata, in the reader's edition: ``d2l 7.2`` (English), ``d2l-zh 6.2``."""
+        return _("d2l {section}").format(section=self.section)
 
 
 @dataclass(frozen=True)
@@ -104,6 +129,32 @@ def _public_names(module_path: Path) -> set[str]:
     return names
 
 
+def _sections_table(table, ids: list, source: str) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The ``[sections]`` table checked: every kata listed, no other, each in every edition of the book."""
+    numbers = ", ".join(f'{name} = "7.2"' for name in BOOK_EDITIONS)
+    example = f"{ids[0]} = {{ {numbers} }}"
+    if not isinstance(table, dict):
+        raise ManifestError(f"{source}: no [sections] table; it maps each kata to its section in each edition "
+                            f"of the book, e.g. {example}")
+    for kata_id in ids:
+        if kata_id not in table:
+            raise ManifestError(f"{source}: [sections] has no {kata_id!r}; add e.g. "
+                                f"{example.replace(str(ids[0]), str(kata_id), 1)}")
+    extra = sorted(set(table) - set(ids))
+    if extra:
+        raise ManifestError(f"{source}: [sections] lists {extra}, which no [[kata]] has; remove or rename them")
+    checked = {}
+    for kata_id, entry in table.items():
+        where = f"{source}: [sections] {kata_id}"
+        if not isinstance(entry, dict) or set(entry) != set(BOOK_EDITIONS):
+            raise ManifestError(f"{where}: give the section in each edition of the book, e.g. {example}")
+        for name, number in entry.items():
+            if not isinstance(number, str) or not re.fullmatch(r"\d+(\.\d+)*", number):
+                raise ManifestError(f"{where}: {name} must be a section number such as \"7.2\", got {number!r}")
+        checked[kata_id] = tuple((name, entry[name]) for name in BOOK_EDITIONS)
+    return checked
+
+
 def parse_manifest(text: str, *, source: str = "katas.toml", solutions_dir: Path = SOLUTIONS_DIR) -> Manifest:
     """Parse and validate a manifest; raise ManifestError naming the faulty kata."""
     try:
@@ -113,6 +164,7 @@ def parse_manifest(text: str, *, source: str = "katas.toml", solutions_dir: Path
     entries = data.get("kata")
     if not isinstance(entries, list) or not entries:
         raise ManifestError(f"{source}: no [[kata]] tables")
+    sections = _sections_table(data.get("sections"), [e.get("id") for e in entries], source)
     katas: list[Kata] = []
     seen: set[str] = set()
     names_by_module: dict[str, set[str]] = {}
@@ -126,7 +178,7 @@ def parse_manifest(text: str, *, source: str = "katas.toml", solutions_dir: Path
                 raise ManifestError(f"{where}: missing field {field!r}")
             if not isinstance(entry[field], kind) or isinstance(entry[field], bool):
                 raise ManifestError(f"{where}: {field!r} must be a {kind.__name__}, got {entry[field]!r}")
-        kata = Kata(entry["id"], entry["title"], entry["section"], entry["module"], tuple(entry["symbols"]),
+        kata = Kata(entry["id"], entry["title"], sections[entry["id"]], entry["module"], tuple(entry["symbols"]),
                     entry["points"], tuple(entry["requires"]), tuple(entry["hints"]))
         if kata.id in seen:
             raise ManifestError(f"{where}: duplicate id {kata.id!r}; every kata needs its own id")

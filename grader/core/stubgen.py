@@ -2,7 +2,9 @@
 
 Every ``### BEGIN SOLUTION`` … ``### END SOLUTION`` region (nbgrader's markers) becomes a
 ``raise NotImplementedError("<kata>: …")`` at the region's indentation; everything else — imports,
-signatures, docstrings, given helpers — is kept as it is.
+signatures, docstrings, given helpers — is kept as it is. The committed ``exercises/`` are English;
+a stub in another language (``kata reset --lang zh``, the notebooks) has its header, its docstrings and
+its message in that language, and cites that language's edition of the book.
 
     python -m grader.core.stubgen            # rewrite exercises/
     python -m grader.core.stubgen --check    # exit 1 if the committed exercises/ are out of date
@@ -14,18 +16,22 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from grader.core.backups import backup
 
+from .docstrings import docstrings_translated
+from .i18n import LANGUAGES, N_, _, speaking
 from .manifest import Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-HEADER = ("# Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;\n"
-          "# `make grade` shows your progress. Generated from solutions/{name} by `make exercises`.\n")
+HEADER = N_("# Your code for these katas. Replace each `raise NotImplementedError(...)` with your implementation;\n"
+             "# `make grade` shows your progress. Generated from solutions/{name} by `make exercises`.\n")
 
 
 def strip_markers(source: str) -> str:
@@ -49,13 +55,18 @@ def _enclosing(tree: ast.Module, line: int) -> tuple[str, str]:
     return "", ""
 
 
-def stub_source(source: str, module: str, manifest: Manifest, *, name: str = "") -> str:
-    """The exercise text for one solution module."""
+def stub_source(source: str, module: str, manifest: Manifest, *, name: str = "", language: str = "en") -> str:
+    """The exercise text for one solution module, in ``language``."""
+    with speaking(language):
+        return _stub_source(docstrings_translated(source, module), module, manifest, name)
+
+
+def _stub_source(source: str, module: str, manifest: Manifest, name: str) -> str:
     lines = source.splitlines(keepends=True)
     if not any(line.strip() in (BEGIN, END) for line in lines):
         return source
     tree = ast.parse(source)
-    out = [HEADER.format(name=name or f"{module}.py")]
+    out = [_(HEADER).format(name=name or f"{module}.py")]
     index = 0
     while index < len(lines):
         line = lines[index]
@@ -74,15 +85,47 @@ def stub_source(source: str, module: str, manifest: Manifest, *, name: str = "")
         if end is None or lines[end].strip() != END:
             raise StubError(f"{module}.py:{index + 1}: {BEGIN} without a matching {END}")
         indent = line[: len(line) - len(line.lstrip())]
-        out.append(f'{indent}raise NotImplementedError("{kata.id}: implement {qualname} (d2l {kata.section})")\n')
+        # Translators: what a stub raises, after "<kata id>: "; {name} is a function, {citation} e.g. "d2l 7.2"
+        message = _("implement {name} ({citation})").format(name=qualname, citation=kata.citation)
+        out.append(f'{indent}raise NotImplementedError({json.dumps(f"{kata.id}: {message}", ensure_ascii=False)})\n')
         index = end + 1
     return "".join(out)
 
 
-def generate(solutions_dir: Path = SOLUTIONS_DIR, manifest: Manifest | None = None) -> dict[str, str]:
-    """File name → exercise text, for every .py file in ``solutions_dir``."""
+def _stub_messages() -> list[re.Pattern]:
+    """What the generated stubs raise, in each language convkata speaks, as patterns."""
+    patterns = []
+    for code in LANGUAGES:
+        with speaking(code):
+            message = re.escape(_("implement {name} ({citation})"))
+            citation = re.escape(_("d2l {section}")).replace(re.escape("{section}"), r"[\d.]+")
+        patterns.append(re.compile(r"(?P<kata>\w+): " + message.replace(re.escape("{name}"), r"(?P<name>[\w.]+)")
+                                   .replace(re.escape("{citation}"), citation)))
+    return patterns
+
+
+def stub_said(message: str, manifest: Manifest | None = None) -> str:
+    """What a stub raised (``corr2d: implement corr2d (d2l 7.2)``), said in the language convkata speaks
+    when it is what a generated stub says in any language (the exercises/ a learner cloned are
+    English); any other message as it is."""
+    for pattern in _stub_messages():
+        found = pattern.fullmatch(message)
+        if found:
+            try:
+                kata = (manifest or load_manifest()).get(found["kata"])
+            except KeyError:
+                return message
+            return f"{kata.id}: " + _("implement {name} ({citation})").format(name=found["name"], citation=kata.citation)
+    return message
+
+
+def generate(solutions_dir: Path = SOLUTIONS_DIR, manifest: Manifest | None = None, *,
+             language: str = "en") -> dict[str, str]:
+    """File name → exercise text in ``language`` (the committed exercises/: English), for every .py
+    file in ``solutions_dir``."""
     manifest = manifest or load_manifest()
-    return {path.name: stub_source(path.read_text(encoding="utf-8"), path.stem, manifest, name=path.name)
+    return {path.name: stub_source(path.read_text(encoding="utf-8"), path.stem, manifest, name=path.name,
+                                   language=language)
             for path in sorted(solutions_dir.glob("*.py"))}
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from .i18n import _
+
 #: Control characters other than newline and tab (a terminal would act on them; JSON escapes them six-fold).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -20,7 +22,8 @@ def _json_bytes(text: str) -> int:
 def _cut(text: str, limit: int, size: int) -> str:
     """``text``'s start and end in ``limit`` bytes of UTF-8, with a note of the ``size`` - ``limit`` cut."""
     data = text.encode("utf-8")
-    marker = f"\n[… {size - limit} bytes cut …]\n"
+    # Translators: marks where the middle of a long text (an error message, a warning) was cut out
+    marker = "\n[… " + _("{count} bytes cut").format(count=size - limit) + " …]\n"
     keep = max(limit - len(marker.encode()), 0)
     head = data[:keep * 2 // 3].decode("utf-8", "ignore")
     tail = data[len(data) - keep // 3:].decode("utf-8", "ignore") if keep // 3 else ""
@@ -58,4 +61,5 @@ def clip_all(texts, count: int, limit: int) -> tuple[str, ...]:
                 kept.append(clipped)
         else:
             more += 1
-    return (*kept, f"… and {more} more") if more else tuple(kept)
+    # Translators: after a list of warnings or messages, how many more were left out
+    return (*kept, "… " + _("and {count} more").format(count=more)) if more else tuple(kept)

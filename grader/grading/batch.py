@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from grader.checks import checks_of_kata
 from grader.checks.runner import CheckResult, KataResult, ReferenceJudge, Status
+from grader.core.i18n import _
 from grader.core.manifest import Kata, load_manifest
 from grader.core.text import clip
 from grader.grading.records import SubmissionRecord
@@ -107,7 +108,7 @@ class KataRunJudge:
         results, unfinished = [], blocked
         for check in checks_of_kata(kata.id):
             if not check.runnable:
-                results.append(CheckResult(check, Status.SKIPPED, "needs a CUDA device"))
+                results.append(CheckResult(check, Status.SKIPPED, _("needs a CUDA device")))
             elif isinstance(probed.get(check.id), dict):
                 with self.lock:  # reference data is computed once, by one thread
                     results.append(self.judge.verdict(check, kata.module, probed[check.id], seed,
@@ -115,29 +116,33 @@ class KataRunJudge:
             else:
                 unfinished = unfinished or self.ending(run, time_allowed)
                 results.append(self.judge.failure(check, unfinished, (), seed))
-                unfinished = blocked or "not run: an earlier check of this kata did not finish"
+                unfinished = blocked or _("not run: an earlier check of this kata did not finish")
         return KataResult(kata, results)
 
     @staticmethod
     def ending(run: KataRun, time_allowed: str) -> str:
         """Why a run brought no data for a check, in the learner's terms."""
         if run.ending == "timeout":
-            return (f"your code used more than {time_allowed} of CPU time "
-                    "(an endless loop, or far too slow)")
+            # Translators: {time_allowed} is a CPU time limit such as "the kata's 60 s" or
+            # "the 1.5 s left of the submission's 10 s" (translated on its own)
+            return _("your code used more than {time_allowed} of CPU time "
+                     "(an endless loop, or far too slow)").format(time_allowed=time_allowed)
         if run.ending == "hang":
-            return (f"your code did not finish within {run.seconds:.0f} s while hardly computing "
-                    "(waiting or sleeping forever?)")
+            return _("your code did not finish within {seconds:.0f} s while hardly computing "
+                     "(waiting or sleeping forever?)").format(seconds=run.seconds)
         if run.ending == "output_limit":
-            return "your code produced far more data than this check needs"
+            return _("your code produced far more data than this check needs")
         if run.ending == "refused":
-            return "the process running your code sent data the grader refuses to read (forged or damaged)"
+            return _("the process running your code sent data the grader refuses to read (forged or damaged)")
         if run.ending == "sandbox_error":
-            return ("the grader's sandbox failed while running this kata (a problem of the grader, not of your "
-                    "code: tell your instructor)")
+            return _("the grader's sandbox failed while running this kata (a problem of the grader, not of your "
+                     "code: tell your instructor)")
         status = run.exit_status
-        how = f"was killed by signal {-status}" if status is not None and status < 0 else f"exited (status {status})"
-        return (f"the process running your code {how} during this check — os._exit(), a crash, "
-                "or the memory limit")
+        if status is not None and status < 0:
+            return _("the process running your code was killed by signal {signal} during this check — os._exit(), "
+                     "a crash, or the memory limit").format(signal=-status)
+        return _("the process running your code exited (status {status}) during this check — os._exit(), "
+                 "a crash, or the memory limit").format(status=status)
 
     def checks_to_probe(self, kata: Kata, seed: int) -> list[tuple[str, int]]:
         """(check id, the check's inputs' seed) of every check of ``kata`` this machine can run, for
@@ -182,8 +187,9 @@ def _or_failed(grade: Callable[[], SubmissionRecord], submission: Submission, ka
         raise
     except Exception as exc:  # whatever this submission's data did to the judges: it alone fails
         return _failed_record(submission, katas, judge, clip(
-            f"the grader could not judge this submission ({type(exc).__name__}: {exc}); its data "
-            "broke a judge, which is a grader bug: tell your instructor", 2000), digest)
+            _("the grader could not judge this submission ({error_type}: {error}); its data "
+              "broke a judge, which is a grader bug: tell your instructor").format(
+                error_type=type(exc).__name__, error=exc), 2000), digest)
 
 
 def _failed_record(submission: Submission, katas: list[Kata], judge: KataRunJudge, error: str,
@@ -269,7 +275,7 @@ def _grade_in_slots(server: ForkServer, todo: list[tuple[Submission, str]], judg
                                 daemon=True) for slot in server.slots[:len(todo)]]
     for thread in threads:
         thread.start()
-    for _ in todo:
+    for _done in todo:
         record = finished.get()
         if isinstance(record, BaseException):
             raise record

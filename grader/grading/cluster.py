@@ -57,6 +57,7 @@ from pathlib import Path, PurePosixPath
 from distributed import Client, LocalCluster, WorkerPlugin, as_completed, get_worker
 
 from grader.core.files import remove_tree
+from grader.core.i18n import _, language, set_language
 from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR, sources_digest
 from grader.grading.session import KataProbes, KataRequest, probe_submission
 from grader.sandbox.client import ForkServer, SandboxError, confinement_report, staging_folder
@@ -83,13 +84,14 @@ def parse_scheduler(text: str) -> tuple[str, str | int]:
     if text.startswith("local:"):
         count = text.removeprefix("local:")
         if not count.isdigit() or int(count) < 1:
-            raise ValueError(f"--scheduler {text}: local:N takes a number of job slots, N ≥ 1 (local:2)")
+            raise ValueError(_("--scheduler {scheduler}: local:N takes a number of job slots, N ≥ 1 (local:2)")
+                             .format(scheduler=text))
         return "local", int(count)
     if text.startswith("gateway:") and "://" not in text:
         return "gateway", text.removeprefix("gateway:")
     if "://" not in text:
-        raise ValueError(f"--scheduler {text}: give a Dask scheduler's address (tcp://HOST:8786), gateway:CLUSTER "
-                         "or local:N")
+        raise ValueError(_("--scheduler {scheduler}: give a Dask scheduler's address (tcp://HOST:8786), "
+                           "gateway:CLUSTER or local:N").format(scheduler=text))
     return "address", text
 
 
@@ -110,23 +112,27 @@ def _gateway_cluster(name: str):
     try:
         from dask_gateway import Gateway
     except ImportError:
-        raise ClusterError("--scheduler gateway:… needs the dask-gateway package in this environment "
-                           "(pip install dask-gateway)") from None
+        raise ClusterError(_("--scheduler gateway:… needs the dask-gateway package in this environment "
+                             "(pip install dask-gateway)")) from None
     gateway = None
     try:
         gateway = Gateway()
         if not name:
             names = [report.name for report in gateway.list_clusters()]
             if len(names) != 1:
-                raise ClusterError(f"--scheduler gateway: names no cluster, and you have {len(names)} running"
-                                   + (f" ({', '.join(names)}): give one, gateway:NAME" if names else
-                                      ": start one (gateway.new_cluster(), or the hub's Dask panel) and scale it"))
+                raise ClusterError((_("--scheduler gateway: names no cluster, and you have {count} running "
+                                      "({names}): give one, gateway:NAME") if names else
+                                    _("--scheduler gateway: names no cluster, and you have {count} running: start one "
+                                      "(gateway.new_cluster(), or the hub's Dask panel) and scale it")
+                                    ).format(count=len(names), names=", ".join(names)))
             name = names[0]
         return gateway.connect(name)
     except ClusterError:
         raise
     except Exception as exc:  # no gateway configured, refused credentials, no such cluster: what the gateway says
-        raise ClusterError(f"cannot connect to the Dask Gateway cluster {name or '(yours)'}: {exc}") from exc
+        # Translators: {cluster} is a Dask Gateway cluster's name, or "(yours)" (translated on its own)
+        raise ClusterError(_("cannot connect to the Dask Gateway cluster {cluster}: {error}").format(
+            cluster=name or _("(yours)"), error=exc)) from exc
     finally:
         if gateway is not None:
             gateway.close()
@@ -229,11 +235,14 @@ def _plugin() -> SandboxPlugin:
 
 
 def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataRequest], limits: Limits,
-               budget: float | None, references: bool) -> dict:
+               budget: float | None, references: bool, speaks: str = "en") -> dict:
     """On a worker: one submission's files, probed in its warm sandbox, kata by kata
     (``probe_submission``); plain data back (``_plain``) with, if ``references``, the reference's data on
-    the same inputs (``_references``), this worker's ``probes_version`` and the seconds all that took."""
+    the same inputs (``_references``), this worker's ``probes_version`` and the seconds all that took.
+    ``speaks``: the grader's language, the one the notes of a kata that did not run are written in."""
     started = time.monotonic()
+    if language() != speaks:  # the worker speaks the language of the last grader that sent it a task
+        set_language(speaks)
     plugin = _plugin()
     folder = staging_folder()  # named after this worker's pid: removed by the next server here if it dies
     try:
@@ -306,11 +315,12 @@ def _probes_of(plain: dict) -> KataProbes:
     if reply is not None:
         frames, ending, status = reply["frames"], reply["ending"], reply["exit_status"]
         if type(frames) is not bytes or ending not in _ENDINGS or not (status is None or type(status) is int):
-            raise ClusterError(f"a worker sent a kata's run that is not one (ending {ending!r}, status {status!r})")
+            raise ClusterError(_("a worker sent a kata's run that is not one (ending {ending}, status {status})")
+                               .format(ending=repr(ending), status=repr(status)))
         reply = KataReply(frames, ending, status, float(reply["seconds"]), float(reply["cpu_seconds"]))
     blocked, references = plain["blocked"], plain["references"]
     if type(references) is not dict or not all(type(key) is str for key in references):
-        raise ClusterError("a worker sent reference data that is not keyed by check ids")
+        raise ClusterError(_("a worker sent reference data that is not keyed by check ids"))
     return KataProbes(reply, str(plain["time_allowed"]), None if blocked is None else str(blocked), references)
 
 
@@ -365,9 +375,10 @@ class SandboxCluster:
         try:
             self.client.wait_for_workers(1, timeout=WORKER_SECONDS)
         except TimeoutError:
-            raise ClusterError(f"no worker joined {self.scheduler} within {WORKER_SECONDS:g} s"
-                               + (": scale the cluster (cluster.scale(N), or the hub's Dask panel)" if self.gateway else "")
-                               ) from None
+            raise ClusterError((_("no worker joined {scheduler} within {seconds:g} s: scale the cluster "
+                                  "(cluster.scale(N), or the hub's Dask panel)") if self.gateway else
+                                _("no worker joined {scheduler} within {seconds:g} s")).format(
+                scheduler=self.scheduler, seconds=WORKER_SECONDS)) from None
         return sum(self.client.nthreads().values())
 
     def confinement(self) -> dict[str, dict]:
@@ -390,11 +401,12 @@ class SandboxCluster:
             if job is not None:
                 key, staged, student, requests = job
                 future = self.client.submit(probe_task, _files_of(staged), student, requests, limits, budget, self.references,
-                                            key=f"convkata-probe-{student}-{secrets.token_hex(6)}", retries=RETRIES)
+                                            language(), key=f"convkata-probe-{student}-{secrets.token_hex(6)}",
+                                            retries=RETRIES)
                 keys[future.key] = (key, student)
                 running.add(future)
 
-        for _ in range(window):
+        for _slot in range(window):
             submit_next()
         try:
             for future in running:
@@ -402,14 +414,16 @@ class SandboxCluster:
                 try:
                     result = future.result()
                 except Exception as exc:
-                    raise ClusterError(
-                        f"the cluster could not probe {student}'s submission ({type(exc).__name__}: {exc}); the records "
-                        "committed so far are kept: run the same command again to grade the rest") from exc
+                    raise ClusterError(_(
+                        "the cluster could not probe {student}'s submission ({error_type}: {error}); the records "
+                        "committed so far are kept: run the same command again to grade the rest").format(
+                            student=student, error_type=type(exc).__name__, error=exc)) from exc
                 finally:
                     future.release()
                 if result["version"] != self.version:
-                    raise ClusterError(f"a worker of {self.scheduler} probes with other checks than this grader's (another "
-                                       "convkata or torch): install the same version on every worker")
+                    raise ClusterError(_("a worker of {scheduler} probes with other checks than this grader's "
+                                         "(another convkata or torch): install the same version on every worker")
+                                       .format(scheduler=self.scheduler))
                 yield key, [_probes_of(plain) for plain in result["probes"]], float(result["seconds"])
                 submit_next()
         finally:

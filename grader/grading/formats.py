@@ -5,8 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
+from grader.core.i18n import _
 from grader.core.manifest import Manifest
-from grader.core.scoring import UNCREDITED_NOTE, Status
+from grader.core.scoring import UNCREDITED_NOTE, Status, kind_label
 from grader.grading.records import KataRecord, SubmissionRecord
 
 
@@ -15,31 +16,41 @@ def kata_output(kata: KataRecord) -> str:
     the pending checks in one line (they all wait for the same stub)."""
     applicable = kata.applicable()
     passed = sum(c.status is Status.PASSED for c in applicable)
-    lines = [f"{passed}/{len(applicable)} checks passed ({kata.module}.py, d2l {kata.section})"]
+    # Translators: {citation} is the book's section, such as "d2l-zh 6.2"; {module} a file name such as "conv_layer"
+    lines = [_("{passed}/{total} checks passed ({module}.py, {citation})").format(
+        passed=passed, total=len(applicable), module=kata.module, citation=kata.citation)]
     if kata.uncredited:
-        lines.append(f"({UNCREDITED_NOTE})")
+        lines.append(f"({_(UNCREDITED_NOTE)})")
     for check in applicable:
         if check.status is Status.FAILED:
-            lines.append(f"\n✗ {check.name} [{check.kind}] failed:")
+            # Translators: {check} is a check's name (e.g. "numeric_sweep"), {kind} its kind (e.g. "values")
+            lines.append("\n✗ " + _("{check} [{kind}] failed:").format(check=check.name, kind=kind_label(check.kind)))
             lines.append(check.message)
     pending = [c for c in applicable if c.status is Status.PENDING]
     if pending:
-        lines.append(f"\n… {len(pending)} check(s) pending: {pending[0].message}")
+        # Translators: {reason} says what the pending checks wait for, e.g. "corr2d: implement corr2d (d2l 7.2)"
+        lines.append("\n… " + _("{count} check(s) pending: {reason}").format(count=len(pending),
+                                                                           reason=pending[0].message))
     return "\n".join(lines)
 
 
 def kata_feedback(kata: KataRecord) -> str:
     """``kata_output`` under a headline with the points earned (a notebook's test cell shows this)."""
-    return f"{kata.id} — {kata.title}: {kata.score:g}/{kata.points} points\n{kata_output(kata)}"
+    # Translators: {kata} is a kata's id (e.g. "corr2d"), {title} its title; {score:g}/{points} the points earned
+    headline = _("{kata} — {title}: {score:g}/{points} points").format(kata=kata.id, title=kata.title,
+                                                                      score=kata.score, points=kata.points)
+    return f"{headline}\n{kata_output(kata)}"
 
 
 def gradescope_results(record: SubmissionRecord) -> dict:
     """Gradescope's results.json for one submission: a test per kata, with its points and diagnosis."""
-    tests = [{"name": f"{kata.id}: {kata.title}", "number": str(number), "score": kata.score,
-              "max_score": float(kata.points), "status": "passed" if kata.status is Status.PASSED else "failed",
-              "output": kata_output(kata), "visibility": "visible", "tags": [kata.module, f"d2l {kata.section}"]}
+    # Translators: a Gradescope test's name: {kata} is a kata's id (e.g. "corr2d"), {title} its title
+    tests = [{"name": _("{kata}: {title}").format(kata=kata.id, title=kata.title), "number": str(number),
+              "score": kata.score, "max_score": float(kata.points),
+              "status": "passed" if kata.status is Status.PASSED else "failed", "output": kata_output(kata),
+              "visibility": "visible", "tags": [kata.module, kata.citation]}
              for number, kata in enumerate(record.katas, start=1)]
-    summary = f"{record.score:g}/{record.max_score} points"
+    summary = _("{score:g}/{points} points").format(score=record.score, points=record.max_score)
     if record.error:
         summary += f"\n{record.error}"
     return {"score": record.score, "execution_time": round(record.seconds), "output": summary,

@@ -8,6 +8,7 @@ import queue
 import threading
 import warnings
 
+from grader.core.i18n import _
 from grader.grading.records import KataRecord, SubmissionRecord
 
 
@@ -19,7 +20,8 @@ def check_database_url(url: str) -> None:
     try:
         make_url(url)
     except ArgumentError as exc:
-        raise ValueError(f"--db {url!r} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {exc}") from None
+        raise ValueError(_("--db {url} is not an SQLAlchemy URL (e.g. sqlite:///gradebook.db): {error}").format(
+            url=repr(url), error=exc)) from None
 
 
 def shown_url(url: str) -> str:
@@ -112,8 +114,9 @@ class Gradebook:
         self._queue.put(None)
         self._thread.join()
         if self.error is not None:
-            raise GradebookError(f"could not write nbgrader's gradebook at {shown_url(self.url)}: {self.error} — "
-                                 "every grade is in the records; run again to retry") from self.error
+            raise GradebookError(_("could not write nbgrader's gradebook at {url}: {error} — "
+                                   "every grade is in the records; run again to retry").format(
+                url=shown_url(self.url), error=self.error)) from self.error
 
     def _run(self) -> None:
         lock = gradebook = None

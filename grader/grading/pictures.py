@@ -27,9 +27,11 @@ import math
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from grader.core.scoring import Status
+from grader.core.i18n import N_, _, language, speaking
+from grader.core.scoring import Status, kind_label
 from grader.core.text import clip
 
 if TYPE_CHECKING:
@@ -47,7 +49,15 @@ FONT = "font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; fo
 MONO = "font-family: SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 12px;"
 COLOUR = {Status.PASSED: "#1a7f37", Status.FAILED: "#cf222e", Status.PENDING: "#9a6700", Status.SKIPPED: "#6e7781"}
 MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.PENDING: "…", Status.SKIPPED: "-"}
-KATA_STATUS = {Status.PASSED: "done", Status.FAILED: "failing", Status.PENDING: "pending", Status.SKIPPED: "skipped"}
+#: A kata's status as its heading words it (``_()`` where shown).
+KATA_STATUS = {Status.PASSED: N_("done"), Status.FAILED: N_("failing"), Status.PENDING: N_("pending"),
+               Status.SKIPPED: N_("skipped")}
+#: A pending or skipped check's line: why (``_()`` where shown).
+CHECK_STATUS = {Status.PENDING: N_("pending: {message}"), Status.SKIPPED: N_("skipped: {message}")}
+#: Fonts with Chinese glyphs, as Linux, Windows and macOS name them (matplotlib's own DejaVu Sans has none).
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Zen Hei",
+             "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC",
+             "STHeiti", "Arial Unicode MS", "Droid Sans Fallback")
 #: Curves and lines: the reference's in grey, the learner's in red, thresholds in green.
 LINE_COLOUR = {"expected": "#57606a", "yours": "#cf222e", "limit": "#1a7f37"}
 
@@ -72,6 +82,41 @@ def _quiet() -> Iterator[None]:
             yield
     finally:
         logger.setLevel(level)
+
+
+@cache
+def _cjk_fonts() -> tuple[str, ...]:
+    """The fonts of CJK_FONTS that matplotlib finds here."""
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    return tuple(name for name in CJK_FONTS if name in installed)
+
+
+@contextmanager
+def figure_language() -> Iterator[None]:
+    """Figures drawn in the block speak the language convkata speaks: in Chinese with a font that has
+    its glyphs (CJK_FONTS) behind the usual ones (matplotlib falls back glyph by glyph); with no such font
+    here, their own words (titles, legends) in English rather than as empty boxes."""
+    if language() != "zh":
+        yield
+        return
+    fonts = _cjk_fonts()
+    if not fonts:
+        with speaking("en"):
+            yield
+        return
+    import matplotlib
+
+    with matplotlib.rc_context({"font.family": [*matplotlib.rcParams["font.family"], *fonts]}):
+        yield
+
+
+@contextmanager
+def _drawing() -> Iterator[None]:
+    """Where a picture is drawn: quietly (``_quiet``), in the language convkata speaks (``figure_language``)."""
+    with _quiet(), figure_language():
+        yield
 
 
 def _figure(panels: float, height: float, *, left: float = 0.4, bottom: float = 0.35, top: float = 0.35,
@@ -143,7 +188,8 @@ def _heatmap(figure, axes, array, *, title: str, offset: Sequence[int], cmap: st
     top, left = offset
     axes.set_title(title, fontsize=10)
     if array.size == 0:
-        axes.text(0.5, 0.5, "empty", ha="center", va="center", transform=axes.transAxes, color="#6e7781")
+        # Translators: drawn in place of a heatmap whose tensor has no element
+        axes.text(0.5, 0.5, _("empty"), ha="center", va="center", transform=axes.transAxes, color="#6e7781")
         axes.set_xticks([])
         axes.set_yticks([])
         return
@@ -187,14 +233,19 @@ def _where(figure: dict) -> str:
     top, left = figure.get("offset") or (0, 0)
     shape = figure.get("expected_shape") or list(expected.shape)
     if index:
-        parts.append(f"slice [{', '.join(str(i) for i in index)}, :, :] of {_shape_text(shape)}")
+        # Translators: which 2-D slice of a tensor the maps show: {index} such as "0, 2", {shape} such as "(1, 3, 6, 8)"
+        parts.append(_("slice [{index}, :, :] of {shape}").format(index=", ".join(str(i) for i in index),
+                                                                 shape=_shape_text(shape)))
     rows, columns = expected.shape
     if len(shape) >= 2 and (rows < shape[-2] or columns < shape[-1]):
-        parts.append(f"rows {top}–{top + rows - 1} and columns {left}–{left + columns - 1} of {shape[-2]} × {shape[-1]}")
+        # Translators: the part of a large map that is drawn, e.g. "rows 0–15 and columns 4–19 of 32 × 32"
+        parts.append(_("rows {top}–{bottom} and columns {left}–{right} of {height} × {width}").format(
+            top=top, bottom=top + rows - 1, left=left, right=left + columns - 1, height=shape[-2], width=shape[-1]))
     first = figure.get("first")
     if first is not None:
         full = [*index, top + first[0], left + first[1]]
-        parts.append(f"first mismatch at index ({', '.join(str(i) for i in full)}), outlined in red")
+        parts.append(_("first mismatch at index ({index}), outlined in red").format(
+            index=", ".join(str(i) for i in full)))
     return "; ".join(parts)
 
 
@@ -209,17 +260,19 @@ def _maps_png(figure: dict) -> str:
     axes = canvas.subplots(1, 3 if same else 2, squeeze=False)[0]
     annotate = max(expected.size, yours.size) <= ANNOTATED_CELLS  # values in the cells of all panels, or none
     if same:
-        titles = ("expected", "yours")
+        titles = (_("expected"), _("yours"))
     else:
-        titles = (f"expected {_shape_text(figure.get('expected_shape', expected.shape))}",
-                  f"yours {_shape_text(figure.get('yours_shape', yours.shape))}")
+        # Translators: a heatmap's title: the expected tensor (the reference's) and its shape, such as "(4, 6)"
+        titles = (_("expected {shape}").format(shape=_shape_text(figure.get('expected_shape', expected.shape))),
+                  # Translators: a heatmap's title: the learner's tensor and its shape, such as "(4, 6)"
+                  _("yours {shape}").format(shape=_shape_text(figure.get('yours_shape', yours.shape))))
         offset = (0, 0)
     for ax, array, title in zip(axes, (expected, yours), titles):
         _heatmap(canvas, ax, array, title=title, offset=offset, cmap="viridis", vmin=low, vmax=high, annotate=annotate)
     if same:
         difference = yours - expected
         limit = _symmetric_limit(difference)
-        _heatmap(canvas, axes[2], difference, title="yours − expected", offset=offset, cmap="RdBu_r",
+        _heatmap(canvas, axes[2], difference, title=_("yours − expected"), offset=offset, cmap="RdBu_r",
                  vmin=-limit, vmax=limit, annotate=annotate)
     first = figure.get("first")
     if same and first is not None:
@@ -242,11 +295,14 @@ def _edges_png(figure: dict) -> str:
     kh, kw = len(kernel), len(kernel[0]) if kernel else 1
     canvas = _figure(3, _panel_height(max(image.shape[0], 1), max(image.shape[1], 1)))
     axes = canvas.subplots(1, 3, squeeze=False)[0]
-    _heatmap(canvas, axes[0], image, title="input image", offset=offset, cmap="gray", vmin=_finite_range(image)[0],
+    _heatmap(canvas, axes[0], image, title=_("input image"), offset=offset, cmap="gray", vmin=_finite_range(image)[0],
              vmax=_finite_range(image)[1], annotate=False)
     limit = _symmetric_limit(expected, yours)
-    expected_title = f"expected, K = {_kernel_text(kernel)}"
-    yours_title = f"yours, K = {_kernel_text(yours_kernel)}" if yours_kernel is not None else "yours"
+    # Translators: an edge map's title: the expected one and the kernel K that made it, such as "[[1, -1]]"
+    expected_title = _("expected, K = {kernel}").format(kernel=_kernel_text(kernel))
+    # Translators: an edge map's title: the learner's and the kernel K that made it, such as "[[1, -1]]"
+    yours_title = (_("yours, K = {kernel}").format(kernel=_kernel_text(yours_kernel)) if yours_kernel is not None
+                   else _("yours"))
     if not same:
         expected_title += f" {_shape_text(figure.get('expected_shape', expected.shape))}"
         yours_title += f" {_shape_text(figure.get('yours_shape', yours.shape))}"
@@ -262,6 +318,11 @@ def _edges_png(figure: dict) -> str:
     return _png(canvas)
 
 
+def _line_label(who: str) -> str:
+    """The legend's label of a curve or a line drawn for ``who``: expected, yours or a limit."""
+    return {"expected": _("expected"), "yours": _("yours"), "limit": _("limit")}.get(who, who)
+
+
 def _curves_png(figure: dict) -> str:
     panels = figure["panels"]
     canvas = _figure(max(len(panels), 1) * 1.35, 3.0, left=0.6, bottom=0.5, wspace=0.25)
@@ -271,13 +332,14 @@ def _curves_png(figure: dict) -> str:
             values = panel.get(who) or []
             if values:
                 ax.plot(range(1, len(values) + 1), [float(v) for v in values], color=LINE_COLOUR[who],
-                        linewidth=1.6 if who == "yours" else 1.2, label=who)
+                        linewidth=1.6 if who == "yours" else 1.2, label=_line_label(who))
         for line in panel.get("lines") or []:
             who = line.get("who", "limit")
             ax.axhline(float(line["value"]), color=LINE_COLOUR.get(who, "#1a7f37"),
-                       linestyle=":" if who == "limit" else "--", linewidth=1.1, label=str(line.get("label", who)))
+                       linestyle=":" if who == "limit" else "--", linewidth=1.1,
+                       label=str(line["label"]) if "label" in line else _line_label(who))
         ax.set_title(str(panel.get("title", "")), fontsize=10)
-        ax.set_xlabel(str(panel.get("xlabel", "step")), fontsize=9)
+        ax.set_xlabel(str(panel["xlabel"]) if "xlabel" in panel else _("step"), fontsize=9)
         ax.tick_params(labelsize=8)
         ax.grid(True, alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
@@ -319,9 +381,9 @@ def _blocks_table(figure: dict) -> str:
     first, start = figure.get("first"), int(figure.get("start", 0))
     details = any(row.get("detail") for row in expected + yours)
     cell = "padding: 3px 8px; border-bottom: 1px solid #d0d7de; text-align: left; vertical-align: top;"
-    head = ["", "#", "expected block", "output shape", "your block", "output shape"]
+    head = ["", "#", _("expected block"), _("output shape"), _("your block"), _("output shape")]
     if details:
-        head += ["expected statistics", "your statistics"]
+        head += [_("expected statistics"), _("your statistics")]
     lines = [f'<table style="border-collapse: collapse; {MONO} margin: 8px 0;">',
              f'<caption style="caption-side: top; text-align: left; {FONT} padding-bottom: 4px;">'
              f"{_e(_what(figure))}</caption>",
@@ -330,7 +392,8 @@ def _blocks_table(figure: dict) -> str:
         e = expected[row] if row < len(expected) else {}
         y = yours[row] if row < len(yours) else {}
         if row == first:
-            style, mark = "background: #ffd7d5; font-weight: bold;", "✗ first difference"
+            # Translators: marks the first block of the learner's network that differs from the expected one
+            style, mark = "background: #ffd7d5; font-weight: bold;", "✗ " + _("first difference")
         elif _row_differs(row, expected, yours):
             style, mark = "background: #fff5f5;", "✗"
         else:
@@ -356,32 +419,33 @@ def figure_html(figure: dict) -> str:
         if kind == "blocks":
             return _blocks_table(figure)
         if kind == "maps":
-            with _quiet():
+            with _drawing():
                 png = _maps_png(figure)
             same = figure.get("same_shape", True)
-            alt = ("expected, yours and yours − expected as heatmaps" if same
-                   else "expected and yours as heatmaps (their shapes differ)")
+            alt = (_("expected, yours and yours − expected as heatmaps") if same
+                   else _("expected and yours as heatmaps (their shapes differ)"))
             where = _where(figure) if same else ""
             return _image(png, alt, _what(figure) + (f" — {where}" if where else ""))
         if kind == "edges":
-            with _quiet():
+            with _drawing():
                 png = _edges_png(figure)
             where = _where(figure) if figure.get("same_shape", True) else ""
-            return _image(png, "the input image, the expected edge map and yours",
+            return _image(png, _("the input image, the expected edge map and yours"),
                           _what(figure) + (f" — {where}" if where else ""))
         if kind == "curves":
-            with _quiet():
+            with _drawing():
                 png = _curves_png(figure)
-            return _image(png, "your training curves over the reference's", _what(figure))
+            return _image(png, _("your training curves over the reference's"), _what(figure))
     except Exception as exc:  # a picture must never break the feedback it illustrates
-        return _caption(f"(this picture could not be drawn: {type(exc).__name__})")
+        # Translators: {error} is an exception's class, such as "ValueError"
+        return _caption(_("(this picture could not be drawn: {error})").format(error=type(exc).__name__))
     return ""
 
 
 def _check_label(result: CheckResult) -> str:
     """A check's mark, name and kind."""
     return (f'<span style="color: {COLOUR[result.status]}; font-weight: bold;">{MARK[result.status]}</span> '
-            f'{_e(result.check.name)} <span style="color: #6e7781;">[{_e(result.check.kind)}]</span>')
+            f'{_e(result.check.name)} <span style="color: #6e7781;">[{_e(kind_label(result.check.kind))}]</span>')
 
 
 def _figures(result: CheckResult) -> str:
@@ -395,7 +459,7 @@ def _check_html(result: CheckResult) -> str:
     colour = COLOUR[status]
     parts = [f'<div style="margin: 4px 0;">{_check_label(result)}']
     if status in (Status.PENDING, Status.SKIPPED) and result.message:
-        parts.append(f' <span style="color: {colour};">{_e(status.value)}: {_e(result.message)}</span>')
+        parts.append(f' <span style="color: {colour};">{_e(_(CHECK_STATUS[status]).format(message=result.message))}</span>')
     if status is Status.FAILED:
         parts.append(f'<pre style="{MONO} white-space: pre-wrap; background: #f6f8fa; border-left: 3px solid {colour}; '
                      f'padding: 6px 10px; margin: 4px 0 4px 18px;">{_e(result.message)}</pre>')
@@ -403,7 +467,9 @@ def _check_html(result: CheckResult) -> str:
         if figures:
             parts.append(f'<div style="margin-left: 18px;">{figures}</div>')
     for warning in result.warnings:
-        parts.append(f'<div style="{MONO} color: #6e7781; margin-left: 18px;">(warning, not counted: {_e(warning)})</div>')
+        # Translators: a check's warning, which costs no points
+        note = _("(warning, not counted: {warning})").format(warning=warning)
+        parts.append(f'<div style="{MONO} color: #6e7781; margin-left: 18px;">{_e(note)}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -413,11 +479,16 @@ def kata_html(result: KataResult) -> str:
     each check's status and message, and the figures of the failed checks."""
     kata = result.kata
     status = result.status
-    summary = (f"{result.count(Status.PASSED)}/{result.applicable} checks passed, "
-               f"{result.score:.1f}/{kata.points} points").replace(".0/", "/")
+    summary = _("{passed}/{total} checks passed, {score:.1f}/{points} points").format(
+        passed=result.count(Status.PASSED), total=result.applicable, score=result.score,
+        points=kata.points).replace(".0/", "/")
+    # Translators: {citation} is the book's section, such as "d2l-zh 6.2"; {module} a file name such as "conv_layer"
+    where = _("({citation}, {module}.py)").format(citation=kata.citation, module=kata.module)
+    # Translators: a kata's status (done, failing, pending, skipped), then its checks and points
+    state = _("{status}: {summary}").format(status=_(KATA_STATUS[status]), summary=summary)
     header = (f'<div style="font-weight: bold; font-size: 15px;">{_e(kata.id)} — {_e(kata.title)} '
-              f'<span style="color: #6e7781; font-weight: normal;">(d2l {_e(kata.section)}, {_e(kata.module)}.py)</span> '
-              f'<span style="color: {COLOUR[status]};">{KATA_STATUS[status]}: {_e(summary)}</span></div>')
+              f'<span style="color: #6e7781; font-weight: normal;">{_e(where)}</span> '
+              f'<span style="color: {COLOUR[status]};">{_e(state)}</span></div>')
     checks = "\n".join(_check_html(r) for r in result.results)
     return (f'<div class="convkata-kata" style="{FONT} border: 1px solid #d0d7de; border-radius: 6px; '
             f'padding: 8px 12px; margin: 8px 0; color: #1f2328; background: #ffffff;">\n{header}\n{checks}\n</div>')
@@ -450,6 +521,6 @@ def display_pictures(result: KataResult) -> None:
 def page(fragments: list[str], title: str) -> str:
     """A standalone HTML page of ``fragments`` (kata_html's) under ``title``."""
     body = "\n".join(fragments)
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{_e(title)}</title>\n</head>\n'
+    return (f'<!DOCTYPE html>\n<html lang="{language()}">\n<head>\n<meta charset="utf-8">\n<title>{_e(title)}</title>\n</head>\n'
             f'<body style="{FONT} max-width: 1100px; margin: 16px auto; padding: 0 12px; background: #ffffff;">\n'
             f'<h1 style="font-size: 20px;">{_e(title)}</h1>\n{body}\n</body>\n</html>\n')

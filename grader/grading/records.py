@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from grader.core.i18n import _, language
 from grader.core.scoring import Status
 
 if TYPE_CHECKING:
@@ -74,6 +75,13 @@ class KataRecord:
                    int(data["points"]), float(data["score"]), Status(data["status"]), bool(data["uncredited"]),
                    tuple(CheckRecord.from_dict(c) for c in data["checks"]))
 
+    @property
+    def citation(self) -> str:
+        """Where the book teaches this kata, as ``Kata.citation`` words it: ``d2l 7.2`` or ``d2l-zh 6.2``.
+        A record holds the title, section and messages in the language it was graded in (the
+        section in that language's edition of the book), and is shown in that language."""
+        return _("d2l {section}").format(section=self.section)
+
     def applicable(self) -> list[CheckRecord]:
         """The checks that apply here (a CUDA check without a CUDA device does not)."""
         return [c for c in self.checks if c.status is not Status.SKIPPED]
@@ -82,8 +90,8 @@ class KataRecord:
 @dataclass(frozen=True)
 class SubmissionRecord:
     """The whole grade of one submission: who, which files (``digest``), the run's seed, the
-    total, how long it took, why it could not be graded at all (``error``), and every kata's
-    record in manifest order."""
+    total, how long it took, why it could not be graded at all (``error``), every kata's record in
+    manifest order, and the language its texts are in (a record before languages: English)."""
 
     student: str
     source: str
@@ -94,13 +102,14 @@ class SubmissionRecord:
     seconds: float
     error: str | None
     katas: tuple[KataRecord, ...]
+    language: str = "en"
 
     @classmethod
     def of(cls, student: str, source: Path | str, digest: str, seed: int, results: list[KataResult],
            seconds: float, error: str | None = None) -> SubmissionRecord:
         katas = tuple(KataRecord.of(r) for r in results)
         return cls(student, str(source), digest, seed, round(sum(k.score for k in katas), 4),
-                   sum(k.points for k in katas), round(seconds, 3), error, katas)
+                   sum(k.points for k in katas), round(seconds, 3), error, katas, language())
 
     @classmethod
     def from_dict(cls, data: Any) -> SubmissionRecord:
@@ -109,7 +118,7 @@ class SubmissionRecord:
             return cls(str(data["student"]), str(data["source"]), str(data["digest"]), int(data["seed"]),
                        float(data["score"]), int(data["max_score"]), float(data["seconds"]),
                        None if data["error"] is None else str(data["error"]),
-                       tuple(KataRecord.from_dict(k) for k in data["katas"]))
+                       tuple(KataRecord.from_dict(k) for k in data["katas"]), str(data.get("language", "en")))
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"not a submission record ({type(exc).__name__}: {exc})") from None
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.core.files import remove_tree
+from grader.core.i18n import _
 from grader.grading.submissions import Submission, SubmissionError, find_submissions, stage
 from grader.sandbox.client import ForkServer, Slot, staging_folder
 from grader.sandbox.confine import Limits
@@ -64,8 +65,9 @@ def probe_submission(slot: Slot, staged: Path, shown_as: str, requests: list[Kat
     for request in requests:
         left = None if budget is None else budget - used
         if left is not None and left <= 0:
-            probes.append(KataProbes(None, blocked=(
-                f"not run: the submission's {budget:g} s of CPU time were used up by the katas before it")))
+            probes.append(KataProbes(None, blocked=_(
+                "not run: the submission's {budget:g} s of CPU time were used up by the katas before it").format(
+                    budget=budget)))
             continue
         if request.module in blocked_modules:
             probes.append(KataProbes(None, blocked=blocked_modules[request.module]))
@@ -75,9 +77,14 @@ def probe_submission(slot: Slot, staged: Path, shown_as: str, requests: list[Kat
                                 symbols=request.symbols, required=request.required)
         used += reply.cpu_seconds
         if reply.ending in ("timeout", "hang") and not reply.run().imported:  # frames read only then
-            what = (f"used more than {time_allowed} of CPU time" if reply.ending == "timeout"
-                    else f"did not finish within {reply.seconds:.0f} s")
-            blocked_modules[request.module] = f"importing {request.module}.py {what} (an endless loop at import?)"
+            if reply.ending == "timeout":
+                # Translators: {time_allowed} is a CPU time limit such as "the kata's 60 s" (translated on its own)
+                blocked = _("importing {module}.py used more than {time_allowed} of CPU time "
+                            "(an endless loop at import?)").format(module=request.module, time_allowed=time_allowed)
+            else:
+                blocked = _("importing {module}.py did not finish within {seconds:.0f} s "
+                            "(an endless loop at import?)").format(module=request.module, seconds=reply.seconds)
+            blocked_modules[request.module] = blocked
             probes.append(KataProbes(None, blocked=blocked_modules[request.module]))
             continue
         probes.append(KataProbes(reply, time_allowed))
@@ -88,8 +95,11 @@ def _kata_time(limits: Limits, budget: float | None, left: float | None) -> tupl
     """The next kata's limits and their CPU time in words: the kata's own, or less when less is left
     of the submission's ``budget``."""
     if left is None or left >= limits.cpu_seconds:
-        return limits, f"the kata's {limits.cpu_seconds:g} s"
-    return replace(limits, cpu_seconds=left), f"the {left:.1f} s left of the submission's {budget:g} s"
+        # Translators: a CPU time limit, shown in "your code used more than {time_allowed} of CPU time"
+        return limits, _("the kata's {seconds:g} s").format(seconds=limits.cpu_seconds)
+    # Translators: a CPU time limit, shown in "your code used more than {time_allowed} of CPU time"
+    return replace(limits, cpu_seconds=left), _("the {left:.1f} s left of the submission's {budget:g} s").format(
+        left=left, budget=budget)
 
 
 class GradingSession:
@@ -116,9 +126,11 @@ class GradingSession:
                     self.unreadable[submission.student] = str(exc)
                 except Exception as exc:  # a fault of the grader's: this submission only, never the batch
                     remove_tree(self.staging / submission.student)
-                    self.unreadable[submission.student] = (
-                        f"{submission.student}: {submission.source.name} could not be staged ({type(exc).__name__}: "
-                        f"{exc}); this is a fault of the grader, not of the submission: please report it")
+                    self.unreadable[submission.student] = _(
+                        "{student}: {source} could not be staged ({error_type}: {error}); this is a fault of the "
+                        "grader, not of the submission: please report it").format(
+                            student=submission.student, source=submission.source.name,
+                            error_type=type(exc).__name__, error=exc)
         except BaseException:
             self.close()
             raise

@@ -21,6 +21,7 @@ import secrets
 import time
 from pathlib import Path
 
+from grader.core.i18n import language
 from grader.core.manifest import Manifest
 from grader.grading.formats import class_csv, gradescope_results
 from grader.grading.gradebook import Gradebook
@@ -78,9 +79,10 @@ class ResultStore:
         return found
 
     def done(self, student: str, digest: str, katas: list[str]) -> SubmissionRecord | None:
-        """The record of an earlier run of this very submission over these katas, if there is one."""
+        """The record of an earlier run of this very submission over these katas, in the language this
+        run speaks (its feedback is the record's text), if there is one."""
         record = self._records.get(student)
-        if record and record.digest == digest and [k.id for k in record.katas] == katas:
+        if record and record.digest == digest and [k.id for k in record.katas] == katas and record.language == language():
             return record
         return None
 

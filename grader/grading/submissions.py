@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from grader.core.files import remove_tree
+from grader.core.i18n import _
 
 MAX_FILES = 200
 MAX_BYTES = 20 << 20
@@ -45,13 +46,14 @@ class Submission:
     def at(cls, path: str | Path) -> Submission:
         source = Path(path).expanduser().resolve()
         if not source.exists():
-            raise SubmissionError(f"{path}: no such folder or zip file")
+            raise SubmissionError(_("{path}: no such folder or zip file").format(path=path))
         if not (source.is_dir() or source.suffix == ".zip"):
-            raise SubmissionError(f"{path}: a submission is a folder laid out like exercises/, or a .zip of one")
+            raise SubmissionError(_("{path}: a submission is a folder laid out like exercises/, or a .zip of one")
+                                  .format(path=path))
         student = source.stem if source.suffix == ".zip" else source.name
         if not _NAME.fullmatch(student):
-            raise SubmissionError(f"{path}: {student!r} cannot be a student id (letters, digits and ._@+- only); "
-                                  "rename the folder or zip")
+            raise SubmissionError(_("{path}: {student} cannot be a student id (letters, digits and ._@+- only); "
+                                    "rename the folder or zip").format(path=path, student=repr(student)))
         return cls(student, source)
 
 
@@ -61,8 +63,9 @@ def find_submissions(paths: list[str | Path]) -> list[Submission]:
     seen: dict[str, Submission] = {}
     for submission in submissions:
         if submission.student in seen:
-            raise SubmissionError(f"two submissions for {submission.student!r}: {seen[submission.student].source} "
-                                  f"and {submission.source}; give each student one")
+            raise SubmissionError(_("two submissions for {student}: {first} and {second}; give each student one")
+                                  .format(student=repr(submission.student), first=seen[submission.student].source,
+                                          second=submission.source))
         seen[submission.student] = submission
     return submissions
 
@@ -72,7 +75,8 @@ def _safe_relative(name: str, student: str) -> PurePosixPath | None:
     is skipped: hidden, a cache, or naming no file at all (``.``, an empty name)."""
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts:
-        raise SubmissionError(f"{student}: the zip holds {name!r}, which points outside the submission")
+        raise SubmissionError(_("{student}: the zip holds {name}, which points outside the submission")
+                              .format(student=student, name=repr(name)))
     if not path.parts or any(part in _SKIPPED_PARTS or part.startswith(".") for part in path.parts):
         return None
     return path
@@ -98,25 +102,29 @@ def _files_of_zip(archive: zipfile.ZipFile, submission: Submission):
         if stat.S_ISLNK(info.external_attr >> 16):
             continue
         if info.file_size > MAX_BYTES:
-            raise SubmissionError(f"{student}: {info.filename} unpacks to {info.file_size >> 20} MB; "
-                                  "submit only your .py files")
+            raise SubmissionError(_("{student}: {file} unpacks to {size} MB; submit only your .py files")
+                                  .format(student=student, file=info.filename, size=info.file_size >> 20))
         relative = _safe_relative(info.filename, student)
         if relative is None:
             continue
         if info.flag_bits & _ENCRYPTED_FLAGS:
             raise SubmissionError(_encrypted_message(submission))
         if info.compress_type not in _READABLE_COMPRESSIONS:
-            raise SubmissionError(_compression_message(submission, f"method {info.compress_type} for {info.filename}"))
+            # Translators: {method} is a zip compression method's number, {file} a file in the zip
+            raise SubmissionError(_compression_message(submission, _("method {method} for {file}").format(
+                method=info.compress_type, file=info.filename)))
         yield relative, (lambda info=info: archive.read(info))
 
 
 def _encrypted_message(submission: Submission) -> str:
-    return f"{submission.student}: {submission.source.name} is encrypted (it asks for a password); zip it without a password"
+    return _("{student}: {source} is encrypted (it asks for a password); zip it without a password").format(
+        student=submission.student, source=submission.source.name)
 
 
 def _compression_message(submission: Submission, detail: str) -> str:
-    return (f"{submission.student}: {submission.source.name} uses a compression the grader cannot read ({detail}); "
-            "zip it with the standard (deflate) compression")
+    return _("{student}: {source} uses a compression the grader cannot read ({detail}); "
+             "zip it with the standard (deflate) compression").format(
+        student=submission.student, source=submission.source.name, detail=detail)
 
 
 def _unreadable(submission: Submission, exc: Exception, *, is_folder: bool) -> SubmissionError:
@@ -124,15 +132,18 @@ def _unreadable(submission: Submission, exc: Exception, *, is_folder: bool) -> S
     student, source = submission.student, submission.source
     detail = str(exc) or type(exc).__name__
     if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-        return SubmissionError(f"{student}: {source} cannot be read ({detail}); check that it is there and readable")
+        return SubmissionError(_("{student}: {source} cannot be read ({detail}); check that it is there and readable")
+                               .format(student=student, source=source, detail=detail))
     if is_folder:
-        return SubmissionError(f"{student}: {source} cannot be read ({type(exc).__name__}: {detail}); "
-                               "check that the folder and its files can be read")
+        return SubmissionError(_("{student}: {source} cannot be read ({error_type}: {detail}); "
+                                 "check that the folder and its files can be read").format(
+            student=student, source=source, error_type=type(exc).__name__, detail=detail))
     if isinstance(exc, RuntimeError | NotImplementedError) and ("password" in detail or "encrypt" in detail):
         return SubmissionError(_encrypted_message(submission))
     if isinstance(exc, NotImplementedError) or (isinstance(exc, RuntimeError) and "compression" in detail.lower()):
         return SubmissionError(_compression_message(submission, detail))
-    return SubmissionError(f"{student}: {source.name} cannot be read ({detail}): the zip is damaged; zip it again")
+    return SubmissionError(_("{student}: {source} cannot be read ({detail}): the zip is damaged; zip it again")
+                           .format(student=student, source=source.name, detail=detail))
 
 
 def _kata_root(files: dict[PurePosixPath, bytes]) -> PurePosixPath:
@@ -155,8 +166,9 @@ def stage(submission: Submission, target: Path) -> str:
     root = _kata_root(files)
     kata_files = {path.relative_to(root): data for path, data in sorted(files.items()) if path.is_relative_to(root)}
     if not any(relative.parts[0].endswith(".py") for relative in kata_files):
-        raise SubmissionError(f"{submission.student}: {submission.source} holds no .py file; a submission is laid out "
-                              "like exercises/ (conv_layer.py, padding_strides.py, …)")
+        raise SubmissionError(_("{student}: {source} holds no .py file; a submission is laid out "
+                                "like exercises/ (conv_layer.py, padding_strides.py, …)").format(
+            student=submission.student, source=submission.source))
     _write_files(kata_files, submission, target)
     digest = hashlib.sha256()
     for relative, data in kata_files.items():
@@ -184,11 +196,14 @@ def _check_layout(files: dict[PurePosixPath, bytes], submission: Submission) -> 
     folders = {folder for path in files for folder in path.parents}
     for path in files:
         if path in folders:
-            raise SubmissionError(f"{submission.student}: {submission.source.name} holds both a file and a folder "
-                                  f"named {str(path)!r}; rename one of them and submit again")
+            raise SubmissionError(_("{student}: {source} holds both a file and a folder named {name}; "
+                                    "rename one of them and submit again").format(
+                student=submission.student, source=submission.source.name, name=repr(str(path))))
         if any(len(os.fsencode(part)) > _MAX_NAME_BYTES for part in path.parts):
-            raise SubmissionError(f"{submission.student}: {submission.source.name} holds a name longer than "
-                                  f"{_MAX_NAME_BYTES} bytes ({str(path)[:60]!r}…); rename it and submit again")
+            raise SubmissionError(_("{student}: {source} holds a name longer than {limit} bytes ({name}…); "
+                                    "rename it and submit again").format(
+                student=submission.student, source=submission.source.name, limit=_MAX_NAME_BYTES,
+                name=repr(str(path)[:60])))
 
 
 def _write_files(files: dict[PurePosixPath, bytes], submission: Submission, target: Path) -> None:
@@ -197,7 +212,8 @@ def _write_files(files: dict[PurePosixPath, bytes], submission: Submission, targ
     try:
         target.mkdir(parents=True)
     except OSError as exc:
-        raise SubmissionError(f"{student}: cannot stage into {target} ({exc})") from exc
+        raise SubmissionError(_("{student}: cannot stage into {target} ({error})").format(
+            student=student, target=target, error=exc)) from exc
     written = False
     try:
         for relative, data in files.items():
@@ -206,9 +222,10 @@ def _write_files(files: dict[PurePosixPath, bytes], submission: Submission, targ
             destination.write_bytes(data)
         written = True
     except Exception as exc:
-        raise SubmissionError(f"{student}: the files of {submission.source.name} cannot be written out for grading "
-                              f"({type(exc).__name__}: {exc}); give its files short, ordinary names and submit "
-                              "again") from exc
+        raise SubmissionError(_("{student}: the files of {source} cannot be written out for grading "
+                                "({error_type}: {error}); give its files short, ordinary names and submit "
+                                "again").format(student=student, source=submission.source.name,
+                                                error_type=type(exc).__name__, error=exc)) from exc
     finally:
         if not written:
             remove_tree(target)
@@ -216,12 +233,14 @@ def _write_files(files: dict[PurePosixPath, bytes], submission: Submission, targ
 
 def _read_within_limits(entries, student: str) -> dict[PurePosixPath, bytes]:
     if len(entries) > MAX_FILES:
-        raise SubmissionError(f"{student}: {len(entries)} files; a submission may hold at most {MAX_FILES}")
+        raise SubmissionError(_("{student}: {count} files; a submission may hold at most {limit}").format(
+            student=student, count=len(entries), limit=MAX_FILES))
     files, total = {}, 0
     for relative, read in entries:
         data = read()
         total += len(data)
         if total > MAX_BYTES:
-            raise SubmissionError(f"{student}: more than {MAX_BYTES >> 20} MB; submit only your .py files")
+            raise SubmissionError(_("{student}: more than {limit} MB; submit only your .py files").format(
+                student=student, limit=MAX_BYTES >> 20))
         files[relative] = data
     return files

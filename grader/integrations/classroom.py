@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from grader.core.i18n import _
+
 
 def runner_result(results: dict) -> dict:
     """A Classroom runner's result from Gradescope's results.json: "pass" only at full marks."""
@@ -30,14 +32,17 @@ def github_output(grades: Path) -> str:
     """The ``result=…`` line for $GITHUB_OUTPUT, from the one submission graded into ``grades``."""
     found = sorted(Path(grades).glob("gradescope/*/results.json"))
     if len(found) != 1:
-        raise ValueError(f"{grades}: expected the results of one submission, found {len(found)}")
+        # Translators: {folder} is the --out folder of `kata grade`; {count} how many results.json it holds
+        raise ValueError(_("{folder}: expected the results of one submission, found {count}").format(
+            folder=grades, count=len(found)))
     result = runner_result(json.loads(found[0].read_text(encoding="utf-8")))
     return "result=" + base64.b64encode(json.dumps(result).encode()).decode()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.integrations.classroom", description=__doc__.splitlines()[0])
-    parser.add_argument("grades", type=Path, help="the --out folder of `kata grade`")
+    parser = argparse.ArgumentParser(prog="python -m grader.integrations.classroom", description=_(
+        "GitHub Classroom: ``kata grade``'s results as the result of a Classroom autograding runner."))
+    parser.add_argument("grades", type=Path, help=_("the --out folder of `kata grade`"))
     try:
         print(github_output(parser.parse_args(argv).grades))
     except ValueError as exc:

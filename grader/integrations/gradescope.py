@@ -37,6 +37,7 @@ import zipfile
 from pathlib import Path
 
 from grader.core import stubgen
+from grader.core.i18n import N_, _, language, ngettext
 from grader.core.manifest import Kata, kata_ids, load_manifest
 from grader.core.paths import REPO_ROOT
 from grader.grading.submissions import Submission, SubmissionError, stage
@@ -68,7 +69,7 @@ python3.11 -m venv {VENV}
 chmod 700 /autograder/source
 """
 
-#: ``{venv}`` and ``{katas}`` are filled in by run_autograder_script.
+#: ``{venv}``, ``{katas}``, ``{language}`` and ``{failure}`` are filled in by run_autograder_script.
 RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope runs this for every submission: convkata grades /autograder/submission and writes
 # /autograder/results/results.json (see grader/gradescope.py). AUTOGRADER_ROOT replaces /autograder;
@@ -76,13 +77,17 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 exec 2>&1  # Gradescope keeps stdout for the instructor
 root="${{AUTOGRADER_ROOT:-/autograder}}"
 export PATH="{venv}/bin:$PATH"
+export KATA_LANG={language}  # the language the autograder was built in (kata gradescope build --lang)
 cd "$root/source" && python3 -m grader.integrations.gradescope run --root "$root"{katas}
 if [ ! -s "$root/results/results.json" ]; then  # Python itself could not run: still leave a result
     mkdir -p "$root/results"
-    echo '{{"score": 0, "output": "The autograder could not start; please tell your instructor."}}' \\
+    echo '{{"score": 0, "output": {failure}}}' \\
         > "$root/results/results.json"
 fi
 """
+#: What the learner reads when Python itself could not run: put in run_autograder in the language of
+#: ``kata gradescope build``.
+CANNOT_START = N_("The autograder could not start; please tell your instructor.")
 
 
 def _project_files(root: Path = REPO_ROOT):
@@ -106,8 +111,11 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) ->
 
 
 def run_autograder_script(katas: list[str] | None = None) -> str:
-    """run_autograder, grading ``katas`` (every kata for None)."""
-    return RUN_AUTOGRADER.format(venv=VENV, katas=f" --katas {shlex.quote(','.join(katas))}" if katas else "")
+    """run_autograder, grading ``katas`` (every kata for None), in the language convkata speaks."""
+    # A JSON string inside a single-quoted shell word: ASCII escapes only, and no quote that would end the word.
+    failure = json.dumps(_(CANNOT_START)).replace("'", "\\u0027")
+    return RUN_AUTOGRADER.format(venv=VENV, katas=f" --katas {shlex.quote(','.join(katas))}" if katas else "",
+                                 language=language(), failure=failure)
 
 
 def build_autograder(out: Path, katas: list[str] | None = None) -> list[str]:
@@ -156,7 +164,7 @@ def _grade(staged: Path, out: Path, katas: list[Kata]) -> dict:
     status = subprocess.run(command, cwd=REPO_ROOT).returncode
     results = out / "gradescope" / STUDENT / "results.json"
     if status != 0 or not results.is_file():
-        raise RuntimeError(f"kata grade exited with status {status}")
+        raise RuntimeError(_("kata grade exited with status {status}").format(status=status))
     return json.loads(results.read_text(encoding="utf-8"))
 
 
@@ -169,10 +177,11 @@ def failure_results(message: str, seconds: float) -> dict:
 def _reason(exc: Exception) -> str:
     """What the student reads when their submission could not be graded (the log gets the details)."""
     if isinstance(exc, SubmissionError):
-        return f"convkata could not grade this submission: {exc}"
+        return _("convkata could not grade this submission: {reason}").format(reason=exc)
     traceback.print_exception(exc, file=sys.stdout)
-    return (f"The autograder failed ({type(exc).__name__}: {exc}); this says nothing about your code: "
-            "please tell your instructor.")
+    # Translators: {error} is the exception's class (e.g. "RuntimeError"), {reason} its message
+    return _("The autograder failed ({error}: {reason}); this says nothing about your code: "
+             "please tell your instructor.").format(error=type(exc).__name__, reason=exc)
 
 
 def grade_submission(root: Path, katas: list[str] | None = None) -> dict:
@@ -184,8 +193,10 @@ def grade_submission(root: Path, katas: list[str] | None = None) -> dict:
         filled = _fill_in_stubs(staged, selected)
         results = _grade(staged, Path(work) / "grades", selected)
     if filled:
-        results["output"] += (f"\nNot submitted, so graded as the untouched stub{'s' if len(filled) > 1 else ''}: "
-                              f"{', '.join(filled)}.")
+        # Translators: {files} lists the module files the learner did not submit, e.g. "pooling.py, lenet.py"
+        results["output"] += "\n" + ngettext("Not submitted, so graded as the untouched stub: {files}.",
+                                              "Not submitted, so graded as the untouched stubs: {files}.",
+                                              len(filled)).format(files=", ".join(filled))
     return results
 
 
@@ -204,11 +215,12 @@ def run(root: Path, katas: list[str] | None = None) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grader.integrations.gradescope", description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["run"], help="grade ROOT/submission into ROOT/results/results.json")
+    parser = argparse.ArgumentParser(prog="python -m grader.integrations.gradescope",
+                                     description=_("Gradescope: the autograder zip, and what it runs for every submission."))
+    parser.add_argument("action", choices=["run"], help=_("grade ROOT/submission into ROOT/results/results.json"))
     parser.add_argument("--root", default=os.environ.get("AUTOGRADER_ROOT", "/autograder"),
-                        help="Gradescope's folder (default: /autograder, or $AUTOGRADER_ROOT)")
-    parser.add_argument("--katas", default=None, metavar="IDS", help="comma-separated kata ids (default: every kata)")
+                        help=_("Gradescope's folder (default: /autograder, or $AUTOGRADER_ROOT)"))
+    parser.add_argument("--katas", default=None, metavar="IDS", help=_("comma-separated kata ids (default: every kata)"))
     args = parser.parse_args(argv)
     return run(Path(args.root), kata_ids(args.katas))
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from grader.core import stubgen
 from grader.core.backups import backup
+from grader.core.i18n import _
 from grader.core.manifest import Kata, Manifest
 from grader.learner.state_files import read_state, write_state
 
@@ -83,8 +84,11 @@ def kata_cell(cells: list[str], kata: Kata) -> str | None:
             tree = ast.parse(text)
         except SyntaxError as exc:
             if any(line.lstrip().startswith((f"def {s}", f"class {s}")) for line in text.splitlines() for s in symbols):
-                raise NotebookError(f"your latest cell with {', '.join(kata.symbols)} does not parse ({exc.msg}, "
-                                    f"line {exc.lineno}): fix it, run it, then run the check again") from None
+                # Translators: {symbols} are the kata's functions or classes, e.g. "corr2d"; {error} is Python's
+                # message, e.g. "invalid syntax"
+                raise NotebookError(_("your latest cell with {symbols} does not parse ({error}, line {line}): fix it, "
+                                      "run it, then run the check again").format(
+                    symbols=", ".join(kata.symbols), error=exc.msg, line=exc.lineno)) from None
             continue
         if _defines(tree, symbols):
             return text
@@ -134,8 +138,9 @@ def _reads(text: str) -> set[str]:
     try:
         tables = [symtable.symtable(text, "<cell>", "exec")]
     except SyntaxError as exc:
-        raise NotebookError(f"this code does not compile ({exc.msg}, line {exc.lineno}): fix it, run it, "
-                            "then run the check again") from None
+        # Translators: {error} is Python's message, e.g. "'return' outside function"
+        raise NotebookError(_("this code does not compile ({error}, line {line}): fix it, run it, then run the check "
+                              "again").format(error=exc.msg, line=exc.lineno)) from None
     names: set[str] = set()
     while tables:
         table = tables.pop()
@@ -310,8 +315,10 @@ def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: Sync
     try:
         in_file = file_texts(source)
     except SyntaxError as exc:
-        raise NotebookError(f"{file} does not parse ({exc.msg}, line {exc.lineno}): fix it there, or `kata reset "
-                            f"{kata.id}`, then run the check again") from None
+        # Translators: {file} is the learner's exercises file; {error} is Python's message, e.g. "invalid syntax"
+        raise NotebookError(_("{file} does not parse ({error}, line {line}): fix it there, or `kata reset {kata}`, "
+                              "then run the check again").format(file=file, error=exc.msg, line=exc.lineno,
+                                                                  kata=kata.id)) from None
     seen = state.seen(file, kata)
     cell_changed = set(block.definitions) != set(seen) or any(
         text_digest(text) != seen.get(name) for name, text in block.definitions.items())
@@ -331,11 +338,22 @@ def copy_cell(cell: str, kata: Kata, manifest: Manifest, file: Path, state: Sync
         text = merged(source, block, dropped)
     unbound = _unbound(text) - before
     if unbound:
-        users = [f"{name} uses {', '.join(sorted(_reads(t) & unbound))}" for name, t in block.definitions.items()
-                 if _reads(t) & unbound]
-        raise NotebookError(f"{'; '.join(users) or 'the cell reads ' + ', '.join(sorted(unbound))}, which neither "
-                            f"the cell (its top-level imports and assignments) nor {file.name} defines: import or "
-                            "define it in the cell, run it, then run the check again (nothing was copied)")
+        # Translators: {name} is a function, class or constant of the cell; {names} the names it reads
+        users = [_("{name} uses {names}").format(name=name, names=", ".join(sorted(_reads(t) & unbound)))
+                 for name, t in block.definitions.items() if _reads(t) & unbound]
+        if users:
+            uses = users[0]
+            for more in users[1:]:
+                # Translators: a list of what reads which name, one more item added: "{uses}" is e.g. "corr2d
+                # uses np", "{more}" e.g. "pool2d uses EDGE"
+                uses = _("{uses}; {more}").format(uses=uses, more=more)
+            # Translators: {uses} lists what reads which name, e.g. "corr2d uses np; pool2d uses EDGE"
+            raise NotebookError(_("{uses}, which neither the cell (its top-level imports and assignments) nor {file} "
+                                  "defines: import or define it in the cell, run it, then run the check again "
+                                  "(nothing was copied)").format(uses=uses, file=file.name))
+        raise NotebookError(_("the cell reads {names}, which neither the cell (its top-level imports and assignments) "
+                              "nor {file} defines: import or define it in the cell, run it, then run the check again "
+                              "(nothing was copied)").format(names=", ".join(sorted(unbound)), file=file.name))
     written = state.written(file)
     replaced = [name for name in set(block.definitions) | dropped
                 if name in in_file and in_file[name] != block.definitions.get(name)]

@@ -4,7 +4,9 @@
 
 A section's notebook: its idea in a few lines (the reference module's docstring), a set-up cell,
 then per kata its instructions, a cell holding the kata's code as ``exercises/<module>.py`` has it
-now, and a check cell (``kata.check("corr2d")``).
+now, and a check cell (``kata.check("corr2d")``). It speaks the language it was built in (``--lang``):
+its texts, the instructions in the code's docstrings that are still the reference's, and what its
+cells print when they run.
 
 One source of truth, the files: a check cell first copies the kata's cell as the kernel last ran it
 into ``exercises/<module>.py`` (``notebook_sync``: its definitions, the constants and imports they
@@ -27,6 +29,8 @@ from pathlib import Path
 
 from grader.core import stubgen
 from grader.core.backups import backup
+from grader.core.docstrings import docstrings_translated
+from grader.core.i18n import N_, _, language, ngettext, set_language
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.learner.editing import splice_symbols, symbol_source
@@ -46,11 +50,11 @@ from grader.learner.state_files import read_state, write_state
 _NOTEBOOK_META = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
                   "language_info": {"name": "python"}}
 
-HOW_TO = """\
+HOW_TO = N_("""\
 Write each kata in the cell under its instructions, run that cell, then run the check cell below it: it copies \
 that cell — its functions and classes, and the constants and imports they use; not your scratch work — into \
 `{file}` and checks it there, as `kata check` does in a terminal. Progress, hints and `kata status` are the same \
-in both places. Stuck? `kata.hint("…")` shows the next hint."""
+in both places. Stuck? `kata.hint("…")` shows the next hint.""")
 
 
 def _cell(kind: str, source: str, **metadata) -> dict:
@@ -62,8 +66,9 @@ def _cell(kind: str, source: str, **metadata) -> dict:
 
 def _module_idea(module: str) -> tuple[str, str]:
     """The section's title and idea: the first line of the reference module's docstring, and the rest."""
-    doc = ast.get_docstring(ast.parse((SOLUTIONS_DIR / f"{module}.py").read_text(encoding="utf-8"))) or module
-    title, _, idea = doc.partition("\n")
+    doc = ast.get_docstring(ast.parse((SOLUTIONS_DIR / f"{module}.py").read_text(encoding="utf-8")))
+    doc = _(doc) if doc else module
+    title, _newline, idea = doc.partition("\n")
     return title.strip(), idea.strip()
 
 
@@ -81,9 +86,10 @@ def _header(source: str) -> list[str]:
 
 
 def _kata_code(source: str, kata: Kata) -> str:
-    """The kata's symbols as the file has them now."""
+    """The kata's symbols as the file has them now, with the instructions the reference's docstrings give
+    in the language the notebook speaks (a docstring of the learner's own stays as it is)."""
     texts = file_texts(source)
-    return "\n\n".join(texts[s] for s in kata.symbols if s in texts)
+    return docstrings_translated("\n\n".join(texts[s] for s in kata.symbols if s in texts), kata.module)
 
 
 def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Path) -> dict:
@@ -93,23 +99,30 @@ def section_notebook(module: str, katas: list[Kata], exercises: Path, folder: Pa
         source = read_module(path)
         ast.parse(source)
     except (OSError, SyntaxError) as exc:
-        raise NotebookError(f"{path} cannot be read as Python ({exc}): fix it, or `kata reset` its katas, "
-                            "then build the notebooks again") from None
+        raise NotebookError(_("{path} cannot be read as Python ({error}): fix it, or `kata reset` its katas, "
+                              "then build the notebooks again").format(path=path, error=exc)) from None
     title, idea = _module_idea(module)
     file = os.path.relpath(path, folder.resolve())
-    cells = [_cell("markdown", "\n\n".join(filter(None, [f"# {title}", idea, HOW_TO.format(file=file)])))]
+    cells = [_cell("markdown", "\n\n".join(filter(None, [f"# {title}", idea, _(HOW_TO).format(file=file)])))]
     where = os.path.relpath(exercises, folder.resolve())
     required = [r for k in katas for r in load_manifest().requirements(k.id) if r.module == module and r not in katas]
     setup = ["from grader.learner.notebooks import Workspace\n",
-             f"kata = Workspace({where!r}, {module!r})  # your exercises/ folder, relative to this notebook",
+             f"kata = Workspace({where!r}, {module!r}, language={language()!r})  # "
+             + _("your exercises/ folder, relative to this notebook; the language this notebook speaks"),
              *_header(source),
-             *(f"{s} = kata.imported({module!r}, {s!r})  # {r.id}, from {module}.py" for r in dict.fromkeys(required)
+             *(f"{s} = kata.imported({module!r}, {s!r})  # "
+               + _("{kata}, from {file}").format(kata=r.id, file=f"{module}.py") for r in dict.fromkeys(required)
                for s in r.symbols)]
     cells.append(_cell("code", "\n".join(setup), convkata={"role": "setup"}))
     for kata in katas:
-        builds_on = f" It builds on {', '.join(kata.requires)}." if kata.requires else ""
-        cells.append(_cell("markdown", f"## {kata.id} — {kata.title}\n\nd2l {kata.section}, {kata.points} points. "
-                                       f"Write {', '.join(f'`{s}`' for s in kata.symbols)} below.{builds_on}"))
+        symbols = ", ".join(f"`{s}`" for s in kata.symbols)
+        # Translators: a kata's instructions in its notebook; {citation} is e.g. "d2l 7.2", {symbols} e.g. "`corr2d`"
+        text = ngettext("{citation}, {points} point. Write {symbols} below.",
+                        "{citation}, {points} points. Write {symbols} below.", kata.points).format(
+            citation=kata.citation, points=kata.points, symbols=symbols)
+        if kata.requires:
+            text += _(" It builds on {katas}.").format(katas=", ".join(kata.requires))
+        cells.append(_cell("markdown", f"## {kata.id} — {kata.title}\n\n{text}"))
         cells.append(_cell("code", _kata_code(source, kata), convkata={"role": "code", "kata": kata.id}))
         cells.append(_cell("code", f"kata.check({kata.id!r})", convkata={"role": "check", "kata": kata.id}))
     cells.append(_cell("code", "kata.status()", convkata={"role": "status"}))
@@ -178,23 +191,28 @@ def build_notebooks(folder: Path, exercises: Path, kata_ids: list[str] | None = 
     manifest = load_manifest()
     katas = manifest.select(kata_ids)
     if folder.exists() and not folder.is_dir():
-        raise NotebookError(f"{folder} is a file: give a folder for the notebooks (it is made if missing)")
+        raise NotebookError(_("{folder} is a file: give a folder for the notebooks (it is made if missing)")
+                            .format(folder=folder))
     modules = list(dict.fromkeys(k.module for k in katas))
     notebooks = {module: section_notebook(module, [k for k in katas if k.module == module], exercises, folder)
                  for module in modules}  # all of them first: a file that does not parse stops before anything is written
     folder.mkdir(parents=True, exist_ok=True)
-    done = [(exercises / f"{kata.module}.py", f"gave the reference's {kata.id} ({', '.join(kata.symbols)}): "
-             f"{', '.join(k.id for k in katas if kata in manifest.requirements(k.id))} builds on it and yours was "
-             f"a stub (`kata reset {kata.id}` puts it back; your file is saved as {saved})")
+    # Translators: {others} are the katas that build on {kata}; {saved} the backup of the learner's file
+    done = [(exercises / f"{kata.module}.py",
+             _("gave the reference's {kata} ({symbols}): {others} builds on it and yours was a stub (`kata reset "
+               "{kata}` puts it back; your file is saved as {saved})").format(
+                 kata=kata.id, symbols=", ".join(kata.symbols), saved=saved,
+                 others=", ".join(k.id for k in katas if kata in manifest.requirements(k.id))))
             for kata, saved in give_requirements(katas, exercises)]
     for module, notebook in notebooks.items():
         path = folder / f"{module}.ipynb"
         if path.exists() and not force:
-            done.append((path, "kept (it exists: your cells stay; --force rewrites it, keeping a backup)"))
+            done.append((path, _("kept (it exists: your cells stay; --force rewrites it, keeping a backup)")))
             continue
-        action = "written"
+        action = _("written")
         if path.exists():
-            action = f"rewritten; yours is saved as {backup(path, exercises.parent / '.kata' / 'backups')}"
+            action = _("rewritten; yours is saved as {backup}").format(
+                backup=backup(path, exercises.parent / ".kata" / "backups"))
         path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         SyncState(exercises).record_file(exercises / f"{module}.py", [k for k in katas if k.module == module])
         done.append((path, action))
@@ -216,14 +234,17 @@ class _Printed:
 
 class Workspace:
     """The set-up cell's ``kata``: checks, hints and progress of the learner's ``exercises`` folder
-    (a path relative to the notebook), from the notebook of its ``module``."""
+    (a path relative to the notebook), from the notebook of its ``module``, in the notebook's
+    ``language`` (None: the kernel's, from its environment)."""
 
-    def __init__(self, exercises: str | Path, module: str):
+    def __init__(self, exercises: str | Path, module: str, language: str | None = None):
+        if language:
+            set_language(language)
         self.exercises = Path(exercises).resolve()
         if not (self.exercises / f"{module}.py").is_file():
-            raise NotebookError(f"{self.exercises / (module + '.py')} does not exist: this notebook works on your "
-                                "exercises/ folder; build the notebooks again from the folder that holds it "
-                                "(`kata notebooks DIR`)")
+            raise NotebookError(_("{file} does not exist: this notebook works on your exercises/ folder; build the "
+                                  "notebooks again from the folder that holds it (`kata notebooks DIR`)").format(
+                file=self.exercises / f"{module}.py"))
         self.module = module
         self._given = {"kata", "Workspace"}
 
@@ -250,8 +271,11 @@ class Workspace:
             return manifest.get(kata_id)
         except KeyError:
             close = manifest.closest(kata_id)
-            print(f"✗ no kata {kata_id!r}" + (f" — did you mean {close!r}?" if close else "") +
-                  " (`kata.status()` lists them)")
+            if close:
+                print("✗ " + _("no kata {kata!r} — did you mean {close!r}? (`kata.status()` lists them)").format(
+                    kata=kata_id, close=close))
+            else:
+                print("✗ " + _("no kata {kata!r} (`kata.status()` lists them)").format(kata=kata_id))
             return None
 
     def sync(self, kata: Kata) -> None:
@@ -259,23 +283,29 @@ class Workspace:
         file = self.exercises / f"{kata.module}.py"
         cell = kata_cell(self._cells_run(), kata)
         if cell is None:
-            print(f"(no cell run in this notebook defines {', '.join(kata.symbols)}: checking {file} as it is)")
+            print("(" + _("no cell run in this notebook defines {symbols}: checking {file} as it is").format(
+                symbols=", ".join(kata.symbols), file=file) + ")")
             return
         copied = copy_cell(cell, kata, load_manifest(), file, SyncState(self.exercises), self._given)
         for name in copied.left_out:
             owner = next((k for k in load_manifest() if name in k.symbols), None)
-            where = (f"it is the {owner.id} kata's: write it in that kata's cell" if owner and owner.module == kata.module
-                     else f"it is the {owner.id} kata's, in {owner.module}.py" if owner
-                     else "this notebook's set-up cell gives it")
-            print(f"(not copied: {name} — {where})")
+            if owner and owner.module == kata.module:
+                where = _("it is the {kata} kata's: write it in that kata's cell").format(kata=owner.id)
+            elif owner:
+                where = _("it is the {kata} kata's, in {file}").format(kata=owner.id, file=f"{owner.module}.py")
+            else:
+                where = _("this notebook's set-up cell gives it")
+            print("(" + _("not copied: {name} — {where}").format(name=name, where=where) + ")")
         if copied.backup is not None:
-            print(f"({file.name} had changes of its own to {kata.id}: that version is saved as {copied.backup})")
+            print("(" + _("{file} had changes of its own to {kata}: that version is saved as {backup}").format(
+                file=file.name, kata=kata.id, backup=copied.backup) + ")")
         if copied.written:
-            print(f"(copied {', '.join(copied.written)} into {file})")
+            print("(" + _("copied {names} into {file}").format(names=", ".join(copied.written), file=file) + ")")
         if copied.kept:
-            print(f"({', '.join(copied.kept)} changed in {file} since this notebook last copied or showed it, and the "
-                  "cell did not: the file's version is checked. To check the cell's instead, change the cell and run "
-                  "it; the file's version is then backed up)")
+            print("(" + _("{names} changed in {file} since this notebook last copied or showed it, and the cell did "
+                          "not: the file's version is checked. To check the cell's instead, change the cell and run "
+                          "it; the file's version is then backed up").format(names=", ".join(copied.kept), file=file)
+                  + ")")
 
     def check(self, kata_id: str, seed: int | None = None) -> None:
         """Copy the kata's cell into its file, then check the file as ``kata check`` does; pictures

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import sys
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from grader.core.i18n import N_, _
 from grader.core.manifest import Kata
 from grader.core.scoring import Status
 
 if TYPE_CHECKING:
     from grader.checks.runner import KataResult
 
-STATUS_LABEL = {Status.PASSED: "done", Status.FAILED: "failing", Status.PENDING: "pending"}
+#: How the table names each status (``N_``: shown through ``_``, as ``label`` does).
+STATUS_LABEL = {Status.PASSED: N_("done"), Status.FAILED: N_("failing"), Status.PENDING: N_("pending")}
 STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow"}
 
 
@@ -42,8 +45,14 @@ def _points(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def label(status: Status) -> str:
+    """``status`` as the table names it, in the language convkata speaks."""
+    return _(STATUS_LABEL[status])
+
+
 def _label(verdict: Verdict) -> str:
-    return "given" if verdict.given else STATUS_LABEL[verdict.status]
+    # Translators: a kata's status in the progress table: its code is the reference's, given for no points
+    return _("given") if verdict.given else label(verdict.status)
 
 
 def _score(verdict: Verdict) -> float:
@@ -55,7 +64,16 @@ def rows(verdicts: list[Verdict]) -> list[tuple[str, ...]]:
              f"{_points(_score(v))}/{v.kata.points}") for number, v in enumerate(verdicts, start=1)]
 
 
-HEADINGS = ("#", "kata", "d2l", "title", "status", "checks", "points")
+#: The table's column headings (``N_``: shown through ``_``, as ``headings`` does); "#" is no word.
+HEADINGS = ("#", N_("kata"),
+            # Translators: the progress table's heading of the column of the book's section numbers (d2l-zh's)
+            N_("d2l"),
+            N_("title"), N_("status"), N_("checks"), N_("points"))
+
+
+def headings() -> tuple[str, ...]:
+    """The table's column headings, in the language convkata speaks."""
+    return (HEADINGS[0], *(_(heading) for heading in HEADINGS[1:]))
 
 
 def summary_line(verdicts: list[Verdict]) -> str:
@@ -63,22 +81,38 @@ def summary_line(verdicts: list[Verdict]) -> str:
     total = sum(v.kata.points for v in verdicts)
     count = {status: sum(v.status is status and not v.given for v in verdicts) for status in Status}
     given = sum(v.given for v in verdicts)
-    return (f"{count[Status.PASSED]} done, {count[Status.FAILED]} failing, {count[Status.PENDING]} pending"
-            + (f", {given} given" if given else "") + f" of {len(verdicts)} katas — {_points(score)}/{total} points")
+    fields = dict(done=count[Status.PASSED], failing=count[Status.FAILED], pending=count[Status.PENDING],
+                  given=given, katas=len(verdicts), score=_points(score), total=total)
+    if given:
+        return _("{done} done, {failing} failing, {pending} pending, {given} given of {katas} katas — "
+                 "{score}/{total} points").format(**fields)
+    return _("{done} done, {failing} failing, {pending} pending of {katas} katas — {score}/{total} points").format(
+        **fields)
 
 
 def next_step(verdicts: list[Verdict]) -> str:
     for verdict in verdicts:
         if verdict.status is not Status.PASSED and not verdict.given:
-            return f"next: {verdict.kata.id} ({verdict.kata.module}.py) — {verdict.first_problem}"
-    return "every kata is done."
+            # Translators: {problem} is the first line of what the kata's first failing or pending check says
+            return _("next: {kata} ({file}) — {problem}").format(
+                kata=verdict.kata.id, file=f"{verdict.kata.module}.py", problem=verdict.first_problem)
+    return _("every kata is done.")
+
+
+def _width(text: str) -> int:
+    """The columns ``text`` takes on a terminal: two for a wide (Chinese) character."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def render_plain(verdicts: list[Verdict]) -> None:
-    table = [HEADINGS] + rows(verdicts)
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADINGS))]
+    table = [headings()] + rows(verdicts)
+    widths = [max(_width(row[i]) for row in table) for i in range(len(HEADINGS))]
     for index, row in enumerate(table):
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(_pad(cell, width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
     print(summary_line(verdicts))
@@ -89,7 +123,7 @@ def render_rich(verdicts: list[Verdict]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(*HEADINGS, title="convkata progress")
+    table = Table(*headings(), title=_("convkata progress"))
     for verdict, row in zip(verdicts, rows(verdicts)):
         style = "dim" if verdict.given else STATUS_STYLE[verdict.status]
         table.add_row(*row[:4], f"[{style}]{row[4]}[/]", *row[5:])

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from grader.core.i18n import N_, _
 from grader.core.implementation import load_implementation
 from grader.core.manifest import load_manifest
 from grader.core.paths import resolve_impl
-from grader.core.scoring import Status
+from grader.core.scoring import Status, kind_label
 
 if TYPE_CHECKING:
     from grader.checks.base import Check
@@ -30,16 +31,19 @@ if TYPE_CHECKING:
 
 RUNNER = pytest.StashKey["Runner"]()
 OUTCOMES = pytest.StashKey[Counter]()
+#: How the summary counts the checks of each status (``N_``: shown through ``_``).
+COUNTED = {Status.PASSED: N_("{count} passed"), Status.FAILED: N_("{count} failed"),
+           Status.PENDING: N_("{count} pending"), Status.SKIPPED: N_("{count} skipped")}
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("convkata")
     group.addoption("--impl", default=os.environ.get("KATA_IMPL", "exercises"),
-                    help="implementation under test: exercises, solutions, or a folder laid out like exercises/")
+                    help=_("implementation under test: exercises, solutions, or a folder laid out like exercises/"))
     group.addoption("--kata-seed", type=int, default=None,
-                    help="seed for the checks' generated inputs (default: $KATA_SEED, else random)")
+                    help=_("seed for the checks' generated inputs (default: $KATA_SEED, else random)"))
     group.addoption("--kata", default=None, metavar="IDS",
-                    help="run only these katas: ids separated by commas (kata list shows them), exactly")
+                    help=_("run only these katas: ids separated by commas (kata list shows them), exactly"))
 
 
 def _seed(config) -> int:
@@ -62,8 +66,8 @@ def runner_for(config) -> Runner:
     if RUNNER not in config.stash:
         root = resolve_impl(config.getoption("--impl"))
         if not root.is_dir():
-            raise pytest.UsageError(f"--impl: {root} is not a folder; give exercises, solutions, or a folder "
-                                    "laid out like exercises/")
+            raise pytest.UsageError(_("--impl: {root} is not a folder; give exercises, solutions, or a folder laid "
+                                      "out like exercises/").format(root=root))
         from grader.checks.runner import Runner  # torch: only once the options are known to be good
 
         config.stash[RUNNER] = Runner(load_implementation(root), _seed(config))
@@ -78,9 +82,14 @@ def selected_katas(config) -> set[str] | None:
     wanted = {kata_id.strip() for kata_id in option.split(",") if kata_id.strip()}
     known = [kata.id for kata in load_manifest()]
     unknown = sorted(wanted - set(known))
-    if unknown or not wanted:
-        raise pytest.UsageError(f"--kata {option}: {', '.join(unknown) or 'no kata'} is not a kata id; "
-                                f"the katas are {', '.join(known)}")
+    if not wanted:
+        # Translators: --kata was given no kata id (e.g. --kata=,); {katas} lists the kata ids
+        raise pytest.UsageError(_("--kata {option}: no kata is not a kata id; the katas are {katas}").format(
+            option=option, katas=", ".join(known)))
+    if unknown:
+        # Translators: {unknown} lists the ids given that are no kata's; {katas} lists the kata ids
+        raise pytest.UsageError(_("--kata {option}: {unknown} is not a kata id; the katas are {katas}").format(
+            option=option, unknown=", ".join(unknown), katas=", ".join(known)))
     return wanted
 
 
@@ -152,11 +161,12 @@ def run_check(request):
         result = runner.run(check, modules[check.kata])
         request.config.stash[OUTCOMES][result.status] += 1
         if result.status is Status.PENDING:
-            pytest.skip(f"pending: {result.message}")
+            # Translators: {message} is what the stub says, e.g. "corr2d: implement corr2d (d2l 7.2)"
+            pytest.skip(_("pending: {message}").format(message=result.message))
         if result.status is Status.SKIPPED:
             pytest.skip(result.message)
         if result.status is Status.FAILED:
-            pytest.fail(f"{check.id} [{check.kind}]\n{result.message}", pytrace=False)
+            pytest.fail(f"{check.id} [{kind_label(check.kind)}]\n{result.message}", pytrace=False)
     return run
 
 
@@ -165,6 +175,13 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not outcomes:
         return
     runner = runner_for(config)
-    counts = ", ".join(f"{outcomes[s]} {s.value}" for s in Status if outcomes[s])
+    counts = ""
+    for status in Status:
+        if outcomes[status]:
+            count = _(COUNTED[status]).format(count=outcomes[status])
+            # Translators: a list of counts, one more added: {counts} is e.g. "5 passed", {count} "2 failed"
+            counts = _("{counts}, {count}").format(counts=counts, count=count) if counts else count
     terminalreporter.write_sep("-", "convkata")
-    terminalreporter.write_line(f"kata checks: {counts} (impl {runner.impl.root.name}, seed {runner.seed})")
+    # Translators: {counts} is e.g. "5 passed, 2 failed"; {impl} the folder checked, e.g. "exercises"
+    terminalreporter.write_line(_("kata checks: {counts} (impl {impl}, seed {seed})").format(
+        counts=counts, impl=runner.impl.root.name, seed=runner.seed))

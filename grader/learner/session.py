@@ -3,12 +3,14 @@ status``, ``kata hint``) and from a self-study notebook: the verdicts kept in ``
 the hints seen in ``.kata/state.json``, and the text that explains a result."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from grader.core.i18n import _
 from grader.core.implementation import load_implementation
 from grader.core.manifest import Kata, Manifest, load_manifest
-from grader.core.scoring import UNCREDITED_NOTE, Status
+from grader.core.scoring import UNCREDITED_NOTE, Status, kind_label
 from grader.learner.hints import HintState
 from grader.learner.progress import Verdict
 from grader.learner.verdicts import VerdictCache
@@ -99,17 +101,19 @@ def _show_checks(out: Lines, result: KataResult) -> None:
     """A line per check; a failing one's diagnosis under it (once, when checks fail alike)."""
     shown: set[str] = set()
     for check in result.results:
-        label = f"  {MARK[check.status]} {check.check.name} [{check.check.kind}]"
+        label = f"  {MARK[check.status]} {check.check.name} [{kind_label(check.check.kind)}]"
         if check.status is Status.PENDING:
-            label += f" pending: {check.message}"
+            # Translators: {message} is what the stub says, e.g. "corr2d: implement corr2d (d2l 7.2)"
+            label += " " + _("pending: {message}").format(message=check.message)
         elif check.status is Status.SKIPPED:
-            label += f" skipped: {check.message}"
+            # Translators: {message} says why the check does not apply here, e.g. that no CUDA device is available
+            label += " " + _("skipped: {message}").format(message=check.message)
         out.line(label, style=STYLE[check.status])
         if check.status is Status.FAILED:
-            out.line(_indent(check.message if check.message not in shown else "(the same error as above)"))
+            out.line(_indent(check.message if check.message not in shown else _("(the same error as above)")))
             shown.add(check.message)
         for warning in check.warnings:
-            out.line(_indent(f"(warning, not counted: {warning})"), style="dim")
+            out.line(_indent(_("(warning, not counted: {warning})").format(warning=warning)), style="dim")
 
 
 def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}",
@@ -119,43 +123,60 @@ def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}
     for a kata that builds on it, and earns nothing)."""
     kata = result.kata
     ask_hint, ask_solution = hint.format(kata=kata.id), solution.format(kata=kata.id)
-    out.line(f"{kata.id} — {kata.title} (d2l {kata.section}, {kata.module}.py)", style="bold")
+    # Translators: a kata's heading, e.g. "corr2d — Cross-correlation (d2l 7.2, conv_layer.py)"; {citation} is
+    # where the book teaches it, {file} the exercises file that holds it
+    out.line(_("{kata} — {title} ({citation}, {file})").format(
+        kata=kata.id, title=kata.title, citation=kata.citation, file=f"{kata.module}.py"), style="bold")
     if result.count(Status.PENDING) == result.applicable:
         stub = next(r.message for r in result.results if r.status is Status.PENDING)
-        out.line(f"pending: {stub} — replace the `raise NotImplementedError` in {_stub_file(stub, kata)}. "
-                 f"Stuck? `{ask_hint}`", style="yellow")
+        # Translators: {stub} is what the stub says, e.g. "corr2d: implement corr2d (d2l 7.2)"; {hint} is how to
+        # ask for a hint, e.g. "kata hint corr2d"
+        out.line(_("pending: {stub} — replace the `raise NotImplementedError` in {file}. Stuck? `{hint}`").format(
+            stub=stub, file=_stub_file(stub, kata), hint=ask_hint), style="yellow")
         return
     _show_checks(out, result)
-    summary = (f"{result.count(Status.PASSED)}/{result.applicable} checks passed, "
-               f"{result.score:.1f}/{kata.points} points").replace(".0/", "/")
+    passed, applicable = result.count(Status.PASSED), result.applicable
+    score = f"{result.score:.1f}".removesuffix(".0")
+    # Translators: a kata's score, e.g. "6/7 checks passed, 3.4/4 points"
+    summary = _("{passed}/{applicable} checks passed, {score}/{points} points").format(
+        passed=passed, applicable=applicable, score=score, points=kata.points)
     if given:
-        out.line(f"given: {summary.split(',')[0]} on the reference's code, given so that a kata that builds on it "
-                 f"could be done alone — no points until you write your own (`kata reset {kata.id}` puts the stub "
-                 "back)", style="dim")
+        out.line(_("given: {passed}/{applicable} checks passed on the reference's code, given so that a kata that "
+                   "builds on it could be done alone — no points until you write your own (`kata reset {kata}` puts "
+                   "the stub back)").format(passed=passed, applicable=applicable, kata=kata.id), style="dim")
     elif result.status is Status.PASSED:
-        out.line(f"done: {summary}. `{ask_solution}` shows the reference.", style="green")
+        # Translators: {summary} is a kata's score, e.g. "7/7 checks passed, 4/4 points"; {solution} is how to ask
+        # for the reference solution, e.g. "kata solution corr2d"
+        out.line(_("done: {summary}. `{solution}` shows the reference.").format(
+            summary=summary, solution=ask_solution), style="green")
     elif result.status is Status.PENDING:
-        out.line(f"pending: {summary}; some of it is still a stub in {kata.module}.py", style="yellow")
+        # Translators: {summary} is a kata's score, e.g. "3/7 checks passed, 1.5/4 points"
+        out.line(_("pending: {summary}; some of it is still a stub in {file}").format(
+            summary=summary, file=f"{kata.module}.py"), style="yellow")
     else:
-        out.line(f"failing: {summary}. Stuck? `{ask_hint}`", style="red")
+        # Translators: {summary} is a kata's score, e.g. "6/7 checks passed, 3.4/4 points"; {hint} is how to ask
+        # for a hint, e.g. "kata hint corr2d"
+        out.line(_("failing: {summary}. Stuck? `{hint}`").format(summary=summary, hint=ask_hint), style="red")
     if result.uncredited:
-        out.line(f"({UNCREDITED_NOTE})", style="dim")
+        out.line(f"({_(UNCREDITED_NOTE)})", style="dim")
 
 
 def _stub_file(stub: str, kata: Kata) -> str:
     """The file of the stub that says ``stub`` ("corr2d: implement corr2d (d2l 7.2)"): that of the
     kata it names, which may be one ``kata`` builds on in another section."""
-    named = stub.split(":", 1)[0].strip()
+    named = re.split("[:：]", stub, maxsplit=1)[0].strip()
     owner = next((k for k in load_manifest() if k.id == named), kata)
     return f"{owner.module}.py"
 
 
 def show_hints(out: Lines, kata: Kata, level: int, *, again: str = "kata hint {kata}") -> None:
     """The first ``level`` hints of ``kata``, and whether another is left (``again``: how to ask)."""
-    out.line(f"{kata.id} — hint {level} of {len(kata.hints)}:", style="bold")
-    for number, hint in enumerate(kata.hints[:level], start=1):
+    hints = kata.hints
+    out.line(_("{kata} — hint {level} of {count}:").format(kata=kata.id, level=level, count=len(hints)), style="bold")
+    for number, hint in enumerate(hints[:level], start=1):
         out.line(f"  {number}. {hint}")
-    if level < len(kata.hints):
-        out.line(f"(`{again.format(kata=kata.id)}` again for the next one)", style="dim")
+    if level < len(hints):
+        # Translators: {again} is how to ask for a hint, e.g. "kata hint corr2d"
+        out.line(_("(`{again}` again for the next one)").format(again=again.format(kata=kata.id)), style="dim")
     else:
-        out.line("(that was the last hint)", style="dim")
+        out.line(_("(that was the last hint)"), style="dim")

@@ -7,7 +7,9 @@ A kata's verdict is keyed by everything that decides it:
 - the checks' version: the sources of ``grader/`` and ``solutions/``, ``katas.toml`` and torch's
   version;
 - the seed policy: the ``--seed`` given, or "random" (a verdict found with one random seed stands
-  for the next, as a rerun would draw another).
+  for the next, as a rerun would draw another);
+- the language its messages were judged in (``grader.core.i18n``) and, for a translation, its
+  catalogue: a verdict judged in English is not shown to a learner who now reads Chinese.
 
 They are kept in ``.kata/verdicts.json`` beside the implementation's folder (with the hints seen),
 by folder; a file that cannot be read is ignored and written anew.
@@ -18,6 +20,7 @@ import ast
 import hashlib
 from pathlib import Path
 
+from grader.core.i18n import LANGUAGES, catalogue_path, language
 from grader.core.manifest import Kata
 from grader.core.paths import MANIFEST_PATH, REPO_ROOT, SOLUTIONS_DIR, sources_digest
 from grader.core.scoring import Status
@@ -32,6 +35,16 @@ def checks_version() -> str:
     """A digest of what the checks are: the grader's and the reference's sources, the manifest, torch."""
     return sources_digest([*GRADER_DIR.rglob("*.py"), *GRADER_DIR.rglob("*.toml"), *SOLUTIONS_DIR.glob("*.py"),
                            MANIFEST_PATH])
+
+
+def messages_version(code: str) -> str:
+    """What the messages of language ``code`` are: the code and, for a translation, a digest of its
+    catalogue (a verdict keeps its messages as they were judged)."""
+    if LANGUAGES.get(code) is None:
+        return code
+    po, mo = catalogue_path(code), catalogue_path(code, ".mo")
+    catalogue = po if po.is_file() else mo
+    return f"{code} {hashlib.sha256(catalogue.read_bytes()).hexdigest() if catalogue.is_file() else '-'}"
 
 
 def imported_modules(root: Path, module: str) -> set[str]:
@@ -64,12 +77,17 @@ class VerdictCache:
         self.path = root.parent / ".kata" / "verdicts.json"
         self.policy = "random" if seed is None else f"seed {seed}"
         self._version: str | None = None
+        self._messages: dict[str, str] = {}
 
     def key(self, kata: Kata) -> str:
-        """The digest of everything that decides ``kata``'s verdict now."""
+        """The digest of everything that decides ``kata``'s verdict now, in the language spoken now."""
         if self._version is None:
             self._version = checks_version()
-        digest = hashlib.sha256(f"{FORMAT}\0{self._version}\0{self.policy}\0{kata.id}\0".encode())
+        code = language()
+        if code not in self._messages:
+            self._messages[code] = messages_version(code)
+        digest = hashlib.sha256(f"{FORMAT}\0{self._version}\0{self.policy}\0{self._messages[code]}\0{kata.id}\0"
+                                .encode())
         for name in sorted(imported_modules(self.root, kata.module) | {"__init__"}):
             path = self.root / f"{name}.py"
             digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")

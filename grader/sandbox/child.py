@@ -9,6 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from grader.core.i18n import set_language
 from grader.core.paths import REPO_ROOT
 from grader.sandbox import confine
 from grader.sandbox.client import scrubbed_environment
@@ -70,6 +71,7 @@ def run_child(request: dict, workdir: Path, fd: int) -> None:
         reference = Implementation(workdir / "reference", shown_as="reference")
         checks.update(timing_probes(reference, module, request["bench"]["sweep"]))
     impl = Implementation(workdir / "submission", shown_as=request["shown_as"])
+    set_language(request.get("language"))  # the notes on the learner's errors, in the grader's language
     send_frame(fd, {"event": "started"})
     try:
         impl.module(module)

@@ -18,6 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from grader.core.files import remove_tree
+from grader.core.i18n import language
 from grader.core.paths import REPO_ROOT
 from grader.sandbox import confine
 from grader.sandbox.protocol import KataReply, KataRun
@@ -115,7 +116,8 @@ class Slot:
         self.ready()
         request = {"submission": str(submission), "shown_as": shown_as, "module": module, "checks": checks,
                    "limits": asdict(limits or self.limits), "uid": self.uid, "workdir_root": str(self._root),
-                   "symbols": list(symbols), "required": list(required), **({"bench": bench} if bench is not None else {})}
+                   "symbols": list(symbols), "required": list(required), "language": language(),
+                   **({"bench": bench} if bench is not None else {})}
         try:
             self._requests.write(json.dumps(request).encode() + b"\n")
             self._requests.flush()

@@ -202,7 +202,9 @@ def _warm_up(katas: list[str] | None) -> None:
 
     from grader.checks import all_checks
     from grader.checks.training import digits
+    from grader.core.i18n import load_catalogues
 
+    load_catalogues()  # the child speaks the grader's language, and reads no file for it
     for name in ("grader.core.implementation", "grader.checks.probing", "grader.bench.probes"):
         importlib.import_module(name)  # the child then needs nothing from the project's files
     checks = all_checks()

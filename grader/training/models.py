@@ -9,6 +9,7 @@ from types import ModuleType
 from torch import nn
 
 from grader.checks.networks import lenet
+from grader.core.i18n import _
 from grader.core.implementation import Implementation
 
 #: VGG-11 with a quarter of the channels, as d2l trains it.
@@ -35,10 +36,11 @@ class Model:
 
     def check_size(self, size: int) -> None:
         if self.fixed_size and size != self.resize:
-            raise ValueError(f"{self.name} takes {self.resize}×{self.resize} inputs only (its classifier is sized "
-                             f"for them); drop --resize or give --resize {self.resize}")
+            raise ValueError(_("{model} takes {size}×{size} inputs only (its classifier is sized for them); "
+                               "drop --resize or give --resize {size}").format(model=self.name, size=self.resize))
         if size < self.min_size:
-            raise ValueError(f"{self.name} needs inputs of at least {self.min_size}×{self.min_size}; got --resize {size}")
+            raise ValueError(_("{model} needs inputs of at least {least}×{least}; got --resize {size}").format(
+                model=self.name, least=self.min_size, size=size))
 
 
 MODELS = {m.name: m for m in [

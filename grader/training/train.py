@@ -17,6 +17,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from grader.checks.digits import DIGITS_TRAIN, digits_8x8
 from grader.checks.structure import materialised
+from grader.core.i18n import _
 
 DATASETS = ("fashion-mnist", "digits", "synthetic")
 
@@ -44,11 +45,13 @@ def fashion_mnist(root: Path, resize: int) -> tuple[torch.utils.data.Dataset, to
     try:
         return load(download=True)
     except Exception as exc:  # offline, a proxy, a full disk: say what to do instead
-        raise DataUnavailable(
-            f"Fashion-MNIST is not in {root / 'FashionMNIST' / 'raw'} and could not be downloaded "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else 'no detail'}). Run once with a "
+        detail = str(exc).splitlines()[0] if str(exc) else _("no detail")
+        # Translators: {error} is the exception's type, {detail} its first line (or "no detail")
+        raise DataUnavailable(_(
+            "Fashion-MNIST is not in {folder} and could not be downloaded ({error}: {detail}). Run once with a "
             "network connection, copy the four *-ubyte files there (or pass --data-dir to the folder that holds "
-            "FashionMNIST/), or train on --data digits or --data synthetic, which need no download.") from None
+            "FashionMNIST/), or train on --data digits or --data synthetic, which need no download.").format(
+                folder=root / "FashionMNIST" / "raw", error=type(exc).__name__, detail=detail)) from None
 
 
 def digits(resize: int) -> tuple[TensorDataset, TensorDataset]:
@@ -77,7 +80,8 @@ def load_data(name: str, *, resize: int, data_dir: Path, seed: int):
         return digits(resize)
     if name == "synthetic":
         return synthetic(resize, seed)
-    raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(DATASETS)}")
+    raise ValueError(_("unknown data set {name}; choose one of {choices}").format(
+        name=repr(name), choices=", ".join(DATASETS)))
 
 
 def xavier(layer: nn.Module) -> None:
@@ -163,8 +167,9 @@ def train(net: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
 def final_lines(history: History, device: torch.device) -> list[str]:
     """The two lines d2l's train_ch6 ends with."""
     last = history.epochs[-1]
-    return [f"loss {last['train_loss']:.3f}, train acc {last['train_acc']:.3f}, test acc {last['test_acc']:.3f}",
-            f"{history.examples_per_sec:.1f} examples/sec on {device}"]
+    return [_("loss {loss:.3f}, train acc {train_acc:.3f}, test acc {test_acc:.3f}").format(
+                loss=last["train_loss"], train_acc=last["train_acc"], test_acc=last["test_acc"]),
+            _("{rate:.1f} examples/sec on {device}").format(rate=history.examples_per_sec, device=device)]
 
 
 def curves(history: History) -> dict[str, list[tuple[float, float]]]:
@@ -174,14 +179,15 @@ def curves(history: History) -> dict[str, list[tuple[float, float]]]:
 
 def plot(history: History, path: Path, title: str) -> None:
     """The curves as d2l's animator draws them: train loss and train acc per fifth of an epoch, test
-    acc before training and per epoch; each point marked where a curve has few (a short run's)."""
+    acc before training and per epoch; each point marked where a curve has few (a short run's).
+    Its labels stay English in every language, as d2l-zh's animator draws them ("epoch", "train loss")."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(figsize=(5, 3.5))
     for (key, points), style in zip(curves(history).items(), ("-", "--", "-.")):
-        axes.plot([x for x, _ in points], [v for _, v in points], style,
+        axes.plot([x for x, _value in points], [v for _x, v in points], style,
                   marker="o" if key == "test_acc" or len(points) <= 12 else None, label=key.replace("_", " "))
     axes.set_xlabel("epoch")
     axes.set_title(title, fontsize=9)

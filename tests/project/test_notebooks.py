@@ -55,7 +55,7 @@ def test_a_sections_notebook_holds_its_idea_and_each_katas_code_as_the_file_has_
     nbformat.validate(nbformat.from_dict(notebook))
     assert "slides a small kernel over the image" in notebook["cells"][0]["source"]  # the section's idea
     [setup] = cells_of(notebook, "setup")
-    assert "kata = Workspace('../exercises', 'conv_layer')" in setup["source"]
+    assert "kata = Workspace('../exercises', 'conv_layer', language='en')" in setup["source"]
     assert "as_pair = kata.imported('_args', 'as_pair')" in setup["source"]  # the learner's own module
     code = {c["metadata"]["convkata"]["kata"]: c["source"] for c in cells_of(notebook, "code")}
     assert list(code) == [k.id for k in katas]

@@ -19,7 +19,8 @@ def test_a_record_round_trips_through_json_in_the_documented_shape():
     text = RECORD.to_json()
     assert SubmissionRecord.from_json(text) == RECORD
     data = json.loads(text)
-    assert list(data) == ["student", "source", "digest", "seed", "score", "max_score", "seconds", "error", "katas"]
+    assert list(data) == ["student", "source", "digest", "seed", "score", "max_score", "seconds", "error", "katas",
+                          "language"]
     assert list(data["katas"][0]) == ["id", "title", "section", "module", "points", "score", "status", "uncredited",
                                       "checks"]
     assert data["katas"][0]["checks"][0] == {"id": "corr2d::numeric_sweep", "name": "numeric_sweep", "kind": "numeric",

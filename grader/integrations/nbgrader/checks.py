@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 from types import ModuleType
 
+from grader.core.i18n import N_, _, set_language
 from grader.core.implementation import CodeUnderTest
 
 _grading_seed: int | None = None
@@ -29,11 +30,11 @@ _legacy_noted = False
 #: How a failure in a notebook says to rerun on its seed (Runner's ``rerun`` template).
 RERUN_IN_NOTEBOOK = "check_kata(…, seed={seed})"
 #: Printed (stdout: nbgrader scores a test cell with stderr 0) by courses still built with grade_with_seed.
-LEGACY_NOTE = ("Note for the instructor: this course was built by an older convkata, whose hidden test lines "
-               "(grade_with_seed) show the grading seed in students' feedback. Rebuild it with `kata nbgrader "
-               "build COURSE_DIR --assignment ASSIGNMENT --katas …` (it keeps a grading secret in "
-               "COURSE_DIR/.convkata/secrets/, used from then on), then `nbgrader generate_assignment ASSIGNMENT "
-               "--force`. grade_with_seed goes in the next release.")
+LEGACY_NOTE = N_("Note for the instructor: this course was built by an older convkata, whose hidden test lines "
+                  "(grade_with_seed) show the grading seed in students' feedback. Rebuild it with `kata nbgrader "
+                  "build COURSE_DIR --assignment ASSIGNMENT --katas …` (it keeps a grading secret in "
+                  "COURSE_DIR/.convkata/secrets/, used from then on), then `nbgrader generate_assignment ASSIGNMENT "
+                  "--force`. grade_with_seed goes in the next release.")
 
 
 def _autograding() -> bool:
@@ -49,7 +50,7 @@ def grade_with_secret() -> None:
     if _autograding():
         from .secret import autograding_seed
 
-        _grading_seed, _ = autograding_seed(Path.cwd())
+        _grading_seed, _legacy = autograding_seed(Path.cwd())
 
 
 def grade_with_seed(seed: int) -> None:
@@ -69,7 +70,7 @@ def grade_with_seed(seed: int) -> None:
         _grading_seed, legacy = int(seed), True
     if legacy and not _legacy_noted:
         _legacy_noted = True
-        print(LEGACY_NOTE)
+        print(_(LEGACY_NOTE))
 
 
 class NotebookCode(CodeUnderTest):
@@ -116,12 +117,15 @@ def _stderr_silenced():
             os.close(saved)
 
 
-def check_kata(kata_id: str, seed: int | None = None) -> float:
+def check_kata(kata_id: str, seed: int | None = None, language: str | None = None) -> float:
     """Run the kata's checks on what this notebook defined, print the feedback, return the points.
 
     ``seed``: the inputs' seed (default: the submission's when autograding, see
     ``grade_with_secret``, else a fresh one; a failure prints the seed, and
-    ``check_kata(kata_id, seed=N)`` reproduces it)."""
+    ``check_kata(kata_id, seed=N)`` reproduces it). ``language``: the course's, which its test cells
+    give (default: the kernel's, from its environment)."""
+    if language:
+        set_language(language)
     namespace = sys._getframe(1).f_globals
     with _stderr_silenced():
         import torch

@@ -31,6 +31,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 from traitlets.config import Config
 
+from grader.core.i18n import _
 from grader.core.manifest import load_manifest
 from grader.grading.batch import GradeOptions, Progress, grade_batch
 from grader.grading.formats import kata_feedback
@@ -79,8 +80,8 @@ class RecordedVerdicts(NbGraderPreprocessor):
 def test_cell_outputs(kata: KataRecord | None) -> list:
     """A test cell's outputs for a kata's record (None: no record, an error)."""
     if kata is None:
-        return [new_output("error", ename="NotGraded", evalue="kata grade has no result for this cell",
-                           traceback=["NotGraded: kata grade has no result for this cell"])]
+        reason = _("kata grade has no result for this cell")
+        return [new_output("error", ename="NotGraded", evalue=reason, traceback=[f"NotGraded: {reason}"])]
     return [new_output("stream", name="stdout", text=kata_feedback(kata) + "\n"),
             new_output("execute_result", data={"text/plain": repr(float(kata.score))}, execution_count=None)]
 
@@ -91,7 +92,8 @@ class NbgraderCourse:
     def __init__(self, root: Path, assignment: str):
         self.root = Path(root).resolve()
         if not self.root.is_dir():
-            raise CourseError(f"{root}: no such course folder (make one with `kata nbgrader build {root}`)")
+            raise CourseError(_("{root}: no such course folder (make one with `kata nbgrader build {root}`)").format(
+                root=root))
         self.config = course_config(self.root)
         self.config.CourseDirectory.assignment_id = assignment
         self.assignment = assignment
@@ -101,8 +103,10 @@ class NbgraderCourse:
         known = {kata.id for kata in load_manifest()}
         foreign = [cell for cell in self.katas if cell not in known]
         if foreign:
-            raise CourseError(f"the test cells {', '.join(foreign)} of {assignment} are not convkata katas: kata grade "
-                              "--nbgrader can only grade convkata's own test cells; use nbgrader autograde")
+            # Translators: {cells} lists the test cells' ids (grade_id), comma-separated; {assignment} is an id
+            raise CourseError(_("the test cells {cells} of {assignment} are not convkata katas: kata grade --nbgrader "
+                                "can only grade convkata's own test cells; use nbgrader autograde").format(
+                cells=", ".join(foreign), assignment=assignment))
         self._secret = self._grading_secret()
 
     def _grading_secret(self) -> bytes:
@@ -118,13 +122,16 @@ class NbgraderCourse:
         if not seeds:
             raise CourseError(missing_secret_message(self.root, self.assignment))
         if len(seeds) > 1:
-            raise CourseError(f"the source notebooks of {self.assignment} have {len(seeds)} grading seeds "
-                              f"({sorted(seeds)}): rebuild them with `kata nbgrader build`")
-        log.warning("warning: %s was built by an older convkata, whose hidden test lines (grade_with_seed) show "
-                    "the grading seed in students' feedback; rebuild it with `kata nbgrader build %s --assignment %s "
-                    "--katas …` (it keeps a grading secret in .convkata/secrets/, used from then on), then "
-                    "`nbgrader generate_assignment %s --force`", self.assignment, self.root, self.assignment,
-                    self.assignment)
+            # Translators: {count} is always 2 or more; {seeds} a list of numbers such as "[1234, 5678]"
+            raise CourseError(_("the source notebooks of {assignment} have {count} grading seeds ({seeds}): rebuild "
+                                "them with `kata nbgrader build`").format(
+                assignment=self.assignment, count=len(seeds), seeds=sorted(seeds)))
+        # Translators: {assignment} is the assignment's id, {root} the course folder
+        log.warning("%s", _("warning: {assignment} was built by an older convkata, whose hidden test lines "
+                            "(grade_with_seed) show the grading seed in students' feedback; rebuild it with `kata "
+                            "nbgrader build {root} --assignment {assignment} --katas …` (it keeps a grading secret in "
+                            ".convkata/secrets/, used from then on), then `nbgrader generate_assignment {assignment} "
+                            "--force`").format(assignment=self.assignment, root=self.root))
         return legacy_secret(seeds.pop())
 
     def submission_seed(self, student: str, submitted: Path) -> int:
@@ -142,8 +149,9 @@ class NbgraderCourse:
         notebooks = {path.stem: read_notebook(path) for path in sorted(folder.glob("*.ipynb"))}
         notebooks = {module: nb for module, nb in notebooks.items() if graded_katas(nb)}
         if not notebooks:
-            raise CourseError(f"{folder} has no notebooks with convkata test cells: build the assignment with "
-                              f"`kata nbgrader build {self.root} --assignment {self.assignment}`")
+            raise CourseError(_("{folder} has no notebooks with convkata test cells: build the assignment with "
+                                "`kata nbgrader build {root} --assignment {assignment}`").format(
+                folder=folder, root=self.root, assignment=self.assignment))
         return notebooks
 
     def submissions(self) -> dict[str, Path]:
@@ -153,7 +161,9 @@ class NbgraderCourse:
         found = {Path(folder).parts[student_part]: Path(folder) for folder in sorted(glob.glob(pattern))
                  if Path(folder).is_dir()}
         if not found:
-            raise CourseError(f"no submissions of {self.assignment}: nbgrader expects them in {pattern}")
+            # Translators: {pattern} is a path with a * where each student's id goes
+            raise CourseError(_("no submissions of {assignment}: nbgrader expects them in {pattern}").format(
+                assignment=self.assignment, pattern=pattern))
         return found
 
     def write_modules(self, submitted: Path, target: Path) -> None:
@@ -182,8 +192,8 @@ class NbgraderCourse:
         app.force = True
         app.create_student = True
         if Execute not in app.autograde_preprocessors:
-            raise CourseError("this course's nbgrader_config.py replaces Autograde's Execute preprocessor; "
-                              "kata grade --nbgrader stands in for Execute and cannot tell where")
+            raise CourseError(_("this course's nbgrader_config.py replaces Autograde's Execute preprocessor; "
+                                "kata grade --nbgrader stands in for Execute and cannot tell where"))
         app.autograde_preprocessors = [RecordedVerdicts if p is Execute else p for p in app.autograde_preprocessors]
         level = app.log.level
         app.log.setLevel(logging.ERROR)  # not its notes on replacing autograded/ and on hidden tests' checksums

@@ -13,6 +13,9 @@ manifest's points) calling ``grader.integrations.nbgrader.checks.check_kata``. I
 from the assignment's grading secret; the build makes the secret (``secret.py``: outside the
 notebooks, kept by later builds), and no notebook holds it or any seed.
 
+A course speaks the language it is built in (``--lang``): its texts, the docstrings' instructions,
+the book's edition it cites, and — through ``check_kata``'s ``language`` — what its test cells print.
+
 Read backwards, the same layout turns a submitted notebook into the module the sandboxed grader
 grades (``module_source``): the source's given code, then the student's solution cells.
 """
@@ -28,39 +31,44 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from grader.core.backups import backup
+from grader.core.docstrings import docstrings_translated
+from grader.core.i18n import N_, _, language, ngettext
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
 from grader.core.stubgen import strip_markers
 
 from .secret import ensure_secret
 
-CONFIG_TEXT = '''\
+CONFIG_TEXT = N_('''\
 # nbgrader's configuration for a convkata course (written by `kata nbgrader build`; yours to edit).
 c = get_config()
 
 # A kata's checks can take longer than nbgrader's default 30 s per cell on a slow machine.
 c.Execute.timeout = 300
-'''
+''')
 
+#: A test cell's first line (a comment), translated where it is written.
+TEST_CELL_COMMENT = N_("# The checks of {kata_id} ({points} points): what passed, and what to fix. The cell's value "
+                       "is your score.")
 TEST_CELL = '''\
-# The checks of {kata_id} ({points} points): what passed, and what to fix. The cell's value is your score.
+{comment}
 from grader.integrations.nbgrader.checks import check_kata
 ### BEGIN HIDDEN TESTS
 from grader.integrations.nbgrader.checks import grade_with_secret
 grade_with_secret()  # autograding: this submission's inputs, from the instructor's grading secret
 ### END HIDDEN TESTS
-check_kata({kata_id!r})'''
+check_kata({kata_id!r}{language})'''
 
 #: The hidden lines of courses built before the grading secret (kept for one release: ``grade_with_seed``).
 _GRADING_SEED = re.compile(r"^\s*grade_with_seed\((\d+)\)", re.MULTILINE)
 _LEGACY_HIDDEN_LINES = re.compile(r"^from grader\.integrations\.nbgrader\.checks import grade_with_seed\n"
                                   r"grade_with_seed\(\d+\)[^\n]*$", re.MULTILINE)
 
-INTRO = """\
+INTRO = N_("""\
 Fill in every cell that says `# YOUR CODE HERE` (replace the `raise NotImplementedError()`), then run the test \
 cell below it: it runs the kata's checks on fresh random inputs, prints what passed and what to fix, and its \
 value is your score. Keep your code, helpers included, inside those cells: only they are graded. \
-Grading runs the same checks on other inputs."""
+Grading runs the same checks on other inputs.""")
 
 
 class CourseError(ValueError):
@@ -94,9 +102,10 @@ def _definitions(source: str) -> dict[str, str]:
 
 
 def module_parts(module: str, solutions_dir: Path = SOLUTIONS_DIR) -> ModuleParts:
-    """The title, given code and definitions of ``solutions/<module>.py``. A relative import in
-    its header (``from ._args import as_pair``) is replaced by the definitions it imports."""
-    source = (solutions_dir / f"{module}.py").read_text(encoding="utf-8")
+    """The title, given code and definitions of ``solutions/<module>.py``, its docstrings in the language
+    convkata speaks. A relative import in its header (``from ._args import as_pair``) is replaced by
+    the definitions it imports."""
+    source = docstrings_translated((solutions_dir / f"{module}.py").read_text(encoding="utf-8"), module)
     segments = _segments(source)
     title = ast.get_docstring(ast.parse(source)) or module
     given = []
@@ -113,17 +122,22 @@ def module_parts(module: str, solutions_dir: Path = SOLUTIONS_DIR) -> ModulePart
 def _inlined(node: ast.ImportFrom, module: str, solutions_dir: Path) -> str:
     """``from .other import a, b as c`` as the definitions of a and b (and ``c = b``)."""
     other = node.module or ""
-    available = _definitions(strip_markers((solutions_dir / f"{other}.py").read_text(encoding="utf-8")))
+    available = _definitions(docstrings_translated(strip_markers((solutions_dir / f"{other}.py").read_text(
+        encoding="utf-8")), other))
     manifest = load_manifest()
     parts = []
     for alias in node.names:
         if alias.name not in available:
-            raise CourseError(f"solutions/{module}.py imports {alias.name} from {other}.py, which does not define "
-                              "it at top level; a notebook can only be given top-level functions and classes")
+            raise CourseError(_("solutions/{module}.py imports {name} from {other}.py, which does not define it at top "
+                                "level; a notebook can only be given top-level functions and classes").format(
+                module=module, name=alias.name, other=f"{other}"))
         kata = manifest.kata_of_symbol(other, alias.name)
-        why = (f"the reference {alias.name} of kata {kata.id} (d2l {kata.section}); yours is graded in {other}.ipynb"
-               if kata else f"{alias.name}, a helper from {other}.py")
-        parts.append(f"\n\n# Given: {why}.\n{available[alias.name]}")
+        if kata:
+            given = _("# Given: the reference {name} of kata {kata} ({citation}); yours is graded in {notebook}.").format(
+                name=alias.name, kata=kata.id, citation=kata.citation, notebook=f"{other}.ipynb")
+        else:
+            given = _("# Given: {name}, a helper from {file}.").format(name=alias.name, file=f"{other}.py")
+        parts.append(f"\n\n{given}\n{available[alias.name]}")
         if alias.asname:
             parts.append(f"{alias.asname} = {alias.name}\n")
     return "".join(parts) + "\n\n"
@@ -142,32 +156,43 @@ def _cell(kind: str, source: str, grade_id: str, *, solution=False, grade=False,
 def _kata_markdown(kata: Kata, index: int, total: int) -> str:
     hints = "\n".join(f"{number}. {hint}" for number, hint in enumerate(kata.hints, start=1))
     symbols = ", ".join(f"`{s}`" for s in kata.symbols)
-    return (f"## Kata {index} of {total}: {kata.title}\n\n"
-            f"d2l {kata.section} · {symbols} · **{kata.points} points** · kata id `{kata.id}`\n\n"
-            "Complete the definition below (its docstring says what it takes and returns), then run the test cell "
-            "after it.\n\n"
-            f"<details><summary>Hints, from gentle to explicit</summary>\n\n{hints}\n\n</details>")
+    heading = _("## Kata {index} of {total}: {title}").format(index=index, total=total, title=kata.title)
+    points = ngettext("**{points} point**", "**{points} points**", kata.points).format(points=kata.points)
+    facts = _("{citation} · {symbols} · {points} · kata id `{kata}`").format(
+        citation=kata.citation, symbols=symbols, points=points, kata=kata.id)
+    todo = _("Complete the definition below (its docstring says what it takes and returns), then run the test cell "
+             "after it.")
+    summary = _("Hints, from gentle to explicit")
+    return f"{heading}\n\n{facts}\n\n{todo}\n\n<details><summary>{summary}</summary>\n\n{hints}\n\n</details>"
 
 
 def module_notebook(module: str, katas: list[Kata], kernel: str = "python3",
                     solutions_dir: Path = SOLUTIONS_DIR) -> nbformat.NotebookNode:
     """The source notebook for ``katas`` (all of one ``module``), with solutions and hidden tests."""
     parts = module_parts(module, solutions_dir)
-    cells = [_cell("markdown", f"# {parts.title}\n\n{INTRO}", f"{module}_intro"),
+    cells = [_cell("markdown", f"# {parts.title}\n\n{_(INTRO)}", f"{module}_intro"),
              _cell("code", parts.given + _given_requirements(module, katas, parts), f"{module}_given")]
     for index, kata in enumerate(katas, start=1):
         missing = [s for s in kata.symbols if s not in parts.definitions]
         if missing:
-            raise CourseError(f"kata {kata.id}: solutions/{module}.py does not define {missing} at top level")
+            raise CourseError(_("kata {kata}: solutions/{module}.py does not define {missing} at top level").format(
+                kata=kata.id, module=module, missing=missing))
         cells += [
             _cell("markdown", _kata_markdown(kata, index, len(katas)), f"{kata.id}_instructions"),
             _cell("code", "\n\n".join(parts.definitions[s].rstrip() for s in kata.symbols), f"{kata.id}_code",
                   solution=True, locked=False),
-            _cell("code", TEST_CELL.format(kata_id=kata.id, points=kata.points), kata.id,
-                  grade=True, points=kata.points),
+            _cell("code", test_cell(kata), kata.id, grade=True, points=kata.points),
         ]
     kernelspec = {"name": kernel, "display_name": "Python 3 (convkata)", "language": "python"}
     return new_notebook(cells=cells, metadata={"kernelspec": kernelspec, "language_info": {"name": "python"}})
+
+
+def test_cell(kata: Kata) -> str:
+    """``kata``'s autograded test cell. A course in another language than English has its checks speak
+    it (``check_kata(…, language=…)``); an English course's cells are as courses built before had them."""
+    speaks = "" if language() == "en" else f", language={language()!r}"
+    comment = _(TEST_CELL_COMMENT).format(kata_id=kata.id, points=kata.points)
+    return TEST_CELL.format(comment=comment, kata_id=kata.id, language=speaks)
 
 
 def _given_requirements(module: str, katas: list[Kata], parts: ModuleParts) -> str:
@@ -177,8 +202,9 @@ def _given_requirements(module: str, katas: list[Kata], parts: ModuleParts) -> s
     manifest, chosen = load_manifest(), {kata.id for kata in katas}
     needed = {required.id: required for kata in katas for required in manifest.requirements(kata.id)
               if required.module == module and required.id not in chosen}
-    return "".join(f"\n\n# Given: the reference {symbol} of kata {kata.id} (d2l {kata.section}), which this "
-                   f"assignment builds on but does not ask for.\n{strip_markers(parts.definitions[symbol])}"
+    return "".join("\n\n" + _("# Given: the reference {name} of kata {kata} ({citation}), which this assignment "
+                                "builds on but does not ask for.").format(name=symbol, kata=kata.id, citation=kata.citation)
+                   + f"\n{strip_markers(parts.definitions[symbol])}"
                    for kata in manifest if kata.id in needed for symbol in kata.symbols)
 
 
@@ -236,7 +262,7 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
     try:
         return nbformat.read(path, as_version=4)
     except (OSError, ValueError, json.JSONDecodeError, nbformat.reader.NotJSONError) as exc:
-        raise CourseError(f"{path}: not a readable notebook ({exc})") from None
+        raise CourseError(_("{path}: not a readable notebook ({error})").format(path=path, error=exc)) from None
 
 
 def _upgraded(notebook: nbformat.NotebookNode) -> str:
@@ -259,7 +285,8 @@ def build_course(course: Path, assignment: str, kata_ids: list[str] | None = Non
     ``force`` (a copy goes to ``COURSE/.kata-backups/``) — or, with no need for it, when all that
     differs is the ``grade_with_seed(N)`` hidden lines of a course built before the secret."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", assignment):
-        raise CourseError(f"assignment {assignment!r}: use letters, digits, '_', '-' and '.' (nbgrader's ids)")
+        raise CourseError(_("assignment {assignment!r}: use letters, digits, '_', '-' and '.' (nbgrader's ids)").format(
+            assignment=assignment))
     katas = load_manifest().select(kata_ids)
     folder = course / "source" / assignment
     existing = {p: read_notebook(p) for p in sorted(folder.glob("*.ipynb"))} if folder.is_dir() else {}
@@ -270,12 +297,15 @@ def build_course(course: Path, assignment: str, kata_ids: list[str] | None = Non
     changed = [p for p, text in notebooks.items() if p.exists() and p.read_text(encoding="utf-8") != text]
     refused = [p for p in changed if _upgraded(existing[p]) != notebooks[p]]
     if refused and not force:
-        raise CourseError(f"{', '.join(str(p) for p in refused)} exist(s) with other content (your edits, or "
-                          "another kata selection); give --force to replace them")
+        raise CourseError(ngettext("{paths} exists with other content (your edits, or another kata selection); give "
+                                   "--force to replace it",
+                                   "{paths} exist with other content (your edits, or another kata selection); give "
+                                   "--force to replace them", len(refused)).format(
+            paths=", ".join(str(p) for p in refused)))
     folder.mkdir(parents=True, exist_ok=True)
     config = course / "nbgrader_config.py"
     if not config.exists():
-        config.write_text(CONFIG_TEXT, encoding="utf-8")
+        config.write_text(_(CONFIG_TEXT), encoding="utf-8")
     ensure_secret(course, assignment)
     for path in changed:
         backup(path, course / ".kata-backups")

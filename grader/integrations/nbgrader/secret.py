@@ -28,6 +28,8 @@ import stat
 import string
 from pathlib import Path
 
+from grader.core.i18n import _
+
 #: Where a course keeps its assignments' secrets, under its root.
 SECRETS_DIR = Path(".convkata") / "secrets"
 #: nbgrader's own defaults, for the settings a course's nbgrader_config.py does not change.
@@ -57,15 +59,18 @@ def read_secret(root: Path, assignment: str) -> bytes | None:
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as exc:
-        raise GradingSecretError(f"convkata: the grading secret {path} cannot be read ({exc})") from None
+        # Translators: {error} is the system's reason, in English (e.g. "[Errno 13] Permission denied: '…'")
+        raise GradingSecretError("convkata: " + _("the grading secret {path} cannot be read ({error})").format(
+            path=path, error=exc)) from None
     try:
         secret = bytes.fromhex(text)
     except ValueError:
         secret = b""
     if len(secret) < 16:
-        raise GradingSecretError(f"convkata: the grading secret {path} is damaged (want 64 hex digits); "
-                                 "restore it from a backup, or delete it and run `kata nbgrader build` again "
-                                 "(a new secret: submissions graded so far get new seeds when graded again)")
+        raise GradingSecretError("convkata: " + _(
+            "the grading secret {path} is damaged (want 64 hex digits); restore it from a backup, or delete it and "
+            "run `kata nbgrader build` again (a new secret: submissions graded so far get new seeds when graded "
+            "again)").format(path=path))
     return secret
 
 
@@ -157,7 +162,7 @@ class CourseLayout:
         except ValueError:
             return None
         pattern, seen = "", set()
-        for literal, field, _, _ in string.Formatter().parse(self._settings["directory_structure"]):
+        for literal, field, _spec, _conversion in string.Formatter().parse(self._settings["directory_structure"]):
             pattern += re.escape(literal)
             if field == "nbgrader_step":
                 pattern += re.escape(self._settings[step])
@@ -184,19 +189,23 @@ def autograded_submission(cwd: Path) -> tuple[CourseLayout, str, str]:
         found = layout.match("autograded_directory", cwd)
         if found:
             return layout, *found
-    raise NotInCourseError(
-        f"convkata: nbgrader autograde runs this notebook in {cwd}, which is not a student's autograded folder "
-        f"of a course built by `kata nbgrader build` (no folder above it holds {SECRETS_DIR.parent}/ or "
-        "nbgrader_config.py and matches its directory_structure): the grading secret cannot be found, so "
-        "nothing is graded. Run nbgrader autograde in the course folder.")
+    # Translators: {folder} is where the notebook runs; {secrets} the folder a course keeps (".convkata")
+    raise NotInCourseError("convkata: " + _(
+        "nbgrader autograde runs this notebook in {folder}, which is not a student's autograded folder of a course "
+        "built by `kata nbgrader build` (no folder above it holds {secrets}/ or nbgrader_config.py and matches its "
+        "directory_structure): the grading secret cannot be found, so nothing is graded. Run nbgrader autograde in "
+        "the course folder.").format(folder=cwd, secrets=SECRETS_DIR.parent))
 
 
 def missing_secret_message(root: Path, assignment: str) -> str:
-    return (f"convkata: no grading secret for assignment {assignment!r}: {secret_path(root, assignment)} is missing, "
-            "so nothing is graded (the seeds students would be graded on must come from it). It is made by "
-            f"`kata nbgrader build {root} --assignment {assignment} --katas …` (which leaves the notebooks as they "
-            "are), and must stay in the course folder, out of reach of students; restore it from a backup if you "
-            "have one, so that submissions already graded keep their seeds.")
+    # Translators: {quoted} is the assignment's id in quotes ('ps1'), {assignment} the same id bare; {path} the
+    # secret's file, {root} the course folder
+    return "convkata: " + _(
+        "no grading secret for assignment {quoted}: {path} is missing, so nothing is graded (the seeds students "
+        "would be graded on must come from it). It is made by `kata nbgrader build {root} --assignment {assignment} "
+        "--katas …` (which leaves the notebooks as they are), and must stay in the course folder, out of reach of "
+        "students; restore it from a backup if you have one, so that submissions already graded keep their "
+        "seeds.").format(quoted=repr(assignment), path=secret_path(root, assignment), root=root, assignment=assignment)
 
 
 def autograding_seed(cwd: Path, legacy_seed: int | None = None) -> tuple[int, bool]:
