@@ -395,3 +395,28 @@ def test_kata_grade_writes_chinese_feedback_and_regrades_a_record_of_another_lan
     assert again.returncode == 0 and "already graded" not in again.stdout, again.stdout
     results = json.loads((out / "gradescope" / notes_impl.name / "results.json").read_text(encoding="utf-8"))
     assert "d2l 7.2" in results["tests"][0]["output"] and "known mistake" in results["tests"][0]["output"]
+
+
+#: What a diagnosis quotes rather than says: an exception's own message (the learner's code's, or
+#: PyTorch's), and a line of the learner's source.
+QUOTED = re.compile(r"\b\w*(Error|Exception|Warning)\b: .*$|^\s*(raise|return|File) .*$")
+
+
+def test_every_kata_diagnoses_its_catalogued_mistakes_in_chinese(tmp_path, kata_seed):
+    """One catalogued mistake of every kata, judged in Chinese: no English sentence left in what the
+    learner reads, besides the exception messages and source lines it quotes."""
+    from grader.checks.runner import Status
+    from grader.dev.catalogue import load_mistakes
+    from grader.dev.mutation import judge_mistake
+
+    first = {}
+    for mistake in load_mistakes():
+        first.setdefault(mistake.kata, mistake)
+    left = []
+    with speaking("zh"):
+        for mistake in first.values():
+            verdict, _runner = judge_mistake(mistake, tmp_path, kata_seed)
+            assert verdict.caught and verdict.named, mistake.id
+            left += [(mistake.id, line) for result in verdict.result.results if result.status is not Status.PASSED
+                     for line in result.message.splitlines() if english_prose(QUOTED.sub("", line))]
+    assert not left, left
