@@ -22,7 +22,7 @@ from grader.learner.watch import watch
 
 
 def register(commands) -> None:
-    """Add status, check, hint, watch, reset and solution to ``commands``."""
+    """Add status, check, hint, watch, reset, solution, translate and notebooks to ``commands``."""
     parents = (options.implementation(), options.seed())
     add_command(commands, "status", cmd_status, _("progress over every kata, in order"), parents).add_argument(
         "--rerun", action="store_true", help=_("check every kata again (default: katas unchanged since they were "
@@ -44,6 +44,9 @@ def register(commands) -> None:
                 parents).add_argument("kata")
     add_command(commands, "solution", cmd_solution, _("show the reference solution of a kata you have passed"),
                 parents).add_argument("kata")
+    add_command(commands, "translate", cmd_translate,
+                _("put your exercises' instructions (docstrings, stub messages) in the language convkata speaks "
+                  "(--lang); your code stays as it is"), (options.implementation(),))
     notebooks = add_command(commands, "notebooks", cmd_notebooks,
                             _("write a self-study notebook per d2l section, over your exercises/"),
                             (options.implementation(), options.katas()))
@@ -150,6 +153,32 @@ def cmd_reset(args) -> int:
     path.write_text(text, encoding="utf-8")
     out.line(what)
     out.line(_("your previous file is saved as {path}").format(path=saved))
+    return 0
+
+
+def cmd_translate(args) -> int:
+    """kata translate: the instructions this project wrote into the learner's files — the header, the
+    docstrings, the stubs' messages — in the language convkata speaks, from whichever they are in; the
+    learner's code and own docstrings kept, each changed file backed up first."""
+    exercises = implementation_root(args.impl)
+    if exercises.resolve() == SOLUTIONS_DIR.resolve():
+        raise UsageProblem(_("the reference solutions are convkata's own: translate your exercises/, or a folder "
+                             "laid out like it"))
+    out = Output()
+    changed = 0
+    for path in sorted(exercises.glob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        translated = stubgen.in_language(text, path.stem, language())
+        if translated == text:
+            continue
+        saved = backup(path, exercises.parent / ".kata" / "backups")
+        path.write_text(translated, encoding="utf-8")
+        changed += 1
+        # Translators: name your own language: the instructions are now in the language of this message
+        out.line(_("{file}: the instructions are now in English; your code is as it was (the file before is saved "
+                   "as {saved})").format(file=path, saved=saved))
+    if not changed:
+        out.line(_("your exercises' instructions are already in English (or are your own)"))
     return 0
 
 

@@ -2,15 +2,16 @@
 solutions, which the stubs keep — in the language convkata speaks.
 
 The catalogue holds each docstring cleaned (``inspect.cleandoc``, as ``ast.get_docstring`` gives it);
-``docstrings_translated`` puts each translation back in the source at the docstring's indentation. A
-docstring the catalogue does not hold (a learner's own) is left as it is.
+``docstrings_translated`` puts each translation back in the source at the docstring's indentation —
+from English, or from another language back to English. A docstring the catalogue does not hold (a
+learner's own) is left as it is.
 """
 from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
 
-from .i18n import _
+from .i18n import _, source_of
 
 Owner = ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
 
@@ -38,28 +39,37 @@ def _literal(text: str, indent: str, closing_own_line: bool) -> str:
 
 
 def docstrings_translated(source: str, module: str = "module") -> str:
-    """``source`` with every docstring the catalogue translates replaced by its translation (the
-    source itself when none is, as in English); the code and its line structure otherwise kept."""
+    """``source`` with every docstring the catalogue holds — in English or in a language it translates
+    it to — in the language convkata speaks (the source itself when there is none); the code and its
+    line structure otherwise kept."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return source
     lines = source.splitlines(keepends=True)
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
     edits = []
     for _owner, node in docstring_owners(tree, module):
         original = ast.get_docstring(node)
-        translated = _(original)
+        translated = _(source_of(original))
         if translated == original:
             continue
         literal = node.body[0].value
-        start = offsets[literal.lineno - 1] + literal.col_offset
-        end = offsets[literal.end_lineno - 1] + literal.end_col_offset
-        indent = " " * literal.col_offset
         closing_own_line = literal.end_lineno > literal.lineno and lines[literal.end_lineno - 1].strip() == '"""'
-        edits.append((start, end, _literal(translated, indent, closing_own_line)))
-    for start, end, text in sorted(edits, reverse=True):
+        edits.append((literal, _literal(translated, " " * literal.col_offset, closing_own_line)))
+    return replaced(source, edits)
+
+
+def replaced(source: str, edits: list[tuple[ast.expr, str]]) -> str:
+    """``source`` with the text of each node of ``edits`` (parsed from it) replaced by its new text."""
+    lines = source.splitlines(keepends=True)
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+
+    def at(line: int, column: int) -> int:  # ast's columns count UTF-8 bytes
+        return offsets[line - 1] + len(lines[line - 1].encode("utf-8")[:column].decode("utf-8"))
+
+    spans = [(at(node.lineno, node.col_offset), at(node.end_lineno, node.end_col_offset), text) for node, text in edits]
+    for start, end, text in sorted(spans, key=lambda span: span[0], reverse=True):
         source = source[:start] + text + source[end:]
     return source

@@ -157,6 +157,22 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations(language()).ngettext(singular, plural, n)
 
 
+@cache
+def _sources() -> dict[str, str]:
+    """Each translation, in every language convkata speaks, and the English message it translates."""
+    found = {}
+    for code in LANGUAGES:
+        catalog = getattr(_translations(code), "_catalog", {})
+        found.update((text, message) for message, text in catalog.items() if isinstance(message, str) and message)
+    return found
+
+
+def source_of(text: str) -> str:
+    """The English message that ``text`` translates (``text`` itself when it is English, or no message's
+    translation): what to look up again to say it in another language."""
+    return _sources().get(text, text)
+
+
 def N_(message: str) -> str:
     """Marks ``message`` for the catalogue where it is defined; ``_`` translates it where it is shown."""
     return message

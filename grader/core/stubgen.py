@@ -24,7 +24,7 @@ from pathlib import Path
 
 from grader.core.backups import backup
 
-from .docstrings import docstrings_translated
+from .docstrings import docstrings_translated, replaced
 from .i18n import LANGUAGES, N_, _, speaking
 from .manifest import Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
@@ -117,6 +117,33 @@ def stub_said(message: str, manifest: Manifest | None = None) -> str:
                 return message
             return f"{kata.id}: " + _("implement {name} ({citation})").format(name=found["name"], citation=kata.citation)
     return message
+
+
+def in_language(source: str, module: str, language: str) -> str:
+    """A stubs file (a learner's ``exercises/<module>.py``) with its instructions in ``language``: the
+    header, the docstrings and the stubs' messages this project wrote, whatever language they are in
+    now; the learner's code and own docstrings as they are. The source itself when it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    with speaking(language):
+        edits = []
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name)
+                    and node.exc.func.id == "NotImplementedError" and len(node.exc.args) == 1
+                    and isinstance(node.exc.args[0], ast.Constant) and isinstance(node.exc.args[0].value, str)):
+                message = node.exc.args[0].value
+                if stub_said(message) != message:
+                    edits.append((node.exc.args[0], json.dumps(stub_said(message), ensure_ascii=False)))
+        source = docstrings_translated(replaced(source, edits), module)
+        header = _(HEADER).format(name=f"{module}.py")
+    for code in LANGUAGES:
+        with speaking(code):
+            theirs = _(HEADER).format(name=f"{module}.py")
+        if source.startswith(theirs):
+            return header + source[len(theirs):]
+    return source
 
 
 def generate(solutions_dir: Path = SOLUTIONS_DIR, manifest: Manifest | None = None, *,

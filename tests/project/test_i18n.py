@@ -420,3 +420,28 @@ def test_every_kata_diagnoses_its_catalogued_mistakes_in_chinese(tmp_path, kata_
             left += [(mistake.id, line) for result in verdict.result.results if result.status is not Status.PASSED
                      for line in result.message.splitlines() if english_prose(QUOTED.sub("", line))]
     assert not left, left
+
+
+def test_kata_translate_puts_the_instructions_in_chinese_and_back_keeping_the_learners_code(tmp_path, notes_impl, capsys):
+    import shutil
+
+    from grader.cli import main
+
+    exercises = tmp_path / "exercises"
+    shutil.copytree(notes_impl, exercises)
+    before = {path.name: path.read_text(encoding="utf-8") for path in exercises.glob("*.py")}
+    assert main(["translate", "--impl", str(exercises), "--lang", "zh"]) == 0
+    source = (exercises / "conv_layer.py").read_text(encoding="utf-8")
+    assert notes_corr2d().rstrip() in source  # the learner's code, comments and all
+    translations = {m.id: m.string for m in chinese()}
+    conv2d = next(n for n in ast.parse(source).body if getattr(n, "name", "") == "Conv2D")
+    english = next(n for n in ast.parse(before["conv_layer.py"]).body if getattr(n, "name", "") == "Conv2D")
+    assert ast.get_docstring(conv2d) == translations[ast.get_docstring(english)]
+    assert 'raise NotImplementedError("edge_detection: ' + translations["implement {name} ({citation})"].format(
+        name="detect_vertical_edges", citation="d2l-zh 6.2") + '")' in source
+    assert len(list((tmp_path / ".kata" / "backups").rglob("*.py"))) == len(before)
+    assert main(["translate", "--impl", str(exercises), "--lang", "en"]) == 0
+    assert {path.name: path.read_text(encoding="utf-8") for path in exercises.glob("*.py")} == before
+    capsys.readouterr()
+    assert main(["translate", "--impl", "solutions"]) == 2
+    assert "convkata's own" in capsys.readouterr().err
