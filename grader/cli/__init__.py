@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from grader.cli import bench, courses, dev, grade, learner, train
@@ -73,9 +74,14 @@ def main(argv: list[str] | None = None) -> int:
 def run() -> None:
     """The ``kata`` console script: ``main``, then exit without tearing torch down. A finished command
     has written and closed what it writes, and unloading torch's modules at exit takes half a second
-    or more of a learner's ``kata check``."""
-    status = main()
-    sys.stdout.flush()
+    or more of a learner's ``kata check``. A reader that stops reading (``kata status | head``) ends it
+    quietly, as it ends any Unix tool (status 141: SIGPIPE)."""
+    try:
+        status = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's last flush too
+        status = 128 + signal.SIGPIPE
     sys.stderr.flush()
     if "torch" in sys.modules:
         os._exit(status)

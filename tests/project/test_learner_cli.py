@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import subprocess
 import sys
 import threading
 import time
@@ -11,7 +12,7 @@ import pytest
 from grader.checks import checks_of_kata
 from grader.cli import main
 from grader.core import stubgen
-from grader.core.paths import SOLUTIONS_DIR
+from grader.core.paths import REPO_ROOT, SOLUTIONS_DIR
 from grader.learner import verdicts
 from tests.browser import render
 
@@ -281,3 +282,12 @@ def test_a_cold_check_of_corr2d_does_not_import_torch_dynamo(background):
     assert fallback == ("a call that needs it: {'shape': [2], 'dtype': 'torch.float32', 'device': 'meta', "
                         "'requires_grad': False}"), (
         "a call that needs torch._dynamo itself runs again with the real module")
+
+
+def test_a_reader_that_stops_reading_ends_kata_quietly():
+    """`kata status | head -0`: no traceback for the closed pipe, and SIGPIPE's status, as any Unix tool."""
+    process = subprocess.Popen([sys.executable, "-c", "from grader.cli import run; run()", "status", "--impl", "solutions"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=REPO_ROOT)
+    process.stdout.close()  # before kata writes a line
+    assert process.wait(timeout=120) == 141
+    assert process.stderr.read() == b""
