@@ -316,12 +316,12 @@ def test_docstrings_translated_keeps_a_learners_own_docstring_and_the_code():
 def test_kata_notebooks_in_chinese_speak_it_in_their_texts_docstrings_and_cells(tmp_path, notes_impl):
     import shutil
 
-    from grader.learner.notebooks import build_notebooks
+    from grader.cli import main
 
     exercises = tmp_path / "exercises"
     shutil.copytree(notes_impl, exercises)
-    with speaking("zh"):
-        build_notebooks(tmp_path / "nb", exercises, ["corr2d", "pool2d"])
+    assert main(["notebooks", str(tmp_path / "nb"), "--impl", str(exercises), "--katas", "corr2d,pool2d",
+                 "--lang", "zh"]) == 0
     import json
 
     notebook = json.loads((tmp_path / "nb" / "conv_layer.ipynb").read_text(encoding="utf-8"))
@@ -338,11 +338,13 @@ def test_kata_notebooks_in_chinese_speak_it_in_their_texts_docstrings_and_cells(
 def test_an_nbgrader_course_in_chinese_speaks_it_and_its_test_cells_ask_for_it(tmp_path):
     import nbformat
 
-    from grader.integrations.nbgrader.notebooks import build_course
+    from grader.cli import main
 
-    with speaking("zh"):
-        written = build_course(tmp_path / "course", "cnn", ["corr2d", "conv2d_module", "vgg_block"])
+    assert main(["nbgrader", "build", str(tmp_path / "course"), "--assignment", "cnn", "--katas",
+                 "corr2d,conv2d_module,vgg_block", "--lang", "zh"]) == 0
+    written = sorted((tmp_path / "course" / "source" / "cnn").glob("*.ipynb"))
     notebooks = {path.stem: nbformat.read(path, as_version=4) for path in written}
+    assert set(notebooks) == {"conv_layer", "vgg"}
     for name, notebook in notebooks.items():
         texts = markdown_of(notebook)
         assert not [text for text in texts if english_prose(text)], (name, texts)
