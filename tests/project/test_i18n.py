@@ -240,8 +240,8 @@ def test_kata_check_explains_the_notes_float32_corr2d_in_chinese_citing_d2l_zh(n
     assert not [line for line in out.splitlines() if english_prose(line)], out
 
 
-def test_kata_status_lists_d2l_zh_titles_and_sections():
-    run = kata("status", "--lang", "zh", "--impl", "solutions", language="en")
+def test_kata_status_lists_d2l_zh_titles_and_sections(notes_impl):
+    run = kata("status", "--lang", "zh", "--impl", str(notes_impl), language="en")
     assert run.returncode == 0, run.stderr
     rows = {line.split()[1]: line for line in run.stdout.splitlines() if line[:1].isdigit()}
     translations = {m.id: m.string for m in chinese()}
