@@ -16,6 +16,8 @@ import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+from grader.core.i18n import _
+
 #: Captured when the module is imported (the fork server does, before any submission runs).
 _clock_ns = time.perf_counter_ns
 
@@ -52,11 +54,11 @@ def interleaved(contenders: Mapping[str, Callable[[], object]], rounds: int, *, 
     rounds come first (allocator, caches, lazy initialisation)."""
     if rounds < 1:
         raise ValueError(f"rounds must be at least 1, got {rounds}")
-    for _ in range(warmup):
+    for _warmup_round in range(warmup):
         for call in contenders.values():
             timed_call(call, sync)
     samples: dict[str, list[int]] = {name: [] for name in contenders}
-    for _, order in zip(range(rounds), itertools.cycle(itertools.permutations(contenders))):
+    for _round, order in zip(range(rounds), itertools.cycle(itertools.permutations(contenders))):
         for name in order:
             samples[name].append(timed_call(contenders[name], sync))
     return samples
@@ -112,14 +114,16 @@ def sweep(sides: Sequence[int], contenders_at: Callable[[int], Mapping[str, Call
             last = {name: median_seconds(runs[-1]) for name, runs in samples.items()}
             slowest = max(last, key=last.get)
             if last[slowest] > call_seconds:
-                stopped = (f"{slowest} took {last[slowest]:.3g} s a call at {timed[-1]}×{timed[-1]}, over the "
-                           f"{call_seconds:g} s a call may take")
+                # Translators: {name} is "submission", "reference" or "conv2d" (a contender, translated as the
+                # report names it); {side}×{side} the image size timed last
+                stopped = _("{name} took {seconds:.3g} s a call at {side}×{side}, over the {limit:g} s a call may "
+                            "take").format(name=_(slowest), seconds=last[slowest], side=timed[-1], limit=call_seconds)
             else:
                 predicted = (rounds + 1) * sum(last.values()) * (side / timed[-1]) ** 2
                 left = budget_seconds - (time.monotonic() - started)
                 if predicted > left:
-                    stopped = (f"{side}×{side} would take about {predicted:.3g} s, over the {max(left, 0):.3g} s "
-                               "left of the time budget")
+                    stopped = _("{side}×{side} would take about {seconds:.3g} s, over the {left:.3g} s left of the "
+                                "time budget").format(side=side, seconds=predicted, left=max(left, 0))
         if stopped:
             return {"sides": timed, "samples": samples, "skipped": list(sides[index:]), "stopped": stopped}
         for name, runs in interleaved(contenders_at(side), rounds, sync=sync).items():

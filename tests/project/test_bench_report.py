@@ -322,3 +322,16 @@ def test_the_report_has_each_students_total_and_what_the_growth_exponent_means()
     text, _ = _made_up_markdown()
     assert "## Total score per student" in text and "| ben | 1.5 / 4 | 38% | 0 of 1 | every kata |" in text
     assert "k = 2 where the time per pixel is constant" in text and "oneDNN" in text
+
+
+def test_the_report_speaks_chinese_but_its_data_as_it_was_recorded():
+    """In Chinese every text the report writes is Chinese; a kata's title and a sweep's stop are data,
+    written in the language of the run that recorded them (English, here)."""
+    from grader.core.i18n import speaking
+    from tests.project.test_i18n import english_prose
+
+    with speaking("zh"):
+        text, rows = _made_up_markdown()
+    assert rows[0][1:3] == ["计时的边长", "中位时间 (n = 16)"]
+    recorded = ("2-D cross-correlation", "submission took 2 s a call")
+    assert not [line for line in text.splitlines() if english_prose(line) and not any(r in line for r in recorded)]
