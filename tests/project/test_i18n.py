@@ -451,3 +451,16 @@ def test_kata_translate_puts_the_instructions_in_chinese_and_back_keeping_the_le
     capsys.readouterr()
     assert main(["translate", "--impl", "solutions"]) == 2
     assert "convkata's own" in capsys.readouterr().err
+
+
+def test_a_gradescope_autograder_built_in_chinese_grades_in_chinese():
+    import json
+
+    from grader.integrations.gradescope import run_autograder_script
+
+    with speaking("zh"):
+        script = run_autograder_script(["corr2d"])
+    assert "\nexport KATA_LANG=zh " in script
+    failure = json.loads(re.search(r"echo '(\{.*\})'", script).group(1))["output"]
+    assert failure == {m.id: m.string for m in chinese()}["The autograder could not start; please tell your instructor."]
+    assert "\nexport KATA_LANG=en " in run_autograder_script()
