@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from grader.core.i18n import N_, _, language, ngettext
+from grader.core.i18n import LANGUAGE_TAGS, N_, _, language, ngettext
 from grader.grading.pictures import figure_language
 from grader.grading.store import atomic_write
 
@@ -41,8 +41,6 @@ STATUS_ORDER = ("passed", "failed", "pending")
 #: From this spread (interquartile range over the median) on, a median is worth one significant figure.
 ONE_FIGURE_SPREAD = 0.5
 FONT = 9  # the figures' smallest text, in points
-#: The report's ``<html lang>`` per language convkata speaks.
-HTML_LANG = {"en": "en", "zh": "zh-CN"}
 @dataclass(frozen=True)
 class Table:
     header: list[str]
@@ -482,7 +480,7 @@ STYLE = ("body{font-family:sans-serif;max-width:72em;margin:2em auto;padding:0 1
 
 def html_page(content: list[Block]) -> str:
     title = _("convkata benchmark report")
-    parts = ["<!DOCTYPE html>", f'<html lang="{HTML_LANG.get(language(), "en")}"><head><meta charset="utf-8">',
+    parts = ["<!DOCTYPE html>", f'<html lang="{LANGUAGE_TAGS[language()]}"><head><meta charset="utf-8">',
              f"<title>{html.escape(title)}</title>", f"<style>{STYLE}</style></head><body>"]
     for block in content:
         if isinstance(block, Table):

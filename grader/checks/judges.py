@@ -1,7 +1,6 @@
 """Judges shared by the katas: compare probe data with the reference's, explain differences."""
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from functools import reduce
 from typing import Any
@@ -10,6 +9,7 @@ import torch
 
 from grader.core.diagnosis import match_text
 from grader.core.i18n import _
+from grader.core.text import columns, padded
 
 from .base import Mismatch
 
@@ -48,16 +48,6 @@ def shape_text(shape: Sequence[int]) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ")"
 
 
-def _width(text: str) -> int:
-    """How many terminal columns ``text`` takes: a wide (CJK) character takes two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _padded(text: str, width: int) -> str:
-    """``text`` padded with spaces to ``width`` terminal columns, as ``str.ljust`` does for ASCII."""
-    return text + " " * max(width - _width(text), 0)
-
-
 def side_by_side(got: torch.Tensor, want: torch.Tensor) -> str:
     """Both tensors printed next to each other, row by row, when they are small."""
     if got.numel() > SMALL_TENSOR or want.numel() > SMALL_TENSOR:
@@ -68,12 +58,12 @@ def side_by_side(got: torch.Tensor, want: torch.Tensor) -> str:
         return ""
     # Translators: the headings of two columns: the learner's tensor, row by row, beside the expected one
     yours, expected = _("yours"), _("expected")
-    width = max(_width(line) for line in left + [yours])
-    lines = [f"  {_padded(yours, width)}   {expected}"]
+    width = max(columns(line) for line in left + [yours])
+    lines = [f"  {padded(yours, width)}   {expected}"]
     for index in range(max(len(left), len(right))):
         a = left[index] if index < len(left) else ""
         b = right[index] if index < len(right) else ""
-        lines.append(f"  {_padded(a, width)}   {b}")
+        lines.append(f"  {padded(a, width)}   {b}")
     return "\n".join(lines)
 
 

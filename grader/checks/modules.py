@@ -5,7 +5,6 @@ initialisation — never at the learner's attribute names."""
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from torch import nn
 
 from grader.core.diagnosis import for_kata
 from grader.core.i18n import N_, _
+from grader.core.text import padded
 
 from .base import Check, Mismatch, meta_info, outcome, tensor_info, watched
 from .functions import in_case
@@ -115,21 +115,15 @@ def _structure(spec: NetworkKata, module: ModuleType, case: NetworkCase) -> dict
             "order": [describe_layer(layer) for layer in layers]}
 
 
-def _padded(text: str, width: int) -> str:
-    """``text`` left-aligned in ``width`` terminal columns, a wide (CJK) character taking two."""
-    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-    return text + " " * (width - columns)
-
-
 def _layout_table(got: list, want: list) -> str:
     # Translators: the headers of a table's columns: your network's layers, and the expected ones
     yours, expected = _("yours"), _("expected")
-    rows = [f"  {'#':>2}  {_padded(yours, 58)} {expected}"]
+    rows = [f"  {'#':>2}  {padded(yours, 58)} {expected}"]
     for index in range(max(len(got), len(want))):
         g = f"{got[index][0]} → {shape_text(got[index][1])}" if index < len(got) else "—"
         w = f"{want[index][0]} → {shape_text(want[index][1])}" if index < len(want) else "—"
         mark = "  " if g == w else "✗ "
-        rows.append(f"{mark}{index:>2}  {_padded(g, 58)} {w}")
+        rows.append(f"{mark}{index:>2}  {padded(g, 58)} {w}")
     return "\n".join(rows)
 
 

@@ -25,6 +25,8 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 #: The languages convkata speaks: a code (what ``--lang`` and ``KATA_LANG`` take) and its catalogue's locale.
 LANGUAGES = {"en": None, "zh": "zh_CN"}
 LANGUAGE_NAMES = {"en": "English", "zh": "简体中文, Simplified Chinese"}
+#: Each language's tag in HTML's ``lang`` (BCP 47).
+LANGUAGE_TAGS = {"en": "en", "zh": "zh-CN"}
 #: The book each language reads, as ``katas.toml``'s ``[sections]`` names the editions.
 EDITIONS = {"en": "en", "zh": "zh"}
 

@@ -27,6 +27,11 @@ class ManifestError(ValueError):
     """katas.toml is malformed; the message names the kata and the fix."""
 
 
+def citation(section: str) -> str:
+    """A section of the book, cited in the reader's language: ``d2l 7.2``, ``d2l-zh 6.2``."""
+    return _("d2l {section}").format(section=section)
+
+
 @dataclass(frozen=True)
 class Kata:
     """A kata as the manifest gives it. ``title``, ``hints`` and ``section`` are read in the
@@ -57,7 +62,7 @@ class Kata:
     @property
     def citation(self) -> str:
         """Where the book teaches this kata, in the reader's edition: ``d2l 7.2`` (English), ``d2l-zh 6.2``."""
-        return _("d2l {section}").format(section=self.section)
+        return citation(self.section)
 
 
 @dataclass(frozen=True)

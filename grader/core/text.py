@@ -1,4 +1,5 @@
-"""Text that came from a submission, made safe to keep: bounded in size, printable, encodable.
+"""Text that came from a submission, made safe to keep: bounded in size, printable, encodable; and
+text aligned in a terminal's columns, whatever language it is in.
 
 A submission controls its exception messages, warnings and reprs; a record, a feedback file or a
 terminal must stay small and valid whatever they hold.
@@ -6,6 +7,7 @@ terminal must stay small and valid whatever they hold.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from .i18n import _
 
@@ -63,3 +65,13 @@ def clip_all(texts, count: int, limit: int) -> tuple[str, ...]:
             more += 1
     # Translators: after a list of warnings or messages, how many more were left out
     return (*kept, "… " + _("and {count} more").format(count=more)) if more else tuple(kept)
+
+
+def columns(text: str) -> int:
+    """How many terminal columns ``text`` takes: two for a wide (Chinese) character, one for any other."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def padded(text: str, width: int) -> str:
+    """``text`` left-aligned in ``width`` terminal columns, as ``str.ljust`` aligns ASCII."""
+    return text + " " * max(width - columns(text), 0)

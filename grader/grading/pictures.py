@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from grader.core.i18n import N_, _, language, speaking
+from grader.core.i18n import LANGUAGE_TAGS, N_, _, language, speaking
 from grader.core.scoring import Status, kind_label
 from grader.core.text import clip
 
@@ -521,6 +521,7 @@ def display_pictures(result: KataResult) -> None:
 def page(fragments: list[str], title: str) -> str:
     """A standalone HTML page of ``fragments`` (kata_html's) under ``title``."""
     body = "\n".join(fragments)
-    return (f'<!DOCTYPE html>\n<html lang="{language()}">\n<head>\n<meta charset="utf-8">\n<title>{_e(title)}</title>\n</head>\n'
+    return (f'<!DOCTYPE html>\n<html lang="{LANGUAGE_TAGS[language()]}">\n<head>\n<meta charset="utf-8">\n'
+            f'<title>{_e(title)}</title>\n</head>\n'
             f'<body style="{FONT} max-width: 1100px; margin: 16px auto; padding: 0 12px; background: #ffffff;">\n'
             f'<h1 style="font-size: 20px;">{_e(title)}</h1>\n{body}\n</body>\n</html>\n')

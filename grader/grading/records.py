@@ -16,12 +16,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from grader.core.i18n import _, language
+from grader.core.i18n import language
+from grader.core.manifest import Manifest, citation
 from grader.core.scoring import Status
 
 if TYPE_CHECKING:
     from grader.checks.runner import KataResult
-    from grader.core.manifest import Manifest
 
 
 class RecordError(ValueError):
@@ -80,7 +80,7 @@ class KataRecord:
         """Where the book teaches this kata, as ``Kata.citation`` words it: ``d2l 7.2`` or ``d2l-zh 6.2``.
         A record holds the title, section and messages in the language it was graded in (the
         section in that language's edition of the book), and is shown in that language."""
-        return _("d2l {section}").format(section=self.section)
+        return citation(self.section)
 
     def applicable(self) -> list[CheckRecord]:
         """The checks that apply here (a CUDA check without a CUDA device does not)."""

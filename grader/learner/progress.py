@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import sys
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from grader.core.i18n import N_, _
 from grader.core.manifest import Kata
 from grader.core.scoring import Status
+from grader.core.text import columns, padded
 
 if TYPE_CHECKING:
     from grader.checks.runner import KataResult
@@ -99,20 +99,11 @@ def next_step(verdicts: list[Verdict]) -> str:
     return _("every kata is done.")
 
 
-def _width(text: str) -> int:
-    """The columns ``text`` takes on a terminal: two for a wide (Chinese) character."""
-    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
 def render_plain(verdicts: list[Verdict]) -> None:
     table = [headings()] + rows(verdicts)
-    widths = [max(_width(row[i]) for row in table) for i in range(len(HEADINGS))]
+    widths = [max(columns(row[i]) for row in table) for i in range(len(HEADINGS))]
     for index, row in enumerate(table):
-        print("  ".join(_pad(cell, width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(padded(cell, width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
             print("  ".join("-" * width for width in widths))
     print(summary_line(verdicts))
