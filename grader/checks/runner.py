@@ -192,6 +192,11 @@ class ReferenceJudge:
         parts = [message, explain(mistakes), self.reproduce_hint(seed)]
         return CheckResult(check, Status.FAILED, "\n".join(p for p in parts if p), mistakes)
 
+    @staticmethod
+    def skipped(check: Check) -> CheckResult:
+        """The result of a check this machine cannot run (a CUDA check without a CUDA device)."""
+        return CheckResult(check, Status.SKIPPED, _("needs a CUDA device"))
+
     def prepare(self, kata: Kata) -> None:
         """Compute the reference's data for a kata ahead of time (watch mode keeps re-checks fast)."""
         for check in checks_of_kata(kata.id):
@@ -211,7 +216,7 @@ class Runner(ReferenceJudge):
     def run(self, check: Check, module_name: str) -> CheckResult:
         """Probe the implementation in this process and judge the data."""
         if not check.runnable:
-            return CheckResult(check, Status.SKIPPED, _("needs a CUDA device"))
+            return self.skipped(check)
         seed = self.inputs_seed(check)
         if self.impl is self.reference:  # grading the reference: its data is computed once
             probed = {"outcome": "data", "data": self.reference_data(check, module_name, seed), "warnings": []}

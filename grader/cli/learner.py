@@ -14,9 +14,9 @@ from grader.core.docstrings import docstrings_translated
 from grader.core.i18n import _, language
 from grader.core.manifest import Kata, load_manifest
 from grader.core.paths import SOLUTIONS_DIR
-from grader.core.scoring import Status
+from grader.core.scoring import Status, status_label
 from grader.learner.editing import splice_symbols, symbol_source
-from grader.learner.progress import Verdict, label, render
+from grader.learner.progress import Verdict, render
 from grader.learner.session import KeptRuns, show_hints, show_result
 from grader.learner.watch import watch
 
@@ -191,7 +191,7 @@ def cmd_solution(args) -> int:
         # Translators: {status} is the kata's status as `kata status` shows it, e.g. "failing" or "pending"
         out.line(_("the solution of {kata} is shown once your kata passes; it is {status} ({passed}/{applicable} "
                    "checks). Try `kata check {kata}` or `kata hint {kata}`.").format(
-            kata=kata.id, status=label(result.status), passed=result.count(Status.PASSED),
+            kata=kata.id, status=status_label(result.status), passed=result.count(Status.PASSED),
             applicable=result.applicable))
         return 1
     source = docstrings_translated((SOLUTIONS_DIR / f"{kata.module}.py").read_text(encoding="utf-8"), kata.module)

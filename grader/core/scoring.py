@@ -1,4 +1,4 @@
-"""A check's status and how a report names a check's kind, without importing torch (the command line uses
+"""A check's status, and how a report names a kata's status and a check's kind, without importing torch (the command line uses
 them before the sandbox starts)."""
 from enum import Enum
 
@@ -15,6 +15,16 @@ class Status(str, Enum):
 #: Why a kata's passing checks earned nothing (an uncredited kata); ``_(UNCREDITED_NOTE)`` where shown.
 UNCREDITED_NOTE = N_("the checks of examples, dtypes and devices, architecture, refused arguments, rules and training "
                      "earn points once a check of your code's values on generated inputs passes too")
+
+#: How a report names a kata's status (``status_label``); the statuses themselves stay identifiers.
+STATUS_LABELS = {Status.PASSED: N_("done"), Status.FAILED: N_("failing"), Status.PENDING: N_("pending"),
+                 Status.SKIPPED: N_("skipped")}
+
+
+def status_label(status: Status) -> str:
+    """A kata's status as a report names it, in the language convkata speaks: done, failing, pending, skipped."""
+    return _(STATUS_LABELS[status])
+
 
 #: How a report shows each kind of check (grader.checks.base.KINDS) to a learner (``kind_label``); the
 #: kinds themselves stay identifiers, stored in records and compared.

@@ -20,13 +20,14 @@ import json
 import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 from grader.core.backups import backup
 
 from .docstrings import docstrings_translated, replaced
 from .i18n import LANGUAGES, N_, _, speaking
-from .manifest import Manifest, load_manifest
+from .manifest import Kata, Manifest, load_manifest
 from .paths import BACKUP_DIR, EXERCISES_DIR, REPO_ROOT, SOLUTIONS_DIR
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -85,15 +86,22 @@ def _stub_source(source: str, module: str, manifest: Manifest, name: str) -> str
         if end is None or lines[end].strip() != END:
             raise StubError(f"{module}.py:{index + 1}: {BEGIN} without a matching {END}")
         indent = line[: len(line) - len(line.lstrip())]
-        # Translators: what a stub raises, after "<kata id>: "; {name} is a function, {citation} e.g. "d2l 7.2"
-        message = _("implement {name} ({citation})").format(name=qualname, citation=kata.citation)
-        out.append(f'{indent}raise NotImplementedError({json.dumps(f"{kata.id}: {message}", ensure_ascii=False)})\n')
+        out.append(f'{indent}raise NotImplementedError({json.dumps(stub_message(kata, qualname), ensure_ascii=False)})\n')
         index = end + 1
     return "".join(out)
 
 
-def _stub_messages() -> list[re.Pattern]:
-    """What the generated stubs raise, in each language convkata speaks, as patterns."""
+def stub_message(kata: Kata, name: str) -> str:
+    """What the stub of ``name`` (a function, ``Conv2D.forward``) raises, in the language convkata speaks:
+    ``corr2d: implement corr2d (d2l 7.2)``. The kata's id leads, whatever the language (``_stub_file``)."""
+    # Translators: what a stub raises, after "<kata id>: "; {name} is a function, {citation} e.g. "d2l 7.2"
+    return f"{kata.id}: " + _("implement {name} ({citation})").format(name=name, citation=kata.citation)
+
+
+@cache
+def _stub_messages() -> tuple[re.Pattern, ...]:
+    """What the generated stubs raise, in each language convkata speaks, as patterns (made once: every
+    pending check's message is read through them)."""
     patterns = []
     for code in LANGUAGES:
         with speaking(code):
@@ -101,10 +109,10 @@ def _stub_messages() -> list[re.Pattern]:
             citation = re.escape(_("d2l {section}")).replace(re.escape("{section}"), r"[\d.]+")
         patterns.append(re.compile(r"(?P<kata>\w+): " + message.replace(re.escape("{name}"), r"(?P<name>[\w.]+)")
                                    .replace(re.escape("{citation}"), citation)))
-    return patterns
+    return tuple(patterns)
 
 
-def stub_said(message: str, manifest: Manifest | None = None) -> str:
+def stub_said(message: str) -> str:
     """What a stub raised (``corr2d: implement corr2d (d2l 7.2)``), said in the language convkata speaks
     when it is what a generated stub says in any language (the exercises/ a learner cloned are
     English); any other message as it is."""
@@ -112,10 +120,9 @@ def stub_said(message: str, manifest: Manifest | None = None) -> str:
         found = pattern.fullmatch(message)
         if found:
             try:
-                kata = (manifest or load_manifest()).get(found["kata"])
+                return stub_message(load_manifest().get(found["kata"]), found["name"])
             except KeyError:
                 return message
-            return f"{kata.id}: " + _("implement {name} ({citation})").format(name=found["name"], citation=kata.citation)
     return message
 
 
@@ -134,8 +141,9 @@ def in_language(source: str, module: str, language: str) -> str:
                     and node.exc.func.id == "NotImplementedError" and len(node.exc.args) == 1
                     and isinstance(node.exc.args[0], ast.Constant) and isinstance(node.exc.args[0].value, str)):
                 message = node.exc.args[0].value
-                if stub_said(message) != message:
-                    edits.append((node.exc.args[0], json.dumps(stub_said(message), ensure_ascii=False)))
+                said = stub_said(message)
+                if said != message:
+                    edits.append((node.exc.args[0], json.dumps(said, ensure_ascii=False)))
         source = docstrings_translated(replaced(source, edits), module)
         header = _(HEADER).format(name=f"{module}.py")
     for code in LANGUAGES:

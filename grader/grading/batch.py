@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from grader.checks import checks_of_kata
-from grader.checks.runner import CheckResult, KataResult, ReferenceJudge, Status
+from grader.checks.runner import KataResult, ReferenceJudge
 from grader.core.i18n import _
 from grader.core.manifest import Kata, load_manifest
 from grader.core.text import clip
@@ -108,7 +108,7 @@ class KataRunJudge:
         results, unfinished = [], blocked
         for check in checks_of_kata(kata.id):
             if not check.runnable:
-                results.append(CheckResult(check, Status.SKIPPED, _("needs a CUDA device")))
+                results.append(self.judge.skipped(check))
             elif isinstance(probed.get(check.id), dict):
                 with self.lock:  # reference data is computed once, by one thread
                     results.append(self.judge.verdict(check, kata.module, probed[check.id], seed,

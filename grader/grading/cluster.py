@@ -241,8 +241,7 @@ def probe_task(files: dict[str, bytes], shown_as: str, requests: list[KataReques
     the same inputs (``_references``), this worker's ``probes_version`` and the seconds all that took.
     ``speaks``: the grader's language, the one the notes of a kata that did not run are written in."""
     started = time.monotonic()
-    if language() != speaks:  # the worker speaks the language of the last grader that sent it a task
-        set_language(speaks)
+    set_language(speaks)  # the worker speaks the language of the last grader that sent it a task
     plugin = _plugin()
     folder = staging_folder()  # named after this worker's pid: removed by the next server here if it dies
     try:

@@ -31,7 +31,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from grader.core.i18n import LANGUAGE_TAGS, N_, _, language, speaking
-from grader.core.scoring import Status, kind_label
+from grader.core.scoring import Status, kind_label, status_label
 from grader.core.text import clip
 
 if TYPE_CHECKING:
@@ -49,9 +49,6 @@ FONT = "font-family: -apple-system, 'Segoe UI', Helvetica, Arial, sans-serif; fo
 MONO = "font-family: SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 12px;"
 COLOUR = {Status.PASSED: "#1a7f37", Status.FAILED: "#cf222e", Status.PENDING: "#9a6700", Status.SKIPPED: "#6e7781"}
 MARK = {Status.PASSED: "✓", Status.FAILED: "✗", Status.PENDING: "…", Status.SKIPPED: "-"}
-#: A kata's status as its heading words it (``_()`` where shown).
-KATA_STATUS = {Status.PASSED: N_("done"), Status.FAILED: N_("failing"), Status.PENDING: N_("pending"),
-               Status.SKIPPED: N_("skipped")}
 #: A pending or skipped check's line: why (``_()`` where shown).
 CHECK_STATUS = {Status.PENDING: N_("pending: {message}"), Status.SKIPPED: N_("skipped: {message}")}
 #: Fonts with Chinese glyphs, as Linux, Windows and macOS name them (matplotlib's own DejaVu Sans has none).
@@ -485,7 +482,7 @@ def kata_html(result: KataResult) -> str:
     # Translators: {citation} is the book's section, such as "d2l-zh 6.2"; {module} a file name such as "conv_layer"
     where = _("({citation}, {module}.py)").format(citation=kata.citation, module=kata.module)
     # Translators: a kata's status (done, failing, pending, skipped), then its checks and points
-    state = _("{status}: {summary}").format(status=_(KATA_STATUS[status]), summary=summary)
+    state = _("{status}: {summary}").format(status=status_label(status), summary=summary)
     header = (f'<div style="font-weight: bold; font-size: 15px;">{_e(kata.id)} — {_e(kata.title)} '
               f'<span style="color: #6e7781; font-weight: normal;">{_e(where)}</span> '
               f'<span style="color: {COLOUR[status]};">{_e(state)}</span></div>')

@@ -7,14 +7,12 @@ from typing import TYPE_CHECKING
 
 from grader.core.i18n import N_, _
 from grader.core.manifest import Kata
-from grader.core.scoring import Status
+from grader.core.scoring import Status, status_label
 from grader.core.text import columns, padded
 
 if TYPE_CHECKING:
     from grader.checks.runner import KataResult
 
-#: How the table names each status (``N_``: shown through ``_``, as ``label`` does).
-STATUS_LABEL = {Status.PASSED: N_("done"), Status.FAILED: N_("failing"), Status.PENDING: N_("pending")}
 STATUS_STYLE = {Status.PASSED: "green", Status.FAILED: "red", Status.PENDING: "yellow"}
 
 
@@ -45,14 +43,9 @@ def _points(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def label(status: Status) -> str:
-    """``status`` as the table names it, in the language convkata speaks."""
-    return _(STATUS_LABEL[status])
-
-
 def _label(verdict: Verdict) -> str:
     # Translators: a kata's status in the progress table: its code is the reference's, given for no points
-    return _("given") if verdict.given else label(verdict.status)
+    return _("given") if verdict.given else status_label(verdict.status)
 
 
 def _score(verdict: Verdict) -> float:

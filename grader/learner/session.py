@@ -3,7 +3,6 @@ status``, ``kata hint``) and from a self-study notebook: the verdicts kept in ``
 the hints seen in ``.kata/state.json``, and the text that explains a result."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -164,7 +163,7 @@ def show_result(out: Lines, result: KataResult, *, hint: str = "kata hint {kata}
 def _stub_file(stub: str, kata: Kata) -> str:
     """The file of the stub that says ``stub`` ("corr2d: implement corr2d (d2l 7.2)"): that of the
     kata it names, which may be one ``kata`` builds on in another section."""
-    named = re.split("[:：]", stub, maxsplit=1)[0].strip()
+    named = stub.split(":", 1)[0].strip()
     owner = next((k for k in load_manifest() if k.id == named), kata)
     return f"{owner.module}.py"
 
