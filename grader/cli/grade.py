@@ -24,9 +24,8 @@ HELP = N_("grade submissions in a sandbox: scores, Gradescope files, CSV, nbgrad
 
 def register(commands) -> None:
     """Add ``kata grade`` to ``commands``."""
-    limit_help = _("CPU time limit per kata, its whole process tree (default: 60)")
     grade = add_command(commands, "grade", cmd_grade, _(HELP),
-                        (options.seed(), options.katas(), options.sandbox(timeout_help=limit_help)))
+                        (options.seed(), options.katas(), options.sandbox()))
     grade.add_argument("submissions", nargs="*", default=["exercises"], metavar="SUBMISSION",
                        help=_("folders laid out like exercises/ or .zip files of one (default: exercises)"))
     grade.add_argument("--nbgrader", nargs=2, default=None, metavar=("COURSE_DIR", "ASSIGNMENT"),
